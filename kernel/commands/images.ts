@@ -1,0 +1,48 @@
+import { importImage } from '../engine/images/import';
+import { imagesTable } from '../render/images';
+import { Command } from './types';
+
+export const imagesCommand: Command = {
+  name: 'images',
+  usage: 'images [OPTIONS] [REPOSITORY[:TAG]]',
+  summary: 'List images',
+  flags: [
+    { long: 'all', short: 'a', kind: 'bool', help: 'Show all images (default hides intermediate images)' },
+    { long: 'quiet', short: 'q', kind: 'bool', help: 'Only show image IDs' },
+    { long: 'no-trunc', kind: 'bool', help: "Don't truncate output" },
+  ],
+  maxArgs: 1,
+  async run(p, { engine, io }) {
+    let images = engine.images.list();
+    if (p.args[0]) {
+      const [repo, tag] = p.args[0].split(':');
+      images = images
+        .map((i) => ({ ...i, refs: i.refs.filter((r) => r.startsWith(`${repo}:`) && (!tag || r === `${repo}:${tag}`)) }))
+        .filter((i) => i.refs.length > 0);
+    }
+    io.out(imagesTable(images, { quiet: p.flags.quiet === true, noTrunc: p.flags['no-trunc'] === true }));
+    return 0;
+  },
+};
+
+export const importCommand: Command = {
+  name: 'import',
+  usage: 'import [OPTIONS] file|- [REPOSITORY[:TAG]]',
+  summary: 'Import the contents from a tarball to create a filesystem image',
+  flags: [
+    { long: 'change', short: 'c', kind: 'list', help: 'Apply Dockerfile instruction to the created image' },
+    { long: 'message', short: 'm', kind: 'string', help: 'Set commit message for imported image' },
+  ],
+  minArgs: 1,
+  maxArgs: 2,
+  async run(p, { engine, io }) {
+    const img = await importImage(engine.images, {
+      source: p.args[0],
+      ref: p.args[1],
+      message: p.flags.message as string | undefined,
+      changes: p.flags.change as string[],
+    });
+    io.out(`${img.id}\n`);
+    return 0;
+  },
+};

@@ -1,0 +1,96 @@
+// inspect: docker's JSON shape for containers and images, or a --format template.
+import { BerthError, NotFoundError } from '../engine/errors';
+import { Container } from '../engine/containers/types';
+import { Image } from '../engine/images/types';
+import { renderTemplate } from '../render/template';
+import { Command } from './types';
+
+export function containerInspect(c: Container): Record<string, unknown> {
+  const r = c.record;
+  const bundle = c.bundle;
+  return {
+    Id: r.Id,
+    Created: r.Created,
+    Path: r.Path,
+    Args: r.Args,
+    State: c.state,
+    Image: r.Image,
+    ResolvConfPath: `${bundle}/resolv.conf`,
+    HostnamePath: `${bundle}/hostname`,
+    HostsPath: `${bundle}/hosts`,
+    LogPath: `${bundle}/${r.Id}-json.log`,
+    Name: `/${r.Name}`,
+    RestartCount: r.RestartCount,
+    Driver: 'overlay2',
+    Platform: 'linux',
+    HostConfig: { ...r.HostConfig, LogConfig: { Type: 'json-file', Config: {} } },
+    GraphDriver: {
+      Name: 'overlay2',
+      Data: {
+        LowerDir: r.Layers.map((l) => l.replace('sha256:', '')).reverse().join(':'),
+        UpperDir: `${bundle}/upper`,
+        WorkDir: `${bundle}/work`,
+        MergedDir: `${bundle}/merged`,
+      },
+    },
+    Mounts: [],
+    Config: { ...r.Config, AttachStdout: true, AttachStderr: true, StdinOnce: false },
+    NetworkSettings: { Networks: { [r.HostConfig.NetworkMode]: {} } },
+    Berth: c.shim ? { PeakMemory: c.shim.PeakMemory, CpuNs: c.shim.CpuNs } : undefined,
+  };
+}
+
+export function imageInspect(img: Image): Record<string, unknown> {
+  return {
+    Id: img.id,
+    RepoTags: img.refs,
+    RepoDigests: [],
+    Created: img.config.created,
+    Author: img.config.author ?? '',
+    Config: img.config.config,
+    Architecture: img.config.architecture,
+    Os: img.config.os,
+    Size: img.size,
+    RootFS: { Type: 'layers', Layers: img.config.rootfs.diff_ids },
+    Metadata: { ManifestDigest: img.manifestDigest },
+  };
+}
+
+export const inspectCommand: Command = {
+  name: 'inspect',
+  usage: 'inspect [OPTIONS] NAME|ID [NAME|ID...]',
+  summary: 'Return low-level information on containers or images',
+  flags: [
+    { long: 'format', short: 'f', kind: 'string', help: 'Format output using a Go template' },
+    { long: 'type', kind: 'string', help: 'Only inspect objects of the given type (container or image)' },
+  ],
+  minArgs: 1,
+  async run(p, { engine, io }) {
+    const type = p.flags.type as string | undefined;
+    const results: Record<string, unknown>[] = [];
+    let code = 0;
+    for (const ref of p.args) {
+      try {
+        if (type !== 'image') {
+          try {
+            results.push(containerInspect(engine.containers.get(ref)));
+            continue;
+          } catch (e) {
+            if (!(e instanceof NotFoundError) || type === 'container') throw e;
+          }
+        }
+        results.push(imageInspect(engine.images.resolve(ref)));
+      } catch (e) {
+        if (!(e instanceof BerthError)) throw e;
+        io.err(`Error: No such object: ${ref}\n`);
+        code = 1;
+      }
+    }
+    if (typeof p.flags.format === 'string') {
+      for (const r of results) io.out(renderTemplate(p.flags.format, r) + '\n');
+    } else {
+      io.out(JSON.stringify(results, null, 4) + '\n');
+    }
+    return code;
+  },
+};

@@ -1,0 +1,70 @@
+// top and stats: what a running container is doing.
+import { BerthError } from '../engine/errors';
+import { sampleStats, topProcesses, StatsSample } from '../engine/containers/observe';
+import { Container } from '../engine/containers/types';
+import { statsTable, topTable } from '../render/containers';
+import { Command, CommandContext } from './types';
+
+export const topCommand: Command = {
+  name: 'top',
+  usage: 'top CONTAINER',
+  summary: 'Display the running processes of a container',
+  flags: [],
+  minArgs: 1,
+  maxArgs: 1,
+  async run(p, { engine, io }) {
+    const c = engine.containers.get(p.args[0]);
+    if (!c.state.Running) throw new BerthError(`container ${c.record.Id.slice(0, 12)} is not running`, 1);
+    io.out(topTable(topProcesses(engine.paths, c)));
+    return 0;
+  },
+};
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+async function sampleAll(ctx: CommandContext, list: Container[], intervalMs: number): Promise<StatsSample[]> {
+  const first = new Map(list.map((c) => [c.record.Id, sampleStats(ctx.engine.paths, c)]));
+  const at = Date.now();
+  await sleep(intervalMs);
+  const out: StatsSample[] = [];
+  for (const c of list) {
+    const prev = first.get(c.record.Id);
+    const s = sampleStats(ctx.engine.paths, c, prev ? { cpuNs: prev.raw.cpuUsageNs, at } : undefined);
+    if (s) out.push(s);
+  }
+  return out;
+}
+
+export const statsCommand: Command = {
+  name: 'stats',
+  usage: 'stats [OPTIONS] [CONTAINER...]',
+  summary: 'Display a live stream of container resource usage statistics',
+  flags: [
+    { long: 'no-stream', kind: 'bool', help: 'Disable streaming stats and only pull the first result' },
+    { long: 'no-trunc', kind: 'bool', help: "Don't truncate output" },
+    { long: 'all', short: 'a', kind: 'bool', help: 'Show all containers (default shows just running)' },
+  ],
+  async run(p, ctx) {
+    const pick = () =>
+      p.args.length ? p.args.map((r) => ctx.engine.containers.get(r)) : ctx.engine.containers.list(p.flags.all === true);
+    const noTrunc = p.flags['no-trunc'] === true;
+    if (p.flags['no-stream'] === true) {
+      ctx.io.out(statsTable(await sampleAll(ctx, pick().filter((c) => c.state.Running), 500), noTrunc));
+      return 0;
+    }
+    // Live: redraw in place until interrupted, as docker stats does.
+    let stopped = false;
+    const stop = ctx.io.onSignal?.(() => (stopped = true));
+    try {
+      while (!stopped) {
+        const table = statsTable(await sampleAll(ctx, pick().filter((c) => c.state.Running), 1000), noTrunc);
+        ctx.io.out(ctx.io.isTerminal ? `\x1b[2J\x1b[H${table}` : table);
+      }
+    } finally {
+      stop?.();
+    }
+    return 0;
+  },
+};

@@ -1,0 +1,92 @@
+// Every command by name, loaded lazily so that `berth ps` does not pay for
+// the tar code of `berth import`. Docker's management forms
+// ("container run", "image ls") and a leading "docker" map onto the same
+// commands, so lines pasted from Docker tutorials work.
+import { BerthError } from '../engine/errors';
+import { flagHelp, parseFlags, UsageError } from './flags';
+import { Command, CommandContext } from './types';
+
+type Loader = () => Command;
+
+const table: Record<string, Loader> = {
+  run: () => require('./run').runCommand,
+  create: () => require('./run').createCommand,
+  start: () => require('./lifecycle').startCommand,
+  stop: () => require('./lifecycle').stopCommand,
+  restart: () => require('./lifecycle').restartCommand,
+  kill: () => require('./lifecycle').killCommand,
+  rm: () => require('./lifecycle').rmCommand,
+  wait: () => require('./lifecycle').waitCommand,
+  ps: () => require('./ps').psCommand,
+  logs: () => require('./logs').logsCommand,
+  exec: () => require('./exec').execCommand,
+  inspect: () => require('./inspect').inspectCommand,
+  top: () => require('./observe').topCommand,
+  stats: () => require('./observe').statsCommand,
+  images: () => require('./images').imagesCommand,
+  import: () => require('./images').importCommand,
+};
+
+const management: Record<string, Record<string, string>> = {
+  container: { run: 'run', create: 'create', start: 'start', stop: 'stop', restart: 'restart', kill: 'kill', rm: 'rm', wait: 'wait', ls: 'ps', ps: 'ps', list: 'ps', logs: 'logs', exec: 'exec', inspect: 'inspect', top: 'top', stats: 'stats' },
+  image: { ls: 'images', list: 'images', import: 'import', inspect: 'inspect' },
+};
+
+export function commandNames(): string[] {
+  return Object.keys(table);
+}
+
+export function loadCommand(name: string): Command | undefined {
+  return table[name]?.();
+}
+
+// Maps argv to a command name and its own arguments.
+export function resolve(argv: string[]): { name: string; args: string[] } | undefined {
+  let a = argv;
+  if (a[0] === 'docker') a = a.slice(1);
+  if (a.length === 0) return undefined;
+  if (management[a[0]]) {
+    const sub = management[a[0]][a[1]];
+    if (!sub) throw new BerthError(`unknown command "${a.slice(0, 2).join(' ')}"; run \`berth help\` for the list`, 1);
+    return { name: sub, args: a.slice(2) };
+  }
+  if (!table[a[0]]) throw new BerthError(`unknown command "${a[0]}" for "berth"; run \`berth help\` for the list`, 1);
+  return { name: a[0], args: a.slice(1) };
+}
+
+export function helpFor(cmd: Command): string {
+  return `\nUsage:  berth ${cmd.usage}\n\n${cmd.summary}\n${cmd.flags.length ? `\nOptions:\n${flagHelp(cmd.flags)}\n` : ''}`;
+}
+
+export function overview(): string {
+  const rows = commandNames().map((n) => `  ${n.padEnd(10)}${loadCommand(n)!.summary}`);
+  return `\nUsage:  berth COMMAND\n\nA container lab that lives inside Jupyter. Commands follow the docker CLI.\n\nCommands:\n${rows.join('\n')}\n  install   Install the Berth kernelspec (lands with the Jupyter kernel)\n  demo      Run a short tour of the commands\n\nRun 'berth COMMAND --help' for more information on a command.\n`;
+}
+
+// Parses and runs one command line; returns the exit code.
+export async function execute(argv: string[], ctx: CommandContext): Promise<number> {
+  const r = resolve(argv);
+  if (!r) {
+    ctx.io.out(overview());
+    return 0;
+  }
+  const cmd = loadCommand(r.name)!;
+  if (r.args.includes('--help') && (cmd.interspersed !== false || r.args.indexOf('--help') < firstPositional(r.args))) {
+    ctx.io.out(helpFor(cmd));
+    return 0;
+  }
+  const parsed = parseFlags(cmd.name, cmd.flags, r.args, cmd.interspersed !== false);
+  const n = parsed.args.length;
+  if (cmd.minArgs !== undefined && n < cmd.minArgs) {
+    throw new UsageError(`"berth ${cmd.name}" requires at least ${cmd.minArgs} argument${cmd.minArgs > 1 ? 's' : ''}.\nUsage:  berth ${cmd.usage}`, cmd.name);
+  }
+  if (cmd.maxArgs !== undefined && n > cmd.maxArgs) {
+    throw new UsageError(`"berth ${cmd.name}" accepts ${cmd.maxArgs === 0 ? 'no arguments' : `at most ${cmd.maxArgs} argument${cmd.maxArgs > 1 ? 's' : ''}`}.\nUsage:  berth ${cmd.usage}`, cmd.name);
+  }
+  return cmd.run(parsed, ctx);
+}
+
+function firstPositional(args: string[]): number {
+  const i = args.findIndex((a) => !a.startsWith('-'));
+  return i < 0 ? args.length : i;
+}

@@ -1,0 +1,178 @@
+// `run` and `create`: docker's flags turned into a typed CreateRequest.
+import * as fs from 'fs';
+import * as os from 'os';
+import { BerthError } from '../engine/errors';
+import { CreateRequest, DETACHED, HostConfig, Ulimit } from '../engine/containers/types';
+import { parseBytes } from '../render/units';
+import { FlagSpec, Parsed, UsageError } from './flags';
+import { Command, CommandContext } from './types';
+
+export const createFlags: FlagSpec[] = [
+  { long: 'name', kind: 'string', help: 'Assign a name to the container' },
+  { long: 'env', short: 'e', kind: 'list', help: 'Set environment variables' },
+  { long: 'env-file', kind: 'list', help: 'Read in a file of environment variables' },
+  { long: 'workdir', short: 'w', kind: 'string', help: 'Working directory inside the container' },
+  { long: 'user', short: 'u', kind: 'string', help: 'Username or UID (format: <name|uid>[:<group|gid>])' },
+  { long: 'entrypoint', kind: 'string', help: 'Overwrite the default ENTRYPOINT of the image' },
+  { long: 'hostname', short: 'h', kind: 'string', help: 'Container host name' },
+  { long: 'interactive', short: 'i', kind: 'bool', help: 'Keep STDIN open even if not attached' },
+  { long: 'tty', short: 't', kind: 'bool', help: 'Allocate a pseudo-TTY' },
+  { long: 'memory', short: 'm', kind: 'string', value: 'bytes', help: 'Memory limit' },
+  { long: 'memory-swap', kind: 'string', value: 'bytes', help: "Swap limit equal to memory plus swap: '-1' to enable unlimited swap" },
+  { long: 'cpus', kind: 'string', value: 'decimal', help: 'Number of CPUs' },
+  { long: 'cpu-shares', short: 'c', kind: 'string', value: 'int', help: 'CPU shares (relative weight)' },
+  { long: 'pids-limit', kind: 'string', value: 'int', help: 'Tune container pids limit (set -1 for unlimited)' },
+  { long: 'read-only', kind: 'bool', help: "Mount the container's root filesystem as read only" },
+  { long: 'network', kind: 'string', aliases: ['net'], help: 'Connect a container to a network (none or host)', default: 'none' },
+  { long: 'init', kind: 'bool', help: 'Run an init inside the container that forwards signals and reaps processes' },
+  { long: 'ulimit', kind: 'list', value: 'ulimit', help: 'Ulimit options (e.g. nofile=1024:2048)' },
+  { long: 'label', short: 'l', kind: 'list', help: 'Set meta data on a container' },
+  { long: 'rm', kind: 'bool', help: 'Automatically remove the container when it exits' },
+];
+
+const runFlags: FlagSpec[] = [
+  { long: 'detach', short: 'd', kind: 'bool', help: 'Run container in background and print container ID' },
+  ...createFlags,
+];
+
+function invalid(cmd: string, value: string, flag: string, why: string): never {
+  throw new UsageError(`invalid argument "${value}" for "${flag}" flag: ${why}`, cmd);
+}
+
+function readEnvFile(file: string): string[] {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch {
+    throw new BerthError(`open ${file}: no such file or directory; --env-file takes a file of KEY=VALUE lines`);
+  }
+  return text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'))
+    .flatMap((l) => (l.includes('=') ? [l] : process.env[l] !== undefined ? [`${l}=${process.env[l]}`] : []));
+}
+
+export function toCreateRequest(cmd: string, p: Parsed): CreateRequest {
+  const f = p.flags;
+  const [image, ...command] = p.args;
+  if (!image) throw new UsageError(`"berth ${cmd}" requires at least 1 argument.\nUsage:  berth ${cmd} [OPTIONS] IMAGE [COMMAND] [ARG...]`, cmd);
+  const host: Partial<HostConfig> = {};
+  if (typeof f.memory === 'string') {
+    const m = parseBytes(f.memory);
+    if (m === undefined) invalid(cmd, f.memory, '-m, --memory', `invalid size: '${f.memory}'`);
+    if (m < 6 * 1024 * 1024) throw new BerthError('Minimum memory limit allowed is 6MB');
+    host.Memory = m;
+  }
+  if (typeof f['memory-swap'] === 'string') {
+    const v = f['memory-swap'];
+    const s = v === '-1' ? -1 : parseBytes(v);
+    if (s === undefined) invalid(cmd, v, '--memory-swap', `invalid size: '${v}'`);
+    if (!host.Memory) throw new BerthError('You should always set the Memory limit when using Memoryswap limit, see usage');
+    if (s !== -1 && s < host.Memory) throw new BerthError('Minimum memoryswap limit should be larger than memory limit, see usage');
+    host.MemorySwap = s;
+  }
+  if (typeof f.cpus === 'string') {
+    const n = Number(f.cpus);
+    if (!/^\d*\.?\d+$/.test(f.cpus) || !Number.isFinite(n)) invalid(cmd, f.cpus, '--cpus', 'failed to parse as a decimal number');
+    const ncpu = os.cpus().length;
+    if (n < 0.01 || n > ncpu) throw new BerthError(`range of CPUs is from 0.01 to ${ncpu.toFixed(2)}, as there are only ${ncpu} CPUs available`);
+    host.NanoCpus = Math.round(n * 1e9);
+  }
+  if (typeof f['cpu-shares'] === 'string') {
+    const n = Number(f['cpu-shares']);
+    if (!Number.isInteger(n) || n < 0) invalid(cmd, f['cpu-shares'], '-c, --cpu-shares', 'expected an integer');
+    host.CpuShares = Math.min(Math.max(n, 2), 262144);
+  }
+  if (typeof f['pids-limit'] === 'string') {
+    const n = Number(f['pids-limit']);
+    if (!Number.isInteger(n)) invalid(cmd, f['pids-limit'], '--pids-limit', 'expected an integer');
+    host.PidsLimit = n > 0 ? n : 0;
+  }
+  const network = typeof f.network === 'string' ? f.network : 'none';
+  if (network !== 'none' && network !== 'host') {
+    throw new BerthError(`network "${network}" is not available yet: Berth runs containers with --network none (the default, loopback only) or --network host`);
+  }
+  host.NetworkMode = network;
+  host.ReadonlyRootfs = f['read-only'] === true;
+  host.AutoRemove = f.rm === true;
+  host.Init = f.init === true;
+  host.Ulimits = (f.ulimit as string[]).map((u): Ulimit => {
+    const m = /^([a-z]+)=(-?\d+)(?::(-?\d+))?$/.exec(u);
+    if (!m) invalid(cmd, u, '--ulimit', 'expected name=soft[:hard], e.g. nofile=1024:2048');
+    const soft = Number(m[2]);
+    return { Name: m[1], Soft: soft, Hard: m[3] !== undefined ? Number(m[3]) : soft };
+  });
+  const env: string[] = [];
+  for (const file of f['env-file'] as string[]) env.push(...readEnvFile(file));
+  for (const e of f.env as string[]) {
+    if (e.includes('=')) env.push(e);
+    else if (process.env[e] !== undefined) env.push(`${e}=${process.env[e]}`);
+  }
+  const labels: Record<string, string> = {};
+  for (const l of f.label as string[]) {
+    const [k, ...v] = l.split('=');
+    labels[k] = v.join('=');
+  }
+  return {
+    image,
+    command,
+    name: f.name as string | undefined,
+    entrypoint: f.entrypoint as string | undefined,
+    env,
+    workdir: f.workdir as string | undefined,
+    user: f.user as string | undefined,
+    hostname: f.hostname as string | undefined,
+    tty: f.tty === true,
+    openStdin: f.interactive === true,
+    host,
+    labels,
+  };
+}
+
+async function runForeground(p: Parsed, ctx: CommandContext): Promise<number> {
+  const req = toCreateRequest('run', p);
+  const { io, engine } = ctx;
+  if (p.flags.detach === true) {
+    const h = await engine.containers.run(req, DETACHED);
+    io.out(`${h.container.record.Id}\n`);
+    return 0;
+  }
+  const h = await engine.containers.run(req, io.attach(req.openStdin));
+  // As docker's sig-proxy: signals the front end receives go to the container.
+  const stopForwarding = io.onSignal?.((sig) => {
+    try {
+      engine.containers.signal(h.container.record.Id, sig);
+    } catch {
+      /* already exited */
+    }
+  });
+  try {
+    const exit = await h.exited;
+    return exit.exitCode;
+  } finally {
+    stopForwarding?.();
+  }
+}
+
+export const runCommand: Command = {
+  name: 'run',
+  usage: 'run [OPTIONS] IMAGE [COMMAND] [ARG...]',
+  summary: 'Create and run a new container from an image',
+  flags: runFlags,
+  interspersed: false,
+  run: runForeground,
+};
+
+export const createCommand: Command = {
+  name: 'create',
+  usage: 'create [OPTIONS] IMAGE [COMMAND] [ARG...]',
+  summary: 'Create a new container',
+  flags: createFlags,
+  interspersed: false,
+  async run(p, ctx) {
+    const c = await ctx.engine.containers.create(toCreateRequest('create', p));
+    ctx.io.out(`${c.record.Id}\n`);
+    return 0;
+  },
+};

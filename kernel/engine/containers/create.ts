@@ -1,0 +1,107 @@
+// From a create request and an image to a container record and its bundle
+// directory, with docker's rules for entrypoint, command, env and defaults.
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { randomBytes } from 'crypto';
+import { BerthError } from '../errors';
+import { Image } from '../images/types';
+import { ContainerRecord, CreateRequest, HostConfig } from './types';
+
+export function newContainerId(): string {
+  return randomBytes(32).toString('hex');
+}
+
+function mergeEnv(base: string[], extra: string[]): string[] {
+  const out = new Map<string, string>();
+  for (const e of [...base, ...extra]) out.set(e.split('=')[0], e);
+  return [...out.values()];
+}
+
+export function buildRecord(id: string, name: string, req: CreateRequest, image: Image): ContainerRecord {
+  const defaults = image.config.config;
+  let entrypoint: string[] | null;
+  let cmd: string[];
+  if (req.entrypoint !== undefined) {
+    // A new entrypoint drops the image's CMD too, as docker does.
+    entrypoint = req.entrypoint === '' ? null : [req.entrypoint];
+    cmd = req.command;
+  } else {
+    entrypoint = defaults.Entrypoint?.length ? defaults.Entrypoint : null;
+    cmd = req.command.length ? req.command : defaults.Cmd ?? [];
+  }
+  const argv = [...(entrypoint ?? []), ...cmd];
+  if (argv.length === 0) {
+    throw new BerthError('No command specified: the image has no CMD or ENTRYPOINT; give one after the image name, e.g. `berth run IMAGE sh`');
+  }
+  const network = req.host.NetworkMode ?? 'none';
+  const hostname = req.hostname ?? (network === 'host' ? os.hostname() : id.slice(0, 12));
+  const host: HostConfig = {
+    Memory: req.host.Memory ?? 0,
+    MemorySwap: req.host.MemorySwap ?? 0,
+    NanoCpus: req.host.NanoCpus ?? 0,
+    CpuShares: req.host.CpuShares ?? 0,
+    PidsLimit: req.host.PidsLimit ?? 0,
+    ReadonlyRootfs: req.host.ReadonlyRootfs ?? false,
+    NetworkMode: network,
+    AutoRemove: req.host.AutoRemove ?? false,
+    Init: req.host.Init ?? false,
+    Ulimits: req.host.Ulimits ?? [],
+  };
+  const env = mergeEnv(
+    [`HOSTNAME=${hostname}`, ...(req.tty ? ['TERM=xterm'] : []), ...(defaults.Env ?? [])],
+    req.env,
+  );
+  return {
+    Id: id,
+    Name: name,
+    Created: new Date().toISOString(),
+    Path: argv[0],
+    Args: argv.slice(1),
+    Image: image.id,
+    Layers: image.chainIds,
+    Config: {
+      Hostname: hostname,
+      User: req.user ?? defaults.User ?? '',
+      Env: env,
+      Cmd: cmd,
+      Entrypoint: entrypoint,
+      Image: req.image,
+      WorkingDir: req.workdir ?? defaults.WorkingDir ?? '',
+      Tty: req.tty,
+      OpenStdin: req.openStdin,
+      AttachStdin: req.openStdin,
+      StopSignal: defaults.StopSignal,
+      Labels: { ...(defaults.Labels ?? {}), ...(req.labels ?? {}) },
+    },
+    HostConfig: host,
+    RestartCount: 0,
+  };
+}
+
+// The files the shim bind-mounts over /etc/hostname, /etc/hosts and
+// /etc/resolv.conf, owned by the container and not by its image.
+export function writeEtcFiles(bundle: string, record: ContainerRecord): void {
+  const hostNet = record.HostConfig.NetworkMode === 'host';
+  fs.writeFileSync(path.join(bundle, 'hostname'), `${record.Config.Hostname}\n`);
+  let hosts = '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n';
+  if (hostNet) {
+    try {
+      hosts = fs.readFileSync('/etc/hosts', 'utf8');
+    } catch {
+      /* keep the default */
+    }
+  }
+  fs.writeFileSync(path.join(bundle, 'hosts'), hosts);
+  let resolv = '';
+  try {
+    resolv = fs.readFileSync('/etc/resolv.conf', 'utf8');
+  } catch {
+    /* none on the host */
+  }
+  if (!hostNet) {
+    // A loopback resolver on the host is unreachable from another namespace.
+    resolv = resolv.split('\n').filter((l) => !/^\s*nameserver\s+(127\.|::1)/.test(l)).join('\n');
+  }
+  fs.writeFileSync(path.join(bundle, 'resolv.conf'), resolv);
+}

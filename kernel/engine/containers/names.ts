@@ -1,0 +1,61 @@
+// Container names: generated "adjective_noun" when none is given, unique
+// through NAME -> ID symlinks (symlink creation is atomic, so two Berth
+// processes cannot take the same name).
+import * as fs from 'fs';
+import * as path from 'path';
+import { randomInt } from 'crypto';
+import { BerthError } from '../errors';
+
+const adjectives = [
+  'amber', 'brave', 'calm', 'clever', 'crisp', 'curious', 'daring', 'eager', 'fluent', 'gentle', 'glad', 'hardy',
+  'humble', 'keen', 'lively', 'lucid', 'mellow', 'nimble', 'patient', 'placid', 'quiet', 'rapid', 'serene',
+  'steady', 'sunny', 'swift', 'tidy', 'vivid', 'wise', 'witty', 'zesty', 'bold',
+];
+const nouns = [
+  'albatross', 'badger', 'beacon', 'cedar', 'comet', 'coral', 'delta', 'dune', 'falcon', 'fjord', 'gale',
+  'harbor', 'heron', 'island', 'jetty', 'kestrel', 'lagoon', 'lantern', 'marlin', 'meadow', 'narwhal', 'orca',
+  'otter', 'pelican', 'quay', 'reef', 'schooner', 'skiff', 'tern', 'tide', 'walrus', 'wharf',
+];
+
+const namePattern = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
+
+export function validateName(name: string): void {
+  if (!namePattern.test(name)) {
+    throw new BerthError(`Invalid container name (${name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
+  }
+}
+
+// Claims a name for id; returns the name taken.
+export function claimName(namesDir: string, id: string, wanted?: string): string {
+  fs.mkdirSync(namesDir, { recursive: true });
+  for (let attempt = 0; ; attempt++) {
+    const name = wanted ?? `${adjectives[randomInt(adjectives.length)]}_${nouns[randomInt(nouns.length)]}${attempt > 20 ? randomInt(1000) : ''}`;
+    try {
+      fs.symlinkSync(id, path.join(namesDir, name));
+      return name;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      if (wanted) {
+        const owner = fs.readlinkSync(path.join(namesDir, name));
+        throw new BerthError(`Conflict. The container name "/${name}" is already in use by container "${owner}". You have to remove (or rename) that container to be able to reuse that name.`);
+      }
+    }
+  }
+}
+
+export function releaseName(namesDir: string, name: string, id: string): void {
+  const link = path.join(namesDir, name);
+  try {
+    if (fs.readlinkSync(link) === id) fs.unlinkSync(link);
+  } catch {
+    /* already gone */
+  }
+}
+
+export function lookupName(namesDir: string, name: string): string | undefined {
+  try {
+    return fs.readlinkSync(path.join(namesDir, name));
+  } catch {
+    return undefined;
+  }
+}

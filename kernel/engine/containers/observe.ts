@@ -1,0 +1,138 @@
+// Looking into a running container: its processes (top) and its resource
+// use (stats), read from its cgroup and /proc.
+import * as fs from 'fs';
+import { native, CgroupStats } from '../native';
+import { StorePaths } from '../store/paths';
+import { Container } from './types';
+
+export interface ProcessRow {
+  uid: number;
+  user: string;
+  pid: number;
+  ppid: number;
+  cpuPercent: number;
+  startTime: Date;
+  tty: string;
+  cpuSeconds: number;
+  command: string;
+}
+
+export interface StatsSample {
+  id: string;
+  name: string;
+  cpuPercent: number;
+  memoryUsage: number;
+  memoryLimit: number; // the host's memory when unlimited, as docker shows it
+  memoryPercent: number;
+  netRx: number;
+  netTx: number;
+  blockRead: number;
+  blockWrite: number;
+  pids: number;
+  raw: CgroupStats;
+}
+
+const HZ = 100; // USER_HZ on Linux
+let bootTimeMs: number | undefined;
+function bootTime(): number {
+  if (bootTimeMs === undefined) {
+    const line = fs.readFileSync('/proc/stat', 'utf8').split('\n').find((l) => l.startsWith('btime '));
+    bootTimeMs = Number(line?.split(' ')[1] ?? 0) * 1000;
+  }
+  return bootTimeMs;
+}
+
+function userNames(): Map<number, string> {
+  const m = new Map<number, string>();
+  try {
+    for (const l of fs.readFileSync('/etc/passwd', 'utf8').split('\n')) {
+      const f = l.split(':');
+      if (f.length > 2) m.set(Number(f[2]), f[0]);
+    }
+  } catch {
+    /* numeric ids then */
+  }
+  return m;
+}
+
+export function topProcesses(paths: StorePaths, c: Container): ProcessRow[] {
+  const users = userNames();
+  const uptime = Number(fs.readFileSync('/proc/uptime', 'utf8').split(' ')[0]);
+  const rows: ProcessRow[] = [];
+  for (const pid of native().cgroupProcs(paths.cgroupParent, c.record.Id)) {
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      // f[0] is field 3 (state): field N is f[N-3]
+      const ppid = Number(f[1]);
+      const ttyNr = Number(f[4]);
+      const cpuTicks = Number(f[11]) + Number(f[12]);
+      const startTicks = Number(f[19]);
+      const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+      const uid = Number(/^Uid:\s+(\d+)/m.exec(status)?.[1] ?? 0);
+      let cmd = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0+$/, '').split('\0').join(' ');
+      if (!cmd) cmd = `[${stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'))}]`;
+      const elapsed = uptime - startTicks / HZ;
+      rows.push({
+        uid,
+        user: users.get(uid) ?? String(uid),
+        pid,
+        ppid,
+        cpuPercent: elapsed > 0 ? Math.floor((cpuTicks / HZ / elapsed) * 100) : 0,
+        startTime: new Date(bootTime() + (startTicks / HZ) * 1000),
+        tty: ttyNr === 0 ? '?' : `pts/${ttyNr & 0xff}`,
+        cpuSeconds: Math.floor(cpuTicks / HZ),
+        command: cmd,
+      });
+    } catch {
+      /* exited while we looked */
+    }
+  }
+  return rows.sort((a, b) => a.pid - b.pid);
+}
+
+function netBytes(pid: number): [number, number] {
+  let rx = 0;
+  let tx = 0;
+  try {
+    for (const l of fs.readFileSync(`/proc/${pid}/net/dev`, 'utf8').split('\n').slice(2)) {
+      const [iface, rest] = l.split(':');
+      if (!rest || iface.trim() === 'lo') continue;
+      const n = rest.trim().split(/\s+/).map(Number);
+      rx += n[0];
+      tx += n[8];
+    }
+  } catch {
+    /* gone */
+  }
+  return [rx, tx];
+}
+
+function hostMemory(): number {
+  const line = fs.readFileSync('/proc/meminfo', 'utf8').split('\n').find((l) => l.startsWith('MemTotal:'));
+  return Number(/(\d+)/.exec(line ?? '')?.[1] ?? 0) * 1024;
+}
+
+export function sampleStats(paths: StorePaths, c: Container, previous?: { cpuNs: number; at: number }): StatsSample | undefined {
+  const raw = native().cgroupStats(paths.cgroupParent, c.record.Id);
+  if (!raw) return undefined;
+  const now = Date.now();
+  let cpuPercent = 0;
+  if (previous && now > previous.at) cpuPercent = ((raw.cpuUsageNs - previous.cpuNs) / ((now - previous.at) * 1e6)) * 100;
+  const limit = raw.memoryLimit > 0 ? Math.min(raw.memoryLimit, hostMemory()) : hostMemory();
+  const [rx, tx] = c.record.HostConfig.NetworkMode === 'host' ? [0, 0] : netBytes(c.state.Pid);
+  return {
+    id: c.record.Id,
+    name: c.record.Name,
+    cpuPercent: Math.max(0, cpuPercent),
+    memoryUsage: raw.memoryUsage,
+    memoryLimit: limit,
+    memoryPercent: limit > 0 ? (raw.memoryUsage / limit) * 100 : 0,
+    netRx: rx,
+    netTx: tx,
+    blockRead: raw.blkioRead,
+    blockWrite: raw.blkioWrite,
+    pids: raw.pids,
+    raw,
+  };
+}

@@ -1,0 +1,307 @@
+// Container lifecycle: create, start, stop, kill, remove, wait, exec.
+// The engine writes a container's config.json; its berth-shim writes
+// state.json; both live in BUNDLE = ROOT/containers/ID.
+import * as fs from 'fs';
+import * as path from 'path';
+import { randomBytes } from 'crypto';
+import { BerthError, NotFoundError } from '../errors';
+import { ImageStore } from '../images/store';
+import { hexOf } from '../images/digest';
+import { native } from '../native';
+import { readJson, writeJsonAtomic } from '../store/files';
+import { StorePaths } from '../store/paths';
+import { buildRecord, newContainerId, writeEtcFiles } from './create';
+import { claimName, lookupName, releaseName, validateName } from './names';
+import { encodeShimConfig, ShimHandle, startShim } from './shim';
+import { parseSignal } from './signals';
+import {
+  AttachOptions,
+  Container,
+  ContainerRecord,
+  ContainerState,
+  CreateRequest,
+  DETACHED,
+  ShimState,
+} from './types';
+
+const NEVER = '0001-01-01T00:00:00Z';
+
+export interface ExecRequest {
+  command: string[];
+  env: string[];
+  workdir?: string;
+  user?: string;
+  tty: boolean;
+  interactive: boolean;
+}
+
+function isShimAlive(pid: number): boolean {
+  try {
+    return fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'berth-shim';
+  } catch {
+    return false;
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+export class ContainerService {
+  constructor(readonly paths: StorePaths, readonly images: ImageStore) {}
+
+  bundle(id: string): string {
+    return path.join(this.paths.containers, id);
+  }
+
+  // ---- reading -----------------------------------------------------------
+
+  private load(id: string): Container | undefined {
+    const bundle = this.bundle(id);
+    const record = readJson<ContainerRecord>(path.join(bundle, 'config.json'));
+    if (!record) return undefined;
+    const shim = readJson<ShimState>(path.join(bundle, 'state.json'));
+    return { record, shim, state: this.stateOf(shim), bundle };
+  }
+
+  private stateOf(shim: ShimState | undefined): ContainerState {
+    const s: ContainerState = {
+      Status: 'created', Running: false, Paused: false, Restarting: false, OOMKilled: false, Dead: false,
+      Pid: 0, ExitCode: 0, Error: '', StartedAt: NEVER, FinishedAt: NEVER,
+    };
+    if (!shim) return s;
+    s.ExitCode = shim.ExitCode;
+    s.Error = shim.Error;
+    s.OOMKilled = shim.OOMKilled;
+    s.StartedAt = shim.StartedAt || NEVER;
+    s.FinishedAt = shim.FinishedAt || NEVER;
+    if (shim.Status === 'running') {
+      if (isShimAlive(shim.ShimPid)) {
+        s.Status = 'running';
+        s.Running = true;
+        s.Pid = shim.Pid;
+      } else {
+        // The supervisor is gone (host reboot, kill -9): docker reports 255.
+        s.Status = 'exited';
+        s.ExitCode = 255;
+        s.Error = 'the container supervisor (berth-shim) is gone';
+      }
+    } else if (shim.Status === 'exited') {
+      s.Status = 'exited';
+    }
+    return s;
+  }
+
+  listIds(): string[] {
+    try {
+      return fs.readdirSync(this.paths.containers).filter((n) => /^[a-f0-9]{64}$/.test(n));
+    } catch {
+      return [];
+    }
+  }
+
+  list(all: boolean): Container[] {
+    const out: Container[] = [];
+    for (const id of this.listIds()) {
+      const c = this.load(id);
+      if (c && (all || c.state.Running)) out.push(c);
+    }
+    return out.sort((a, b) => b.record.Created.localeCompare(a.record.Created));
+  }
+
+  // A name, a full ID or a unique ID prefix, as docker accepts.
+  get(ref: string): Container {
+    const name = ref.replace(/^\//, '');
+    const byName = lookupName(this.paths.names, name);
+    const candidates = byName ? [byName] : this.listIds().filter((id) => id.startsWith(ref));
+    if (candidates.length > 1) throw new BerthError(`multiple containers match the ID prefix "${ref}"; give more characters`, 1);
+    const c = candidates.length === 1 ? this.load(candidates[0]) : undefined;
+    if (!c) throw new NotFoundError(`No such container: ${ref}; list containers with \`berth ps -a\``);
+    return c;
+  }
+
+  // ---- lifecycle ---------------------------------------------------------
+
+  async create(req: CreateRequest): Promise<Container> {
+    if (req.name !== undefined) validateName(req.name);
+    const image = this.images.resolve(req.image);
+    const manifest = this.images.readBlobJson<{ layers: { digest: string }[] }>(image.manifestDigest);
+    for (let i = 0; i < image.chainIds.length; i++) {
+      if (!fs.existsSync(this.images.snapshotDir(image.chainIds[i]))) {
+        await this.images.ensureSnapshot(image.chainIds[i], manifest.layers[i].digest);
+      }
+    }
+    this.images.ensureInitLayer();
+    const id = newContainerId();
+    const name = claimName(this.paths.names, id, req.name);
+    const bundle = this.bundle(id);
+    try {
+      const record = buildRecord(id, name, req, image);
+      for (const d of ['upper', 'work', 'merged']) fs.mkdirSync(path.join(bundle, d), { recursive: true, mode: 0o700 });
+      writeEtcFiles(bundle, record);
+      writeJsonAtomic(path.join(bundle, 'config.json'), record);
+      return { record, shim: undefined, state: this.stateOf(undefined), bundle };
+    } catch (e) {
+      releaseName(this.paths.names, name, id);
+      fs.rmSync(bundle, { recursive: true, force: true });
+      throw e;
+    }
+  }
+
+  private shimConfig(c: Container): Buffer {
+    const r = c.record;
+    const h = r.HostConfig;
+    const pairs: Array<[string, string | number | boolean | undefined]> = [
+      ['id', r.Id],
+      ['bundle', c.bundle],
+      ['layerdir', this.paths.snapshots],
+      ['lower', path.basename(this.paths.initLayer)],
+      ...[...r.Layers].reverse().map((l): [string, string] => ['lower', hexOf(l)]),
+      ['hostname', r.Config.Hostname],
+      ...[r.Path, ...r.Args].map((a): [string, string] => ['arg', a]),
+      ...r.Config.Env.map((e): [string, string] => ['env', e]),
+      ['cwd', r.Config.WorkingDir || '/'],
+      ['user', r.Config.User],
+      ['network', h.NetworkMode],
+      ['cgroup-parent', this.paths.cgroupParent],
+      ['memory', h.Memory || undefined],
+      ['memory-swap', h.MemorySwap || undefined],
+      ['cpu-quota', h.NanoCpus ? Math.round(h.NanoCpus / 1e9 * 100000) : undefined],
+      ['cpu-period', h.NanoCpus ? 100000 : undefined],
+      ['cpu-shares', h.CpuShares || undefined],
+      ['pids-limit', h.PidsLimit > 0 ? h.PidsLimit : undefined],
+      ...h.Ulimits.map((u): [string, string] => ['rlimit', `${u.Name}=${u.Soft}:${u.Hard}`]),
+      ['name-link', path.join(this.paths.names, r.Name)],
+      ['tty', r.Config.Tty],
+      ['stdin', r.Config.OpenStdin],
+      ['readonly', h.ReadonlyRootfs],
+      ['init', h.Init],
+      ['rm', h.AutoRemove],
+    ];
+    return encodeShimConfig(pairs);
+  }
+
+  // Starts a created or exited container. With DETACHED the shim runs on its
+  // own; otherwise the caller is attached until it calls detach().
+  async start(ref: string | Container, attach: AttachOptions = DETACHED): Promise<ShimHandle & { container: Container }> {
+    const c = typeof ref === 'string' ? this.get(ref) : ref;
+    if (c.state.Running) throw new BerthError(`container ${c.record.Name} is already running`, 1);
+    if (c.shim) {
+      // overlayfs wants an empty work dir each time it mounts an upper dir.
+      fs.rmSync(path.join(c.bundle, 'work'), { recursive: true, force: true });
+      fs.mkdirSync(path.join(c.bundle, 'work'), { mode: 0o700 });
+    }
+    const cfgFile = path.join(c.bundle, 'shim.cfg');
+    fs.writeFileSync(cfgFile, this.shimConfig(c));
+    const handle = await startShim('run', cfgFile, attach);
+    if (attach === DETACHED) handle.detach();
+    return { ...handle, container: c };
+  }
+
+  async run(req: CreateRequest, attach: AttachOptions): Promise<ShimHandle & { container: Container }> {
+    const c = await this.create(req);
+    return this.start(c, attach);
+  }
+
+  signal(ref: string | Container, signal: string | number): Container {
+    const c = typeof ref === 'string' ? this.get(ref) : ref;
+    if (!c.state.Running || !c.shim) throw new BerthError(`Cannot kill container: ${c.record.Name}: container ${c.record.Id.slice(0, 12)} is not running`, 1);
+    const sig = typeof signal === 'number' ? signal : parseSignal(signal);
+    if (!native().signalProcess(c.shim.Pid, c.shim.PidStart, sig)) {
+      throw new BerthError(`Cannot kill container: ${c.record.Name}: its process is already gone`, 1);
+    }
+    return c;
+  }
+
+  // Resolves once the container is no longer running (false on timeout).
+  async waitStopped(id: string, timeoutMs = Infinity): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    let delay = 2;
+    for (;;) {
+      const c = this.load(id);
+      if (!c || !c.state.Running) return true;
+      if (Date.now() >= deadline) return false;
+      await sleep(Math.min(delay, Math.max(1, deadline - Date.now())));
+      delay = Math.min(delay * 2, 50);
+    }
+  }
+
+  // SIGTERM (or the image's STOPSIGNAL), then SIGKILL after timeoutSec.
+  async stop(ref: string, timeoutSec = 10): Promise<Container> {
+    const c = this.get(ref);
+    if (!c.state.Running) return c;
+    try {
+      this.signal(c, c.record.Config.StopSignal ?? 'SIGTERM');
+    } catch {
+      /* exited meanwhile */
+    }
+    if (!(await this.waitStopped(c.record.Id, timeoutSec * 1000))) {
+      try {
+        this.signal(c, 'SIGKILL');
+      } catch {
+        /* exited meanwhile */
+      }
+      await this.waitStopped(c.record.Id);
+    }
+    return c;
+  }
+
+  async restart(ref: string, timeoutSec = 10): Promise<Container> {
+    const c = await this.stop(ref, timeoutSec);
+    const fresh = this.get(c.record.Id);
+    if (!fresh.record.HostConfig.AutoRemove) await this.start(fresh);
+    return fresh;
+  }
+
+  async remove(ref: string, force = false): Promise<Container> {
+    const c = this.get(ref);
+    if (c.state.Running) {
+      if (!force) {
+        throw new BerthError(`You cannot remove a running container ${c.record.Id}. Stop the container before attempting removal or force remove (berth rm -f)`, 1);
+      }
+      try {
+        this.signal(c, 'SIGKILL');
+      } catch {
+        /* exited meanwhile */
+      }
+      await this.waitStopped(c.record.Id, 10000);
+    }
+    releaseName(this.paths.names, c.record.Name, c.record.Id);
+    native().cgroupRemove(this.paths.cgroupParent, c.record.Id);
+    fs.rmSync(c.bundle, { recursive: true, force: true });
+    return c;
+  }
+
+  async wait(ref: string): Promise<number> {
+    const c = this.get(ref);
+    await this.waitStopped(c.record.Id);
+    const after = this.load(c.record.Id);
+    return after ? after.state.ExitCode : c.state.ExitCode;
+  }
+
+  async exec(ref: string, req: ExecRequest, attach: AttachOptions): Promise<ShimHandle> {
+    const c = this.get(ref);
+    if (!c.state.Running || !c.shim) throw new BerthError(`container ${c.record.Id.slice(0, 12)} is not running; start it with \`berth start ${c.record.Name}\``, 1);
+    const env = new Map<string, string>();
+    for (const e of [...c.record.Config.Env, ...req.env]) env.set(e.split('=')[0], e);
+    const cfg = encodeShimConfig([
+      ['id', c.record.Id],
+      ['cgroup-parent', this.paths.cgroupParent],
+      ['target-pid', c.shim.Pid],
+      ['target-start', c.shim.PidStart],
+      ...req.command.map((a): [string, string] => ['arg', a]),
+      ...[...env.values()].map((e): [string, string] => ['env', e]),
+      ['cwd', req.workdir ?? (c.record.Config.WorkingDir || '/')],
+      ['user', req.user ?? c.record.Config.User],
+      ['tty', req.tty],
+      ['stdin', req.interactive],
+    ]);
+    const file = path.join(c.bundle, `exec-${randomBytes(6).toString('hex')}.cfg`);
+    fs.writeFileSync(file, cfg, { mode: 0o600 });
+    try {
+      return await startShim('exec', file, attach);
+    } finally {
+      fs.rmSync(file, { force: true });
+    }
+  }
+}

@@ -1,0 +1,84 @@
+// Starting berth-shim and reading its status pipe (fd 3):
+//   started PID | error CODE MESSAGE, then exited CODE OOM PEAK CPU_NS.
+import { ChildProcess, spawn } from 'child_process';
+import { Readable, Writable } from 'stream';
+import { BerthError } from '../errors';
+import { shimPath } from '../native';
+import { AttachOptions, ExitInfo } from './types';
+
+export interface ShimHandle {
+  pid: number; // the container's (or exec'd process's) pid on the host
+  stdin: Writable | null;
+  stdout: Readable | null;
+  stderr: Readable | null;
+  exited: Promise<ExitInfo>;
+  // Stops listening: the shim keeps the container running and logging.
+  detach(): void;
+}
+
+export class StartError extends BerthError {}
+
+export function startShim(mode: 'run' | 'exec', configFile: string, attach: AttachOptions): Promise<ShimHandle> {
+  const child: ChildProcess = spawn(shimPath, [mode, configFile], {
+    detached: true, // its own session: the shim outlives whoever started it
+    stdio: [attach.stdin, attach.stdout, attach.stderr, 'pipe'],
+  });
+  const status = child.stdio[3] as Readable;
+  let buffered = '';
+  let resolveExit!: (e: ExitInfo) => void;
+  let rejectExit!: (e: Error) => void;
+  const exited = new Promise<ExitInfo>((res, rej) => {
+    resolveExit = res;
+    rejectExit = rej;
+  });
+  exited.catch(() => undefined); // a caller that detaches never awaits it
+  return new Promise<ShimHandle>((resolve, reject) => {
+    let started = false;
+    const detach = () => {
+      status.destroy();
+      child.unref();
+      (child.stdin as Writable | null)?.destroy();
+    };
+    const onLine = (line: string) => {
+      const [word, ...rest] = line.split(' ');
+      if (word === 'started' && !started) {
+        started = true;
+        resolve({ pid: Number(rest[0]), stdin: child.stdin, stdout: child.stdout, stderr: child.stderr, exited, detach });
+      } else if (word === 'error' && !started) {
+        started = true;
+        reject(new StartError(rest.slice(1).join(' '), Number(rest[0]) || 125));
+      } else if (word === 'exited') {
+        resolveExit({ exitCode: Number(rest[0]), oomKilled: rest[1] === '1', peakMemory: Number(rest[2]) || 0, cpuNs: Number(rest[3]) || 0 });
+      }
+    };
+    status.setEncoding('utf8');
+    status.on('data', (chunk: string) => {
+      buffered += chunk;
+      let nl: number;
+      while ((nl = buffered.indexOf('\n')) >= 0) {
+        onLine(buffered.slice(0, nl));
+        buffered = buffered.slice(nl + 1);
+      }
+    });
+    status.on('error', () => undefined);
+    status.on('close', () => {
+      if (!started) reject(new StartError('berth-shim exited before starting the container; run `npm run setup` to rebuild it'));
+      rejectExit(new BerthError('lost contact with the container supervisor'));
+    });
+    child.on('error', (e) => {
+      if (!started) reject(new StartError(`cannot start berth-shim (${e.message}); run \`npm run setup\` to build it`));
+    });
+  });
+}
+
+// The shim's config file: NUL-separated key/value pairs, keys repeated for lists.
+export function encodeShimConfig(pairs: Array<[string, string | number | boolean | undefined]>): Buffer {
+  const parts: string[] = [];
+  for (const [k, v] of pairs) {
+    if (v === undefined) continue;
+    const val = typeof v === 'boolean' ? (v ? '1' : '0') : String(v);
+    if (val.includes('\0')) throw new BerthError(`the value of ${k} contains a NUL byte, which no process can receive`);
+    parts.push(k, val);
+  }
+  return Buffer.from(parts.join('\0') + '\0');
+}

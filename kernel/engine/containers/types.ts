@@ -1,0 +1,123 @@
+// Container types that cross from the engine to commands and render. Field
+// names follow `docker inspect` so that inspect output and --format
+// templates read the same as docker's.
+
+export interface Ulimit {
+  Name: string;
+  Soft: number;
+  Hard: number;
+}
+
+export interface HostConfig {
+  Memory: number; // bytes, 0 = unlimited
+  MemorySwap: number; // memory + swap, 0 = default, -1 = unlimited
+  NanoCpus: number;
+  CpuShares: number;
+  PidsLimit: number; // 0 = unlimited
+  ReadonlyRootfs: boolean;
+  NetworkMode: string; // none | host
+  AutoRemove: boolean;
+  Init: boolean;
+  Ulimits: Ulimit[];
+}
+
+export interface ContainerConfig {
+  Hostname: string;
+  User: string;
+  Env: string[];
+  Cmd: string[];
+  Entrypoint: string[] | null;
+  Image: string; // as the user wrote it
+  WorkingDir: string;
+  Tty: boolean;
+  OpenStdin: boolean;
+  AttachStdin: boolean;
+  StopSignal?: string;
+  Labels: Record<string, string>;
+}
+
+// What the engine writes at create time (BUNDLE/config.json).
+export interface ContainerRecord {
+  Id: string;
+  Name: string; // without docker's leading "/"
+  Created: string;
+  Path: string;
+  Args: string[];
+  Image: string; // image ID, sha256:...
+  Layers: string[]; // chain IDs, bottom first
+  Config: ContainerConfig;
+  HostConfig: HostConfig;
+  RestartCount: number;
+}
+
+// What the shim writes (BUNDLE/state.json); absent fields before the first start.
+export interface ShimState {
+  Status: 'created' | 'running' | 'exited';
+  Pid: number;
+  PidStart: number;
+  ShimPid: number;
+  StartedAt: string;
+  FinishedAt: string;
+  ExitCode: number;
+  OOMKilled: boolean;
+  Error: string;
+  PeakMemory: number;
+  CpuNs: number;
+}
+
+export type ContainerStatus = 'created' | 'running' | 'paused' | 'exited' | 'dead';
+
+export interface ContainerState {
+  Status: ContainerStatus;
+  Running: boolean;
+  Paused: boolean;
+  Restarting: boolean;
+  OOMKilled: boolean;
+  Dead: boolean;
+  Pid: number;
+  ExitCode: number;
+  Error: string;
+  StartedAt: string;
+  FinishedAt: string;
+}
+
+export interface Container {
+  record: ContainerRecord;
+  state: ContainerState;
+  shim: ShimState | undefined;
+  bundle: string;
+}
+
+export interface CreateRequest {
+  image: string;
+  command: string[]; // after IMAGE on the command line
+  name?: string;
+  entrypoint?: string; // undefined = the image's; "" = none
+  env: string[];
+  workdir?: string;
+  user?: string;
+  hostname?: string;
+  tty: boolean;
+  openStdin: boolean;
+  host: Partial<HostConfig>;
+  labels?: Record<string, string>;
+}
+
+// How a caller attaches to a container's stdio when it starts it.
+// "inherit" hands the caller's own fd to the shim (the CLI), "pipe" gives
+// the caller a stream (the Jupyter kernel), "ignore" detaches.
+export type StdioMode = 'inherit' | 'pipe' | 'ignore';
+export interface AttachOptions {
+  stdin: StdioMode;
+  stdout: StdioMode;
+  stderr: StdioMode;
+}
+
+export interface ExitInfo {
+  exitCode: number;
+  oomKilled: boolean;
+  peakMemory: number;
+  cpuNs: number;
+}
+
+export const DETACHED: AttachOptions = { stdin: 'ignore', stdout: 'ignore', stderr: 'ignore' };

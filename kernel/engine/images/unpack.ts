@@ -1,0 +1,139 @@
+// Unpacks one layer tarball into a snapshot directory for overlayfs.
+// Nothing may land outside the target: absolute names, "..", writing through
+// a symlink the layer made, and hard links to outside are refused. OCI
+// whiteouts become overlayfs whiteouts (0:0 char devices and the opaque
+// xattr) because each layer is a lower directory of its own.
+import * as fs from 'fs';
+import * as path from 'path';
+import { pipeline } from 'stream/promises';
+import * as tar from 'tar-stream';
+import { BerthError } from '../errors';
+import { native } from '../native';
+
+export class UnsafeLayerError extends BerthError {}
+
+const WHITEOUT = '.wh.';
+const OPAQUE = '.wh..wh..opq';
+
+function cleanName(name: string): string {
+  if (name.startsWith('/')) throw new UnsafeLayerError(`layer entry "${name}" has an absolute path; refusing to unpack it`);
+  const parts = name.split('/').filter((p) => p !== '' && p !== '.');
+  if (parts.includes('..')) throw new UnsafeLayerError(`layer entry "${name}" points outside the layer (".."); refusing to unpack it`);
+  return parts.join('/');
+}
+
+// Every existing ancestor must be a real directory inside the target.
+function checkParents(root: string, rel: string): void {
+  const parts = rel.split('/');
+  let cur = root;
+  for (let i = 0; i < parts.length - 1; i++) {
+    cur = path.join(cur, parts[i]);
+    let st: fs.Stats;
+    try {
+      st = fs.lstatSync(cur);
+    } catch {
+      fs.mkdirSync(cur, { mode: 0o755 });
+      continue;
+    }
+    if (st.isSymbolicLink()) throw new UnsafeLayerError(`layer entry "${rel}" would be written through the symlink "${parts.slice(0, i + 1).join('/')}"; refusing to unpack it`);
+    if (!st.isDirectory()) throw new UnsafeLayerError(`layer entry "${rel}" is below "${parts.slice(0, i + 1).join('/')}", which is not a directory`);
+  }
+}
+
+function removeExisting(target: string, keepDir: boolean): void {
+  let st: fs.Stats;
+  try {
+    st = fs.lstatSync(target);
+  } catch {
+    return;
+  }
+  if (st.isDirectory()) {
+    if (!keepDir) fs.rmSync(target, { recursive: true, force: true });
+  } else {
+    fs.unlinkSync(target);
+  }
+}
+
+export async function unpackLayer(tarball: string, dest: string): Promise<void> {
+  fs.mkdirSync(dest, { recursive: true });
+  const extract = tar.extract();
+  const dirTimes: Array<[string, Date]> = [];
+  const source = fs.createReadStream(tarball);
+  const done = pipeline(source, extract).catch((e) => {
+    throw e instanceof BerthError ? e : new BerthError(`layer ${path.basename(tarball)} is not a valid tar archive: ${(e as Error).message}`);
+  });
+  for await (const entry of extract) {
+    const h = entry.header;
+    const rel = cleanName(h.name);
+    if (rel === '') {
+      entry.resume();
+      continue;
+    }
+    checkParents(dest, rel);
+    const target = path.join(dest, rel);
+    const base = path.basename(rel);
+    if (base === OPAQUE) {
+      native().lsetxattr(path.dirname(target), 'trusted.overlay.opaque', Buffer.from('y'));
+      entry.resume();
+      continue;
+    }
+    if (base.startsWith(WHITEOUT)) {
+      const hidden = path.join(path.dirname(target), base.slice(WHITEOUT.length));
+      removeExisting(hidden, false);
+      native().mknod(hidden, fs.constants.S_IFCHR | 0o000, 0, 0);
+      entry.resume();
+      continue;
+    }
+    const mode = (h.mode ?? 0o644) & 0o7777;
+    switch (h.type) {
+      case 'directory':
+        removeExisting(target, true);
+        if (!fs.existsSync(target)) fs.mkdirSync(target);
+        fs.chmodSync(target, mode);
+        dirTimes.push([target, h.mtime ?? new Date(0)]);
+        break;
+      case 'file':
+      case 'contiguous-file':
+        removeExisting(target, false);
+        await pipeline(entry, fs.createWriteStream(target, { mode }));
+        fs.chmodSync(target, mode);
+        break;
+      case 'symlink':
+        removeExisting(target, false);
+        fs.symlinkSync(h.linkname ?? '', target);
+        break;
+      case 'link': {
+        const linked = cleanName(h.linkname ?? '');
+        checkParents(dest, linked);
+        const src = path.join(dest, linked);
+        if (!fs.existsSync(src)) throw new UnsafeLayerError(`layer entry "${rel}" links to "${h.linkname}", which the layer does not contain`);
+        removeExisting(target, false);
+        fs.linkSync(src, target);
+        break;
+      }
+      case 'character-device':
+      case 'block-device':
+      case 'fifo': {
+        removeExisting(target, false);
+        const kind = h.type === 'fifo' ? fs.constants.S_IFIFO : h.type === 'block-device' ? fs.constants.S_IFBLK : fs.constants.S_IFCHR;
+        native().mknod(target, kind | mode, h.devmajor ?? 0, h.devminor ?? 0);
+        break;
+      }
+      default:
+        entry.resume();
+        continue;
+    }
+    if (h.type !== 'file' && h.type !== 'contiguous-file') entry.resume(); // entries without data still need draining
+    fs.lchownSync(target, h.uid ?? 0, h.gid ?? 0);
+    if (h.type !== 'symlink' && h.type !== 'directory') {
+      // chown clears setuid bits: put the mode back.
+      if (h.type !== 'link') fs.chmodSync(target, mode);
+      if (h.mtime) fs.lutimesSync(target, h.mtime, h.mtime);
+    }
+    for (const [k, v] of Object.entries(h.pax ?? {})) {
+      if (k.startsWith('SCHILY.xattr.')) native().lsetxattr(target, k.slice('SCHILY.xattr.'.length), Buffer.from(v, 'binary'));
+    }
+  }
+  await done;
+  for (const [dir, time] of dirTimes.reverse()) fs.utimesSync(dir, time, time);
+}

@@ -1,0 +1,48 @@
+// Typed access to the C++ addon and the path of berth-shim.
+import * as path from 'path';
+
+export interface CgroupStats {
+  memoryUsage: number;
+  memoryPeak: number;
+  memoryLimit: number; // -1 = unlimited
+  cpuUsageNs: number;
+  pids: number;
+  pidsLimit: number; // -1 = unlimited
+  blkioRead: number;
+  blkioWrite: number;
+  oomKills: number;
+}
+
+export interface NativeAddon {
+  cgroupVersion(): 'v1' | 'v2';
+  cgroupStats(parent: string, id: string): CgroupStats | null;
+  cgroupProcs(parent: string, id: string): number[];
+  cgroupPaths(parent: string, id: string): string[];
+  cgroupRemove(parent: string, id: string): boolean;
+  cgroupFreeze(parent: string, id: string, frozen: boolean): boolean;
+  processStartTime(pid: number): number;
+  signalProcess(pid: number, startTime: number, signal: number): boolean;
+  mknod(path: string, mode: number, major: number, minor: number): void;
+  lsetxattr(path: string, name: string, value: Buffer): void;
+  flock(fd: number, exclusive: boolean): boolean;
+}
+
+// dist/kernel/engine -> repository root
+const repoRoot = path.resolve(__dirname, '..', '..', '..');
+const buildDir = path.join(repoRoot, 'native', 'build', 'Release');
+
+export const shimPath = path.join(buildDir, 'berth-shim');
+
+let addon: NativeAddon | undefined;
+export function native(): NativeAddon {
+  if (!addon) {
+    try {
+      // eslint-disable-next-line @typescript-eslint/no-var-requires
+      addon = require(path.join(buildDir, 'berth.node')) as NativeAddon;
+    } catch {
+      const { BerthError } = require('./errors') as typeof import('./errors');
+      throw new BerthError('the native core is not built; run `npm run setup` (as root) first');
+    }
+  }
+  return addon;
+}

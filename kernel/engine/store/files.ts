@@ -1,0 +1,45 @@
+// Atomic writes and locking, so that two Berth processes (two notebooks, a
+// notebook and a terminal) can share one store.
+import * as fs from 'fs';
+import * as path from 'path';
+import { native } from '../native';
+
+export function writeFileAtomic(file: string, data: string | Buffer, mode = 0o644): void {
+  const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+  fs.writeFileSync(tmp, data, { mode });
+  fs.renameSync(tmp, file);
+}
+
+export function writeJsonAtomic(file: string, value: unknown): void {
+  writeFileAtomic(file, JSON.stringify(value, null, 2) + '\n');
+}
+
+export function readJson<T>(file: string): T | undefined {
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8')) as T;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
+  }
+}
+
+const sleepBuf = new Int32Array(new SharedArrayBuffer(4));
+function sleepMs(ms: number): void {
+  Atomics.wait(sleepBuf, 0, 0, ms);
+}
+
+// Runs fn holding an exclusive flock on lockFile. Locks are short (an index
+// update), so a brief synchronous wait keeps callers simple.
+export function withLock<T>(lockFile: string, fn: () => T): T {
+  fs.mkdirSync(path.dirname(lockFile), { recursive: true });
+  const fd = fs.openSync(lockFile, 'a');
+  try {
+    for (let i = 0; !native().flock(fd, true); i++) {
+      if (i > 3000) throw new Error(`timed out waiting for the lock ${lockFile}`);
+      sleepMs(5);
+    }
+    return fn();
+  } finally {
+    fs.closeSync(fd); // closing releases the flock
+  }
+}

@@ -1,0 +1,31 @@
+// Where Berth keeps things. One root for state on disk, one for run state,
+// and one cgroup parent, each overridable so tests and benchmarks can use
+// a store of their own.
+import * as path from 'path';
+
+export interface StorePaths {
+  root: string; // BERTH_ROOT, default /var/lib/berth
+  run: string; // BERTH_RUN, default /run/berth
+  cgroupParent: string; // BERTH_CGROUP_PARENT, default "berth"
+  images: string; // OCI image layout
+  snapshots: string; // unpacked layers, one directory per chain ID
+  initLayer: string; // the top lower layer holding mount points every container needs
+  containers: string;
+  names: string; // NAME -> container ID symlinks (atomic, unique)
+  tmp: string;
+}
+
+export function storePaths(env: NodeJS.ProcessEnv = process.env): StorePaths {
+  const root = path.resolve(env.BERTH_ROOT || '/var/lib/berth');
+  return {
+    root,
+    run: path.resolve(env.BERTH_RUN || '/run/berth'),
+    cgroupParent: env.BERTH_CGROUP_PARENT || 'berth',
+    images: path.join(root, 'images'),
+    snapshots: path.join(root, 'snapshots'),
+    initLayer: path.join(root, 'snapshots', 'init'),
+    containers: path.join(root, 'containers'),
+    names: path.join(root, 'names'),
+    tmp: path.join(root, 'tmp'),
+  };
+}

@@ -1,0 +1,20 @@
+import { Image } from '../engine/images/types';
+import { hexOf } from '../engine/images/digest';
+import { ago, humanSize } from './units';
+import { textTable } from './table';
+
+export function imagesTable(images: Image[], opts: { quiet: boolean; noTrunc: boolean }): string {
+  const id = (i: Image) => (opts.noTrunc ? i.id : hexOf(i.id).slice(0, 12));
+  const sorted = [...images].sort((a, b) => b.config.created.localeCompare(a.config.created));
+  if (opts.quiet) return [...new Set(sorted.map(id))].map((x) => x + '\n').join('');
+  const rows: string[][] = [];
+  const now = Date.now();
+  for (const img of sorted) {
+    const refs = img.refs.length ? img.refs : ['<none>:<none>'];
+    for (const ref of refs) {
+      const colon = ref.lastIndexOf(':');
+      rows.push([ref.slice(0, colon), ref.slice(colon + 1), id(img), ago(img.config.created, now), humanSize(img.size)]);
+    }
+  }
+  return textTable(['REPOSITORY', 'TAG', 'IMAGE ID', 'CREATED', 'SIZE'], rows);
+}

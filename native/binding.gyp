@@ -1,0 +1,27 @@
+{
+  "target_defaults": {
+    "cflags_cc": ["-std=c++17", "-O2", "-Wall", "-Wextra", "-Wno-missing-field-initializers"],
+    "cflags_cc!": ["-fno-exceptions", "-std=gnu++17"]
+  },
+  "targets": [
+    {
+      "target_name": "berth",
+      "sources": ["src/addon/addon.cc", "src/common/cgroup.cc", "src/common/fsutil.cc"],
+      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
+      "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"],
+      "cflags_cc": ["-fexceptions"]
+    },
+    {
+      "target_name": "berth-shim",
+      "type": "executable",
+      "sources": [
+        "src/shim/main.cc", "src/shim/run.cc", "src/shim/exec.cc", "src/shim/config.cc",
+        "src/shim/rootfs.cc", "src/shim/security.cc", "src/shim/identity.cc", "src/shim/process.cc",
+        "src/shim/init.cc", "src/shim/tty.cc", "src/shim/logfile.cc", "src/shim/state.cc",
+        "src/common/cgroup.cc", "src/common/fsutil.cc"
+      ],
+      "cflags_cc": ["-fno-exceptions", "-fno-rtti", "-Os"],
+      "ldflags": ["-static", "-Wl,--gc-sections"]
+    }
+  ]
+}

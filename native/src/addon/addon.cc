@@ -1,0 +1,137 @@
+// The Node addon: small synchronous calls that are safe from inside Node's
+// multi-threaded process (nothing here changes namespaces).
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include <napi.h>
+
+#include "../common/cgroup.h"
+#include "../common/fsutil.h"
+
+namespace {
+
+using berth::cgroup::Stats;
+
+Napi::Value CgroupVersion(const Napi::CallbackInfo& info) {
+  return Napi::String::New(info.Env(), berth::cgroup::versionName(berth::cgroup::detect()));
+}
+
+Napi::Value CgroupStats(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Stats s;
+  if (!berth::cgroup::read(info[0].As<Napi::String>(), info[1].As<Napi::String>(), &s)) return env.Null();
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("memoryUsage", double(s.memoryUsage));
+  o.Set("memoryPeak", double(s.memoryPeak));
+  o.Set("memoryLimit", double(s.memoryLimit));
+  o.Set("cpuUsageNs", double(s.cpuUsageNs));
+  o.Set("pids", double(s.pids));
+  o.Set("pidsLimit", double(s.pidsLimit));
+  o.Set("blkioRead", double(s.blkioRead));
+  o.Set("blkioWrite", double(s.blkioWrite));
+  o.Set("oomKills", double(s.oomKills));
+  return o;
+}
+
+Napi::Value CgroupProcs(const Napi::CallbackInfo& info) {
+  auto pids = berth::cgroup::procs(info[0].As<Napi::String>(), info[1].As<Napi::String>());
+  Napi::Array a = Napi::Array::New(info.Env(), pids.size());
+  for (size_t i = 0; i < pids.size(); i++) a.Set(i, pids[i]);
+  return a;
+}
+
+Napi::Value CgroupPaths(const Napi::CallbackInfo& info) {
+  auto paths = berth::cgroup::paths(info[0].As<Napi::String>(), info[1].As<Napi::String>());
+  Napi::Array a = Napi::Array::New(info.Env(), paths.size());
+  for (size_t i = 0; i < paths.size(); i++) a.Set(i, paths[i]);
+  return a;
+}
+
+Napi::Value CgroupRemove(const Napi::CallbackInfo& info) {
+  std::string parent = info[0].As<Napi::String>(), id = info[1].As<Napi::String>();
+  berth::cgroup::killAll(parent, id);
+  return Napi::Boolean::New(info.Env(), berth::cgroup::remove(parent, id));
+}
+
+Napi::Value CgroupFreeze(const Napi::CallbackInfo& info) {
+  return Napi::Boolean::New(info.Env(), berth::cgroup::freeze(info[0].As<Napi::String>(), info[1].As<Napi::String>(),
+                                                               info[2].As<Napi::Boolean>()));
+}
+
+Napi::Value ProcessStartTime(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), double(berth::processStartTime(info[0].As<Napi::Number>().Int32Value())));
+}
+
+// Signals pid only if it is still the process that started at startTime:
+// the pidfd pins the process, so the check and the signal cannot race a
+// recycled pid.
+Napi::Value SignalProcess(const Napi::CallbackInfo& info) {
+  int pid = info[0].As<Napi::Number>().Int32Value();
+  uint64_t start = static_cast<uint64_t>(info[1].As<Napi::Number>().DoubleValue());
+  int sig = info[2].As<Napi::Number>().Int32Value();
+  bool ok = false;
+#ifdef SYS_pidfd_open
+  int fd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
+  if (fd >= 0) {
+    ok = berth::processStartTime(pid) == start && syscall(SYS_pidfd_send_signal, fd, sig, nullptr, 0) == 0;
+    close(fd);
+    return Napi::Boolean::New(info.Env(), ok);
+  }
+#endif
+  ok = berth::processStartTime(pid) == start && kill(pid, sig) == 0;
+  return Napi::Boolean::New(info.Env(), ok);
+}
+
+Napi::Value Mknod(const Napi::CallbackInfo& info) {
+  std::string path = info[0].As<Napi::String>();
+  mode_t mode = info[1].As<Napi::Number>().Uint32Value();
+  dev_t dev = makedev(info[2].As<Napi::Number>().Uint32Value(), info[3].As<Napi::Number>().Uint32Value());
+  if (mknod(path.c_str(), mode, dev) != 0) {
+    Napi::Error::New(info.Env(), std::string("mknod ") + path + ": " + strerror(errno)).ThrowAsJavaScriptException();
+  }
+  return info.Env().Undefined();
+}
+
+Napi::Value Lsetxattr(const Napi::CallbackInfo& info) {
+  std::string path = info[0].As<Napi::String>(), name = info[1].As<Napi::String>();
+  Napi::Buffer<char> value = info[2].As<Napi::Buffer<char>>();
+  if (lsetxattr(path.c_str(), name.c_str(), value.Data(), value.Length(), 0) != 0) {
+    Napi::Error::New(info.Env(), "setxattr " + name + " on " + path + ": " + strerror(errno))
+        .ThrowAsJavaScriptException();
+  }
+  return info.Env().Undefined();
+}
+
+// flock on an open fd; non-blocking so the event loop never stalls.
+Napi::Value Flock(const Napi::CallbackInfo& info) {
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  bool exclusive = info[1].As<Napi::Boolean>();
+  int r = flock(fd, (exclusive ? LOCK_EX : LOCK_SH) | LOCK_NB);
+  return Napi::Boolean::New(info.Env(), r == 0);
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("cgroupVersion", Napi::Function::New(env, CgroupVersion));
+  exports.Set("cgroupStats", Napi::Function::New(env, CgroupStats));
+  exports.Set("cgroupProcs", Napi::Function::New(env, CgroupProcs));
+  exports.Set("cgroupPaths", Napi::Function::New(env, CgroupPaths));
+  exports.Set("cgroupRemove", Napi::Function::New(env, CgroupRemove));
+  exports.Set("cgroupFreeze", Napi::Function::New(env, CgroupFreeze));
+  exports.Set("processStartTime", Napi::Function::New(env, ProcessStartTime));
+  exports.Set("signalProcess", Napi::Function::New(env, SignalProcess));
+  exports.Set("mknod", Napi::Function::New(env, Mknod));
+  exports.Set("lsetxattr", Napi::Function::New(env, Lsetxattr));
+  exports.Set("flock", Napi::Function::New(env, Flock));
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(berth, Init)

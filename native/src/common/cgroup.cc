@@ -1,0 +1,274 @@
+#include "cgroup.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <sstream>
+
+#include "fsutil.h"
+
+#ifndef CGROUP2_SUPER_MAGIC
+#define CGROUP2_SUPER_MAGIC 0x63677270
+#endif
+
+namespace berth {
+namespace cgroup {
+
+namespace {
+
+const char* kRoot = "/sys/fs/cgroup";
+// v1 controllers Berth uses; cpu and cpuacct may be co-mounted (then both
+// names lead to one directory and the second mkdir/rmdir is a no-op).
+const char* kV1Controllers[] = {"memory", "cpu", "cpuacct", "pids", "blkio", "freezer"};
+
+std::string v1Dir(const char* ctrl, const std::string& parent, const std::string& id) {
+  return std::string(kRoot) + "/" + ctrl + "/" + parent + "/" + id;
+}
+
+std::string v2Dir(const std::string& parent, const std::string& id) {
+  return std::string(kRoot) + "/" + parent + "/" + id;
+}
+
+bool setFile(const std::string& dir, const char* file, const std::string& value, std::string* err) {
+  int e = 0;
+  if (writeFile(dir + "/" + file, value, &e)) return true;
+  if (err) *err = std::string("cannot write ") + value + " to " + dir + "/" + file + ": " + strerror(e);
+  return false;
+}
+
+int64_t readNum(const std::string& path, int64_t fallback = 0) {
+  std::string s;
+  if (!readFile(path, &s)) return fallback;
+  return parseInt64(s, fallback);
+}
+
+// Reads "key value" lines (memory.stat, cpu.stat, memory.events).
+int64_t readKey(const std::string& path, const std::string& key) {
+  std::string s;
+  if (!readFile(path, &s)) return 0;
+  for (const auto& line : splitLines(s)) {
+    if (line.compare(0, key.size() + 1, key + " ") == 0) return parseInt64(line.substr(key.size() + 1), 0);
+  }
+  return 0;
+}
+
+bool v1Mounted(const char* ctrl) { return exists(std::string(kRoot) + "/" + ctrl + "/cgroup.procs"); }
+
+// v2 only hands a controller to a child cgroup when every ancestor enables it.
+void enableV2Controllers(const std::string& parent) {
+  std::string avail;
+  readFile(std::string(kRoot) + "/cgroup.controllers", &avail);
+  std::string want;
+  for (const char* c : {"memory", "cpu", "pids", "io"}) {
+    if (avail.find(c) != std::string::npos) want += std::string(want.empty() ? "+" : " +") + c;
+  }
+  std::string dir = kRoot;
+  writeFile(dir + "/cgroup.subtree_control", want);
+  std::stringstream ss(parent);
+  std::string part;
+  while (std::getline(ss, part, '/')) {
+    if (part.empty()) continue;
+    dir += "/" + part;
+    mkdir(dir.c_str(), 0755);
+    writeFile(dir + "/cgroup.subtree_control", want);
+  }
+}
+
+}  // namespace
+
+Version detect() {
+  struct statfs fs;
+  if (statfs(kRoot, &fs) == 0 && fs.f_type == CGROUP2_SUPER_MAGIC) return Version::V2;
+  return Version::V1;
+}
+
+const char* versionName(Version v) { return v == Version::V2 ? "v2" : "v1"; }
+
+std::string unifiedPath(const std::string& parent, const std::string& id) {
+  return detect() == Version::V2 ? v2Dir(parent, id) : "";
+}
+
+bool create(const std::string& parent, const std::string& id, const Limits& l, std::string* err) {
+  int64_t swap = l.memorySwap;
+  if (l.memory > 0 && swap == 0) swap = 2 * l.memory;  // docker's default: as much swap as memory
+  if (detect() == Version::V2) {
+    enableV2Controllers(parent);
+    std::string dir = v2Dir(parent, id);
+    if (!mkdirAll(dir, 0755)) {
+      if (err) *err = "cannot create cgroup " + dir + ": " + strerror(errno);
+      return false;
+    }
+    bool ok = true;
+    if (l.memory > 0) {
+      ok = ok && setFile(dir, "memory.max", std::to_string(l.memory), err);
+      if (exists(dir + "/memory.swap.max"))
+        ok = ok && setFile(dir, "memory.swap.max", swap < 0 ? "max" : std::to_string(swap - l.memory), err);
+    }
+    if (l.cpuQuota > 0)
+      ok = ok && setFile(dir, "cpu.max", std::to_string(l.cpuQuota) + " " + std::to_string(l.cpuPeriod), err);
+    if (l.cpuShares > 0) {
+      // The conversion runc and the kernel docs use between v1 shares and v2 weight.
+      int64_t weight = 1 + ((l.cpuShares - 2) * 9999) / 262142;
+      ok = ok && setFile(dir, "cpu.weight", std::to_string(weight), err);
+    }
+    if (l.pidsLimit > 0) ok = ok && setFile(dir, "pids.max", std::to_string(l.pidsLimit), err);
+    if (!ok) remove(parent, id);
+    return ok;
+  }
+  bool ok = true;
+  for (const char* c : kV1Controllers) {
+    if (!v1Mounted(c)) continue;
+    std::string dir = v1Dir(c, parent, id);
+    if (!mkdirAll(dir, 0755)) {
+      if (err) *err = "cannot create cgroup " + dir + ": " + strerror(errno);
+      ok = false;
+      break;
+    }
+    if (!strcmp(c, "memory")) {
+      setFile(dir, "memory.use_hierarchy", "1", nullptr);  // may be fixed by the parent: best effort
+      if (l.memory > 0) {
+        ok = ok && setFile(dir, "memory.limit_in_bytes", std::to_string(l.memory), err);
+        if (exists(dir + "/memory.memsw.limit_in_bytes"))
+          ok = ok && setFile(dir, "memory.memsw.limit_in_bytes", swap < 0 ? "-1" : std::to_string(swap), err);
+      }
+    } else if (!strcmp(c, "cpu")) {
+      if (l.cpuQuota > 0) {
+        ok = ok && setFile(dir, "cpu.cfs_period_us", std::to_string(l.cpuPeriod), err);
+        ok = ok && setFile(dir, "cpu.cfs_quota_us", std::to_string(l.cpuQuota), err);
+      }
+      if (l.cpuShares > 0) ok = ok && setFile(dir, "cpu.shares", std::to_string(l.cpuShares), err);
+    } else if (!strcmp(c, "pids")) {
+      if (l.pidsLimit > 0) ok = ok && setFile(dir, "pids.max", std::to_string(l.pidsLimit), err);
+    }
+    if (!ok) break;
+  }
+  if (!ok) remove(parent, id);
+  return ok;
+}
+
+bool attach(const std::string& parent, const std::string& id, int pid, std::string* err) {
+  std::string p = std::to_string(pid);
+  if (detect() == Version::V2) return setFile(v2Dir(parent, id), "cgroup.procs", p, err);
+  for (const char* c : kV1Controllers) {
+    if (!v1Mounted(c)) continue;
+    if (!setFile(v1Dir(c, parent, id), "cgroup.procs", p, err)) return false;
+  }
+  return true;
+}
+
+bool read(const std::string& parent, const std::string& id, Stats* s) {
+  if (detect() == Version::V2) {
+    std::string dir = v2Dir(parent, id);
+    if (!exists(dir)) return false;
+    int64_t cur = readNum(dir + "/memory.current");
+    s->memoryUsage = cur - readKey(dir + "/memory.stat", "inactive_file");
+    if (s->memoryUsage < 0) s->memoryUsage = cur;
+    s->memoryPeak = readNum(dir + "/memory.peak", cur);
+    s->memoryLimit = readNum(dir + "/memory.max", -1);
+    s->cpuUsageNs = readKey(dir + "/cpu.stat", "usage_usec") * 1000;
+    s->pids = readNum(dir + "/pids.current");
+    s->pidsLimit = readNum(dir + "/pids.max", -1);
+    s->oomKills = readKey(dir + "/memory.events", "oom_kill");
+    std::string io;
+    if (readFile(dir + "/io.stat", &io)) {
+      for (const auto& line : splitLines(io)) {
+        std::stringstream ls(line);
+        std::string tok;
+        while (ls >> tok) {
+          if (tok.compare(0, 7, "rbytes=") == 0) s->blkioRead += parseInt64(tok.substr(7), 0);
+          if (tok.compare(0, 7, "wbytes=") == 0) s->blkioWrite += parseInt64(tok.substr(7), 0);
+        }
+      }
+    }
+    return true;
+  }
+  std::string mem = v1Dir("memory", parent, id);
+  if (!exists(mem)) return false;
+  int64_t usage = readNum(mem + "/memory.usage_in_bytes");
+  s->memoryUsage = usage - readKey(mem + "/memory.stat", "total_inactive_file");
+  if (s->memoryUsage < 0) s->memoryUsage = usage;
+  s->memoryPeak = readNum(mem + "/memory.max_usage_in_bytes");
+  int64_t lim = readNum(mem + "/memory.limit_in_bytes", -1);
+  // v1 reports "unlimited" as a huge page-aligned number.
+  s->memoryLimit = (lim < 0 || lim >= (int64_t(1) << 62)) ? -1 : lim;
+  s->oomKills = readKey(mem + "/memory.oom_control", "oom_kill");
+  s->cpuUsageNs = readNum(v1Dir("cpuacct", parent, id) + "/cpuacct.usage");
+  s->pids = readNum(v1Dir("pids", parent, id) + "/pids.current");
+  s->pidsLimit = readNum(v1Dir("pids", parent, id) + "/pids.max", -1);
+  std::string io;
+  if (readFile(v1Dir("blkio", parent, id) + "/blkio.throttle.io_service_bytes_recursive", &io) ||
+      readFile(v1Dir("blkio", parent, id) + "/blkio.throttle.io_service_bytes", &io)) {
+    for (const auto& line : splitLines(io)) {
+      std::stringstream ls(line);
+      std::string dev, op;
+      int64_t v = 0;
+      if (!(ls >> dev >> op >> v)) continue;
+      if (op == "Read") s->blkioRead += v;
+      if (op == "Write") s->blkioWrite += v;
+    }
+  }
+  return true;
+}
+
+std::vector<int> procs(const std::string& parent, const std::string& id) {
+  std::string dir = detect() == Version::V2 ? v2Dir(parent, id) : v1Dir("pids", parent, id);
+  if (detect() == Version::V1 && !v1Mounted("pids")) dir = v1Dir("memory", parent, id);
+  std::string s;
+  std::vector<int> out;
+  if (!readFile(dir + "/cgroup.procs", &s)) return out;
+  for (const auto& line : splitLines(s)) {
+    int64_t v = parseInt64(line, 0);
+    if (v > 0) out.push_back(static_cast<int>(v));
+  }
+  return out;
+}
+
+void killAll(const std::string& parent, const std::string& id) {
+  if (detect() == Version::V2 && writeFile(v2Dir(parent, id) + "/cgroup.kill", "1")) return;
+  freeze(parent, id, true);  // so nothing forks between listing and killing
+  for (int pid : procs(parent, id)) kill(pid, SIGKILL);
+  freeze(parent, id, false);
+}
+
+bool freeze(const std::string& parent, const std::string& id, bool frozen) {
+  if (detect() == Version::V2) return writeFile(v2Dir(parent, id) + "/cgroup.freeze", frozen ? "1" : "0");
+  if (!v1Mounted("freezer")) return false;
+  return writeFile(v1Dir("freezer", parent, id) + "/freezer.state", frozen ? "FROZEN" : "THAWED");
+}
+
+std::vector<std::string> paths(const std::string& parent, const std::string& id) {
+  std::vector<std::string> out;
+  if (detect() == Version::V2) {
+    out.push_back(v2Dir(parent, id));
+  } else {
+    for (const char* c : kV1Controllers)
+      if (v1Mounted(c)) out.push_back(v1Dir(c, parent, id));
+  }
+  return out;
+}
+
+bool remove(const std::string& parent, const std::string& id) {
+  bool ok = true;
+  for (const auto& dir : paths(parent, id)) {
+    // The kernel keeps the cgroup busy until exiting tasks are fully reaped.
+    for (int attempt = 0; attempt < 200; attempt++) {
+      if (rmdir(dir.c_str()) == 0 || errno == ENOENT) break;
+      if (errno != EBUSY) {
+        ok = false;
+        break;
+      }
+      struct timespec ts = {0, 5 * 1000 * 1000};
+      nanosleep(&ts, nullptr);
+      if (attempt == 199) ok = false;
+    }
+  }
+  return ok;
+}
+
+}  // namespace cgroup
+}  // namespace berth

@@ -1,0 +1,55 @@
+// cgroup management for one container, behind one interface for cgroup v1
+// (per-controller hierarchies, as on hybrid hosts) and cgroup v2 (unified).
+// A container's cgroup is PARENT/ID in every hierarchy it uses.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace berth {
+namespace cgroup {
+
+enum class Version { V1, V2 };
+
+struct Limits {
+  int64_t memory = 0;       // bytes; 0 = unlimited
+  int64_t memorySwap = 0;   // memory + swap in bytes, docker's meaning; 0 = default (2x memory), -1 = unlimited
+  int64_t cpuQuota = 0;     // microseconds per period; 0 = unlimited
+  int64_t cpuPeriod = 100000;
+  int64_t cpuShares = 0;    // docker's shares (2..262144); 0 = default
+  int64_t pidsLimit = 0;    // 0 or negative = unlimited
+};
+
+struct Stats {
+  int64_t memoryUsage = 0;  // bytes, page cache of inactive files excluded (as docker shows it)
+  int64_t memoryPeak = 0;
+  int64_t memoryLimit = -1; // -1 = unlimited
+  int64_t cpuUsageNs = 0;
+  int64_t pids = 0;
+  int64_t pidsLimit = -1;
+  int64_t blkioRead = 0;
+  int64_t blkioWrite = 0;
+  int64_t oomKills = 0;
+};
+
+Version detect();
+const char* versionName(Version v);
+
+// Creates the cgroup and applies the limits. On failure err says which file refused what.
+bool create(const std::string& parent, const std::string& id, const Limits& limits, std::string* err);
+// Moves pid into the cgroup (every v1 hierarchy, or the v2 one).
+bool attach(const std::string& parent, const std::string& id, int pid, std::string* err);
+// Path of the v2 cgroup directory (for CLONE_INTO_CGROUP); empty on v1.
+std::string unifiedPath(const std::string& parent, const std::string& id);
+bool read(const std::string& parent, const std::string& id, Stats* out);
+std::vector<int> procs(const std::string& parent, const std::string& id);
+// Kills every process in the cgroup with SIGKILL.
+void killAll(const std::string& parent, const std::string& id);
+bool freeze(const std::string& parent, const std::string& id, bool frozen);
+// Removes the cgroup, retrying briefly while the last tasks are reaped.
+bool remove(const std::string& parent, const std::string& id);
+// Every directory this container's cgroup occupies (for leak checks).
+std::vector<std::string> paths(const std::string& parent, const std::string& id);
+
+}  // namespace cgroup
+}  // namespace berth

@@ -1,0 +1,89 @@
+#include "config.h"
+
+#include <sys/resource.h>
+
+#include <cstdlib>
+#include <cstring>
+
+#include "../common/fsutil.h"
+
+namespace berth {
+
+namespace {
+
+int rlimitByName(const std::string& n) {
+  static const struct {
+    const char* name;
+    int res;
+  } table[] = {{"core", RLIMIT_CORE},     {"cpu", RLIMIT_CPU},         {"data", RLIMIT_DATA},
+               {"fsize", RLIMIT_FSIZE},   {"locks", RLIMIT_LOCKS},     {"memlock", RLIMIT_MEMLOCK},
+               {"msgqueue", RLIMIT_MSGQUEUE}, {"nice", RLIMIT_NICE},   {"nofile", RLIMIT_NOFILE},
+               {"nproc", RLIMIT_NPROC},   {"rss", RLIMIT_RSS},         {"rtprio", RLIMIT_RTPRIO},
+               {"rttime", RLIMIT_RTTIME}, {"sigpending", RLIMIT_SIGPENDING}, {"stack", RLIMIT_STACK}};
+  for (const auto& t : table)
+    if (n == t.name) return t.res;
+  return -1;
+}
+
+}  // namespace
+
+bool loadConfig(const std::string& path, ContainerConfig* c, std::string* err) {
+  std::string data;
+  if (!readFile(path, &data)) {
+    *err = "cannot read shim config " + path;
+    return false;
+  }
+  size_t i = 0;
+  while (i < data.size()) {
+    size_t k = data.find('\0', i);
+    if (k == std::string::npos) break;
+    size_t v = data.find('\0', k + 1);
+    if (v == std::string::npos) break;
+    std::string key = data.substr(i, k - i), val = data.substr(k + 1, v - k - 1);
+    i = v + 1;
+    long long n = atoll(val.c_str());
+    if (key == "id") c->id = val;
+    else if (key == "bundle") c->bundle = val;
+    else if (key == "layerdir") c->layerDir = val;
+    else if (key == "lower") c->lowers.push_back(val);
+    else if (key == "hostname") c->hostname = val;
+    else if (key == "arg") c->args.push_back(val);
+    else if (key == "env") c->env.push_back(val);
+    else if (key == "cwd") c->cwd = val;
+    else if (key == "user") c->user = val;
+    else if (key == "network") c->network = val;
+    else if (key == "cgroup-parent") c->cgroupParent = val;
+    else if (key == "memory") c->limits.memory = n;
+    else if (key == "memory-swap") c->limits.memorySwap = n;
+    else if (key == "cpu-quota") c->limits.cpuQuota = n;
+    else if (key == "cpu-period") c->limits.cpuPeriod = n;
+    else if (key == "cpu-shares") c->limits.cpuShares = n;
+    else if (key == "pids-limit") c->limits.pidsLimit = n;
+    else if (key == "name-link") c->nameLink = val;
+    else if (key == "tty") c->tty = val == "1";
+    else if (key == "stdin") c->openStdin = val == "1";
+    else if (key == "readonly") c->readonly = val == "1";
+    else if (key == "init") c->init = val == "1";
+    else if (key == "rm") c->autoRemove = val == "1";
+    else if (key == "target-pid") c->targetPid = static_cast<int>(n);
+    else if (key == "target-start") c->targetStart = strtoull(val.c_str(), nullptr, 10);
+    else if (key == "rlimit") {
+      // name=soft:hard
+      size_t eq = val.find('='), colon = val.find(':');
+      int res = rlimitByName(val.substr(0, eq));
+      if (res < 0 || eq == std::string::npos || colon == std::string::npos) {
+        *err = "bad rlimit " + val;
+        return false;
+      }
+      c->rlimits.push_back({res, strtoull(val.c_str() + eq + 1, nullptr, 10), strtoull(val.c_str() + colon + 1, nullptr, 10)});
+    }
+    // Unknown keys are ignored so that an older shim can run a newer config.
+  }
+  if (c->args.empty()) {
+    *err = "no command specified";
+    return false;
+  }
+  return true;
+}
+
+}  // namespace berth

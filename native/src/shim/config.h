@@ -1,0 +1,44 @@
+// The container configuration the engine hands to berth-shim: a file of
+// NUL-separated "key\0value\0" pairs (keys repeat for lists). NUL separation
+// means arguments and environment values need no escaping at all.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "../common/cgroup.h"
+
+namespace berth {
+
+struct Rlimit {
+  int resource;
+  unsigned long long soft, hard;
+};
+
+struct ContainerConfig {
+  std::string id;
+  std::string bundle;      // container directory: upper/, work/, merged/, state.json, logs
+  std::string layerDir;    // lower layers are given relative to it (keeps overlay options short)
+  std::vector<std::string> lowers;  // top-most first, init layer included
+  std::string hostname;
+  std::vector<std::string> args;
+  std::vector<std::string> env;
+  std::string cwd = "/";
+  std::string user;
+  std::string network = "none";  // none | host
+  std::string cgroupParent = "berth";
+  cgroup::Limits limits;
+  std::vector<Rlimit> rlimits;
+  std::string nameLink;    // names/NAME symlink removed together with an auto-removed container
+  bool tty = false;
+  bool openStdin = false;
+  bool readonly = false;
+  bool init = false;
+  bool autoRemove = false;
+  // exec mode only
+  int targetPid = 0;
+  unsigned long long targetStart = 0;
+};
+
+bool loadConfig(const std::string& path, ContainerConfig* c, std::string* err);
+
+}  // namespace berth

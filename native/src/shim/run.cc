@@ -1,0 +1,336 @@
+#include "run.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include "../common/cgroup.h"
+#include "../common/fsutil.h"
+#include "config.h"
+#include "init.h"
+#include "logfile.h"
+#include "process.h"
+#include "rootfs.h"
+#include "state.h"
+#include "tty.h"
+
+namespace berth {
+
+namespace {
+
+const int kStatusFd = 3;
+
+struct Status {
+  bool open = fcntl(kStatusFd, F_GETFD) >= 0;
+  void report(const std::string& line) {
+    if (!open) return;
+    std::string l = line + "\n";
+    if (write(kStatusFd, l.data(), l.size()) < 0) open = false;
+  }
+};
+
+int64_t monotonicMs() {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+// clone3 places the child straight into its v2 cgroup; older kernels and v1
+// fall back to clone plus an explicit move before the child goes on.
+pid_t cloneContainer(unsigned long flags, int cgroupFd, bool* placed) {
+  *placed = false;
+#ifdef SYS_clone3
+  struct clone_args args;
+  memset(&args, 0, sizeof args);
+  args.flags = flags;
+  args.exit_signal = SIGCHLD;
+  if (cgroupFd >= 0) {
+    args.flags |= CLONE_INTO_CGROUP;
+    args.cgroup = static_cast<uint64_t>(cgroupFd);
+  }
+  long r = syscall(SYS_clone3, &args, sizeof args);
+  if (r >= 0) {
+    *placed = cgroupFd >= 0;
+    return static_cast<pid_t>(r);
+  }
+  if (errno != ENOSYS && errno != E2BIG && errno != EINVAL) return -1;
+#endif
+  (void)cgroupFd;
+  return static_cast<pid_t>(syscall(SYS_clone, flags | SIGCHLD, 0, 0, 0, 0));
+}
+
+struct Pipes {
+  int in[2] = {-1, -1}, out[2] = {-1, -1}, err[2] = {-1, -1};
+  int sync[2] = {-1, -1}, errPipe[2] = {-1, -1}, sock[2] = {-1, -1};
+};
+
+[[noreturn]] void childMain(const ContainerConfig& c, const Pipes& p, int devNull) {
+  int errFd = p.errPipe[1];
+  char go;
+  if (read(p.sync[0], &go, 1) != 1) _exit(125);
+  // A private cgroup namespace rooted at the container's own cgroup.
+  unshare(CLONE_NEWCGROUP);
+  setsid();
+  if (!c.tty) {
+    dup2(c.openStdin ? p.in[0] : devNull, 0);
+    dup2(p.out[1], 1);
+    dup2(p.err[1], 2);
+  }
+  closeOtherFds({errFd, p.sock[1]});
+  std::string err;
+  if (sethostname(c.hostname.data(), c.hostname.size()) != 0) failChild(errFd, 125, "sethostname failed");
+  if (!setupRootfs(c, &err)) failChild(errFd, 125, err);
+  if (c.network == "none" && !loopbackUp(&err)) failChild(errFd, 125, err);
+  if (c.tty) {
+    int master, slave;
+    if (!openPty(&master, &slave, &err)) failChild(errFd, 125, err);
+    if (!sendFd(p.sock[1], master)) failChild(errFd, 125, "cannot hand the pty to the shim");
+    close(master);
+    close(p.sock[1]);
+    if (!becomeTtyOwner(slave)) failChild(errFd, 125, "cannot attach the pty");
+  }
+  ProcessSpec spec;
+  spec.args = c.args;
+  spec.env = c.env;
+  spec.cwd = c.cwd;
+  spec.user = c.user;
+  spec.rlimits = c.rlimits;
+  spec.init = c.init;
+  spec.tty = c.tty;
+  becomeContainerProcess(spec, errFd);
+}
+
+void closeFd(int* fd) {
+  if (*fd >= 0) close(*fd);
+  *fd = -1;
+}
+
+// Writes everything or gives up on a dead peer (returns false).
+bool writeAll(int fd, const char* data, size_t len) {
+  while (len > 0) {
+    ssize_t n = write(fd, data, len);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    data += n;
+    len -= static_cast<size_t>(n);
+  }
+  return true;
+}
+
+void cleanup(const ContainerConfig& c) {
+  cgroup::remove(c.cgroupParent, c.id);
+  if (c.autoRemove) {
+    if (!c.nameLink.empty()) unlink(c.nameLink.c_str());
+    removeTree(c.bundle);
+  }
+}
+
+}  // namespace
+
+int runContainer(const char* configPath) {
+  signal(SIGPIPE, SIG_IGN);
+  Status status;
+  ContainerConfig c;
+  std::string err;
+  if (!loadConfig(configPath, &c, &err)) {
+    status.report("error 125 " + err);
+    return 125;
+  }
+  RunState st;
+  st.shimPid = getpid();
+  if (!cgroup::create(c.cgroupParent, c.id, c.limits, &err)) {
+    status.report("error 125 " + err);
+    return 125;
+  }
+  Pipes p;
+  bool ok = pipe2(p.sync, O_CLOEXEC) == 0 && pipe2(p.errPipe, O_CLOEXEC) == 0;
+  if (c.tty) ok = ok && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, p.sock) == 0;
+  else ok = ok && pipe2(p.out, O_CLOEXEC) == 0 && pipe2(p.err, O_CLOEXEC) == 0 &&
+            (!c.openStdin || pipe2(p.in, O_CLOEXEC) == 0);
+  int devNull = open("/dev/null", O_RDWR | O_CLOEXEC);
+  if (!ok || devNull < 0) {
+    status.report(std::string("error 125 cannot create pipes: ") + strerror(errno));
+    cleanup(c);
+    return 125;
+  }
+  sigset_t chld, oldMask;
+  sigemptyset(&chld);
+  sigaddset(&chld, SIGCHLD);
+  sigprocmask(SIG_BLOCK, &chld, &oldMask);
+  int sfd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
+
+  unsigned long flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC;
+  if (c.network != "host") flags |= CLONE_NEWNET;
+  std::string v2 = cgroup::unifiedPath(c.cgroupParent, c.id);
+  int cgFd = v2.empty() ? -1 : open(v2.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  bool placed = false;
+  pid_t child = cloneContainer(flags, cgFd, &placed);
+  if (child == 0) childMain(c, p, devNull);
+  if (cgFd >= 0) close(cgFd);
+  if (child < 0) {
+    status.report(std::string("error 125 cannot create the container's namespaces: ") + strerror(errno));
+    cleanup(c);
+    return 125;
+  }
+  closeFd(&p.sync[0]);
+  closeFd(&p.errPipe[1]);
+  closeFd(&p.sock[1]);
+  closeFd(&p.in[0]);
+  closeFd(&p.out[1]);
+  closeFd(&p.err[1]);
+  if (!placed && !cgroup::attach(c.cgroupParent, c.id, child, &err)) {
+    kill(child, SIGKILL);
+    waitpid(child, nullptr, 0);
+    status.report("error 125 " + err);
+    cleanup(c);
+    return 125;
+  }
+  char go = 'g';
+  ssize_t wr = write(p.sync[1], &go, 1);
+  (void)wr;
+  closeFd(&p.sync[1]);
+
+  int master = c.tty ? receiveFd(p.sock[0]) : -1;
+  closeFd(&p.sock[0]);
+  // The error pipe closes on a successful execve and carries "CODE message" otherwise.
+  std::string failure;
+  char buf[32768];
+  for (;;) {
+    ssize_t n = read(p.errPipe[0], buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    failure.append(buf, static_cast<size_t>(n));
+  }
+  closeFd(&p.errPipe[0]);
+  if (!failure.empty()) {
+    int wst;
+    waitpid(child, &wst, 0);
+    int code = atoi(failure.c_str());
+    std::string msg = failure.substr(failure.find(' ') + 1);
+    // As docker does, a container whose process never started stays "created".
+    st.status = "created";
+    st.exitCode = code;
+    st.error = msg;
+    writeState(c.bundle, st);
+    status.report("error " + std::to_string(code) + " " + msg);
+    cleanup(c);
+    return code;
+  }
+  st.status = "running";
+  st.pid = child;
+  st.pidStart = processStartTime(child);
+  st.startedAt = isoTimeNow();
+  writeState(c.bundle, st);
+  status.report("started " + std::to_string(child));
+
+  LogFile log;
+  log.open(c.bundle + "/" + c.id + "-json.log");
+  RawTerminal raw;
+  bool attached = status.open;
+  if (c.tty && master >= 0) {
+    copyWindowSize(attached && c.openStdin ? 0 : -1, master);
+    if (attached && c.openStdin) raw.enter(0);
+  }
+  int outFd = c.tty ? master : p.out[0];
+  int errFd = c.tty ? -1 : p.err[0];
+  int inFd = c.tty ? (c.openStdin ? master : -1) : p.in[1];
+  bool clientIn = attached && c.openStdin;
+  bool exited = false;
+  int exitStatus = 0;
+  int64_t exitedAt = 0;
+  auto detach = [&]() {
+    if (!attached) return;
+    attached = false;
+    raw.restore();
+    clientIn = false;
+    dup2(devNull, 0);
+    dup2(devNull, 1);
+    dup2(devNull, 2);
+  };
+  while (outFd >= 0 || errFd >= 0 || !exited) {
+    // After the container's init is gone the kernel kills the rest of its
+    // PID namespace, so the output pipes close soon; don't wait forever.
+    if (exited && monotonicMs() - exitedAt > 3000) break;
+    struct pollfd fds[5];
+    int nfds = 0;
+    int iOut = -1, iErr = -1, iIn = -1, iStatus = -1, iSig;
+    if (outFd >= 0) { iOut = nfds; fds[nfds++] = {outFd, POLLIN, 0}; }
+    if (errFd >= 0) { iErr = nfds; fds[nfds++] = {errFd, POLLIN, 0}; }
+    if (clientIn && inFd >= 0) { iIn = nfds; fds[nfds++] = {0, POLLIN, 0}; }
+    if (attached && status.open) { iStatus = nfds; fds[nfds++] = {kStatusFd, 0, 0}; }
+    iSig = nfds;
+    fds[nfds++] = {sfd, POLLIN, 0};
+    int r = poll(fds, nfds, exited ? 100 : -1);
+    if (r < 0 && errno != EINTR) break;
+    if (r <= 0) continue;
+    if (fds[iSig].revents) {
+      struct signalfd_siginfo si;
+      while (read(sfd, &si, sizeof si) > 0) {}
+      int ws;
+      if (!exited && waitpid(child, &ws, WNOHANG) == child) {
+        exited = true;
+        exitedAt = monotonicMs();
+        exitStatus = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
+      }
+    }
+    for (int which : {iOut, iErr}) {
+      if (which < 0 || !fds[which].revents) continue;
+      int* fd = which == iOut ? &outFd : &errFd;
+      ssize_t n = read(*fd, buf, sizeof buf);
+      if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+      if (n <= 0) {  // EOF, or EIO from a pty whose last slave closed
+        if (*fd == inFd) inFd = -1;
+        closeFd(fd);
+        continue;
+      }
+      const char* stream = which == iErr ? "stderr" : "stdout";
+      log.write(stream, buf, static_cast<size_t>(n));
+      if (attached && !writeAll(which == iErr ? 2 : 1, buf, static_cast<size_t>(n))) detach();
+    }
+    if (iIn >= 0 && fds[iIn].revents) {
+      ssize_t n = read(0, buf, sizeof buf);
+      if (n > 0 && inFd >= 0) {
+        writeAll(inFd, buf, static_cast<size_t>(n));
+      } else if (n == 0 || (n < 0 && errno != EINTR)) {
+        clientIn = false;
+        if (!c.tty) closeFd(&p.in[1]), inFd = -1;  // EOF reaches the container's stdin
+      }
+    }
+    if (iStatus >= 0 && (fds[iStatus].revents & (POLLERR | POLLHUP))) {
+      status.open = false;
+      detach();
+    }
+  }
+  if (!exited) {
+    int ws;
+    waitpid(child, &ws, 0);
+    exitStatus = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
+  }
+  raw.restore();
+  cgroup::Stats cs;
+  cgroup::read(c.cgroupParent, c.id, &cs);
+  st.status = "exited";
+  st.exitCode = exitStatus;
+  st.oomKilled = cs.oomKills > 0;
+  st.finishedAt = isoTimeNow();
+  st.peakMemory = cs.memoryPeak;
+  st.cpuNs = cs.cpuUsageNs;
+  if (!c.autoRemove) writeState(c.bundle, st);
+  cleanup(c);
+  status.report("exited " + std::to_string(exitStatus) + " " + (st.oomKilled ? "1" : "0") + " " +
+                std::to_string(cs.memoryPeak) + " " + std::to_string(cs.cpuUsageNs));
+  return 0;
+}
+
+}  // namespace berth
