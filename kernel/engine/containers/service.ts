@@ -137,7 +137,11 @@ export class ContainerService {
     const bundle = this.bundle(id);
     try {
       const record = buildRecord(id, name, req, image);
-      for (const d of ['upper', 'work', 'merged']) fs.mkdirSync(path.join(bundle, d), { recursive: true, mode: 0o700 });
+      // The upper dir's own mode becomes the mode of the container's "/":
+      // 0755 so that non-root users inside can reach anything at all.
+      fs.mkdirSync(path.join(bundle, 'upper'), { recursive: true, mode: 0o755 });
+      fs.mkdirSync(path.join(bundle, 'work'), { mode: 0o700 });
+      fs.mkdirSync(path.join(bundle, 'merged'), { mode: 0o755 });
       writeEtcFiles(bundle, record);
       writeJsonAtomic(path.join(bundle, 'config.json'), record);
       return { record, shim: undefined, state: this.stateOf(undefined), bundle };

@@ -59,9 +59,24 @@ export async function unpackLayer(tarball: string, dest: string): Promise<void> 
   const extract = tar.extract();
   const dirTimes: Array<[string, Date]> = [];
   const source = fs.createReadStream(tarball);
-  const done = pipeline(source, extract).catch((e) => {
-    throw e instanceof BerthError ? e : new BerthError(`layer ${path.basename(tarball)} is not a valid tar archive: ${(e as Error).message}`);
+  let streamError: Error | undefined;
+  const done = pipeline(source, extract).catch((e: Error) => {
+    streamError = e;
   });
+  try {
+    await extractEntries(extract, dest, dirTimes);
+  } catch (e) {
+    source.destroy();
+    await done;
+    if (e instanceof BerthError) throw e;
+    throw new BerthError(`layer ${path.basename(tarball)} is not a valid tar archive: ${(streamError ?? (e as Error)).message}`);
+  }
+  await done;
+  if (streamError) throw new BerthError(`layer ${path.basename(tarball)} is not a valid tar archive: ${streamError.message}`);
+  for (const [dir, time] of dirTimes.reverse()) fs.utimesSync(dir, time, time);
+}
+
+async function extractEntries(extract: tar.Extract, dest: string, dirTimes: Array<[string, Date]>): Promise<void> {
   for await (const entry of extract) {
     const h = entry.header;
     const rel = cleanName(h.name);
@@ -134,6 +149,4 @@ export async function unpackLayer(tarball: string, dest: string): Promise<void> 
       if (k.startsWith('SCHILY.xattr.')) native().lsetxattr(target, k.slice('SCHILY.xattr.'.length), Buffer.from(v, 'binary'));
     }
   }
-  await done;
-  for (const [dir, time] of dirTimes.reverse()) fs.utimesSync(dir, time, time);
 }

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Everything Berth needs on a fresh Debian 12 machine, as root: Debian
+# packages, npm packages, the native core, the TypeScript build and the
+# busybox base image. Safe to run again: each step is skipped when done.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+say() { printf '[setup] %s\n' "$*"; }
+
+if [ "$(id -u)" != 0 ]; then
+  echo "Berth creates namespaces, cgroups and mounts: run this as root." >&2
+  exit 1
+fi
+
+pkgs=(busybox-static runc g++ make python3)
+missing=()
+for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+if [ ${#missing[@]} -gt 0 ]; then
+  say "installing Debian packages: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if [ ! -d node_modules/node-addon-api ] || [ package.json -nt node_modules/.berth-installed ]; then
+  say "installing npm packages"
+  npm install --no-audit --no-fund --loglevel=error
+  touch node_modules/.berth-installed
+fi
+
+if [ ! -f native/build/Makefile ]; then
+  say "configuring the native build"
+  npx --no-install node-gyp configure --directory native >/dev/null
+fi
+say "building the native core (addon and berth-shim)"
+npx --no-install node-gyp build --directory native >/dev/null
+say "compiling TypeScript"
+npx --no-install tsc -p .
+chmod +x dist/kernel/cli.js
+
+mkdir -p build
+if [ ! -f build/busybox-rootfs.tar ] || [ scripts/make-busybox-rootfs.sh -nt build/busybox-rootfs.tar ]; then
+  say "making the busybox root filesystem from busybox-static"
+  bash scripts/make-busybox-rootfs.sh build/busybox-rootfs.tar
+fi
+if [ -z "$(node dist/kernel/cli.js images -q busybox:latest 2>/dev/null)" ]; then
+  say "importing the busybox image"
+  node dist/kernel/cli.js import -c 'CMD ["sh"]' -m 'busybox from Debian busybox-static' build/busybox-rootfs.tar busybox:latest >/dev/null
+fi
+say "ready"

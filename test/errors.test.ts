@@ -1,0 +1,84 @@
+// Bad input: a clear error that says what to do, docker's exit codes, and
+// nothing left behind.
+import { after, before, describe, it } from 'node:test';
+import * as assert from 'node:assert/strict';
+import * as fs from 'fs';
+import * as path from 'path';
+import { TestStore, testStore } from './helpers';
+
+let s: TestStore;
+before(async () => {
+  s = await testStore('errors');
+});
+after(async () => {
+  await s.cleanup();
+});
+
+function snapshot() {
+  const containers = fs.existsSync(path.join(s.root, 'containers')) ? fs.readdirSync(path.join(s.root, 'containers')) : [];
+  const names = fs.existsSync(path.join(s.root, 'names')) ? fs.readdirSync(path.join(s.root, 'names')) : [];
+  return { containers, names, cgroups: s.engine.containers.listIds().length };
+}
+
+function noStack(text: string) {
+  assert.doesNotMatch(text, /\n\s+at .*:\d+:\d+/);
+}
+
+describe('bad input', () => {
+  const cases: Array<[string, string[], number, RegExp]> = [
+    ['unknown flag', ['run', '--frobnicate', 'busybox'], 125, /unknown flag: --frobnicate\nSee 'berth run --help'/],
+    ['unknown shorthand', ['run', '-Z', 'busybox'], 125, /unknown shorthand flag: 'Z' in -Z/],
+    ['unknown image', ['run', 'no-such-image'], 125, /Unable to find image 'no-such-image:latest' locally; import it/],
+    ['malformed memory', ['run', '-m', '12x', 'busybox'], 125, /invalid argument "12x" for "-m, --memory" flag: invalid size: '12x'/],
+    ['tiny memory', ['run', '-m', '1k', 'busybox'], 125, /Minimum memory limit allowed is 6MB/],
+    ['missing argument', ['run'], 125, /"berth run" requires at least 1 argument/],
+    ['flag without value', ['run', '--name'], 125, /flag needs an argument: --name/],
+    ['bad name', ['run', '--name', 'no/slash', 'busybox'], 125, /Invalid container name/],
+    ['unsupported network', ['run', '--network', 'bridge', 'busybox'], 125, /network "bridge" is not available yet/],
+    ['too many cpus', ['run', '--cpus', '999', 'busybox'], 125, /range of CPUs is from 0.01/],
+    ['bad image reference', ['run', 'BusyBox'], 125, /invalid reference format: repository name must be lowercase/],
+    ['unknown command', ['frob'], 1, /unknown command "frob" for "berth"/],
+    ['unknown container', ['logs', 'ghost'], 1, /No such container: ghost/],
+    ['stop unknown', ['stop', 'ghost'], 1, /No such container: ghost/],
+    ['import missing file', ['import', '/nonexistent.tar', 'x'], 1, /no such file or directory; give the path of a root filesystem tarball/],
+  ];
+  for (const [what, args, code, message] of cases) {
+    it(`${what}: exit ${code} with a clear message, nothing left behind`, () => {
+      const before = snapshot();
+      const r = s.berth(args);
+      assert.equal(r.code, code, `${r.stdout}${r.stderr}`);
+      assert.match(r.stderr, message);
+      noStack(r.stderr);
+      assert.deepEqual(snapshot(), before);
+    });
+  }
+
+  it('a failed start leaves no cgroup behind, and --rm leaves no container', () => {
+    const before = snapshot();
+    assert.equal(s.berth(['run', '--rm', 'busybox', '/bin/nowhere']).code, 127);
+    assert.deepEqual(snapshot(), before);
+    const cg = fs.readdirSync('/sys/fs/cgroup').flatMap((c) => {
+      const d = path.join('/sys/fs/cgroup', c, String(s.env.BERTH_CGROUP_PARENT));
+      return fs.existsSync(d) ? fs.readdirSync(d).filter((n) => /^[a-f0-9]{64}$/.test(n)) : [];
+    });
+    const v2 = path.join('/sys/fs/cgroup', String(s.env.BERTH_CGROUP_PARENT));
+    if (fs.existsSync(v2)) cg.push(...fs.readdirSync(v2).filter((n) => /^[a-f0-9]{64}$/.test(n)));
+    assert.deepEqual(cg, []);
+  });
+
+  it('a container whose command is missing stays "Created" with exit code 127, as docker shows', () => {
+    s.berth(['run', '--name', 'broken', 'busybox', 'nothing-here']);
+    assert.equal(s.berth(['inspect', '-f', '{{.State.Status}} {{.State.ExitCode}}', 'broken']).stdout.trim(), 'created 127');
+    assert.match(s.berth(['ps', '-a']).stdout, /Created\s+broken/);
+  });
+
+  it('prints usage for --help and the command list for no command', () => {
+    assert.match(s.berth(['run', '--help']).stdout, /Usage:  berth run \[OPTIONS\] IMAGE \[COMMAND\] \[ARG\.\.\.\][\s\S]*-m, --memory bytes/);
+    assert.match(s.berth([]).stdout, /Commands:[\s\S]*run /);
+  });
+
+  it('runs lines pasted from docker tutorials', () => {
+    assert.equal(s.berth(['docker', 'container', 'run', '--rm', 'busybox', 'echo', 'pasted']).stdout, 'pasted\n');
+    assert.match(s.berth(['image', 'ls']).stdout, /^REPOSITORY\s+TAG\s+IMAGE ID\s+CREATED\s+SIZE$/m);
+  });
+});

@@ -1,0 +1,100 @@
+// A private Berth store per test file: its own root, its own cgroup parent,
+// the busybox image imported from the tarball the set-up made. cleanup()
+// removes every container, cgroup and file the file's tests created.
+import { spawn, spawnSync, SpawnSyncReturns } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { Engine } from '../kernel/engine';
+import { storePaths } from '../kernel/engine/store/paths';
+import { native } from '../kernel/engine/native';
+
+export const repoRoot = path.resolve(__dirname, '..', '..');
+export const cliPath = path.join(repoRoot, 'dist', 'kernel', 'cli.js');
+export const busyboxTar = path.join(repoRoot, 'build', 'busybox-rootfs.tar');
+export const TEST_CGROUP_ROOT = 'berth-test';
+
+export interface Result {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface TestStore {
+  root: string;
+  env: NodeJS.ProcessEnv;
+  engine: Engine;
+  berth(args: string[], opts?: { input?: string; timeoutMs?: number }): Result;
+  berthAsync(args: string[], opts?: { input?: string }): Promise<Result>;
+  cleanup(): Promise<void>;
+}
+
+export async function testStore(name: string): Promise<TestStore> {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), `berth-test-${name}-`));
+  const cgroupParent = `${TEST_CGROUP_ROOT}/${path.basename(root)}`;
+  const env = { ...process.env, BERTH_ROOT: root, BERTH_RUN: path.join(root, 'run'), BERTH_CGROUP_PARENT: cgroupParent };
+  const engine = new Engine(storePaths(env));
+  const berth = (args: string[], opts: { input?: string; timeoutMs?: number } = {}): Result => {
+    const r: SpawnSyncReturns<string> = spawnSync(process.execPath, [cliPath, ...args], {
+      env,
+      input: opts.input ?? '',
+      encoding: 'utf8',
+      timeout: opts.timeoutMs ?? 60000,
+    });
+    return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+  };
+  const berthAsync = (args: string[], opts: { input?: string } = {}): Promise<Result> =>
+    new Promise((resolve) => {
+      const child = spawn(process.execPath, [cliPath, ...args], { env });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d) => (stdout += d));
+      child.stderr.on('data', (d) => (stderr += d));
+      child.stdin.end(opts.input ?? '');
+      child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+    });
+  const imported = berth(['import', '-c', 'CMD ["sh"]', busyboxTar, 'busybox']);
+  if (imported.code !== 0) throw new Error(`cannot import busybox: ${imported.stderr}`);
+  const cleanup = async () => {
+    for (const id of engine.containers.listIds()) {
+      try {
+        await engine.containers.remove(id, true);
+      } catch {
+        /* removed by its own --rm meanwhile */
+      }
+    }
+    removeCgroupParent(cgroupParent);
+    fs.rmSync(root, { recursive: true, force: true });
+  };
+  return { root, env, engine, berth, berthAsync, cleanup };
+}
+
+// Removes PARENT in every hierarchy, then berth-test itself when empty.
+export function removeCgroupParent(parent: string): void {
+  const dirs = native().cgroupVersion() === 'v2'
+    ? [path.join('/sys/fs/cgroup', parent)]
+    : fs.readdirSync('/sys/fs/cgroup').map((c) => path.join('/sys/fs/cgroup', c, parent));
+  for (const d of dirs) {
+    for (const target of [d, path.dirname(d)]) {
+      try {
+        fs.rmdirSync(target);
+      } catch {
+        /* absent, or still holding another file's cgroups */
+      }
+    }
+  }
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+// Polls until fn returns true or the deadline passes.
+export async function eventually(fn: () => boolean, timeoutMs = 5000): Promise<boolean> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    if (fn()) return true;
+    await sleep(25);
+  }
+  return fn();
+}

@@ -1,0 +1,50 @@
+// Runs last: after the whole suite, no Berth test container may survive in
+// any form: shim, container process, cgroup, mount or store directory.
+import { describe, it } from 'node:test';
+import * as assert from 'node:assert/strict';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { TEST_CGROUP_ROOT } from './helpers';
+
+function cmdline(pid: string): string {
+  try {
+    return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
+  } catch {
+    return '';
+  }
+}
+
+describe('after the suite', () => {
+  it('no berth-shim of a test store is running', () => {
+    const shims = fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p)).map(cmdline).filter((c) => c.includes('berth-shim') && c.includes('berth-test-'));
+    assert.deepEqual(shims, []);
+  });
+
+  it('no test cgroup is left in any hierarchy', () => {
+    const left: string[] = [];
+    const roots = fs.existsSync('/sys/fs/cgroup/cgroup.controllers') ? ['/sys/fs/cgroup'] : fs.readdirSync('/sys/fs/cgroup').map((c) => path.join('/sys/fs/cgroup', c));
+    for (const r of roots) if (fs.existsSync(path.join(r, TEST_CGROUP_ROOT))) left.push(path.join(r, TEST_CGROUP_ROOT));
+    assert.deepEqual(left, []);
+  });
+
+  it('no mount of a test store is left on the host', () => {
+    const mounts = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes('berth-test-'));
+    assert.deepEqual(mounts, []);
+  });
+
+  it('no container process of a test store is alive (every namespace is gone with it)', () => {
+    const stray = fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((p) => {
+      try {
+        return fs.readFileSync(`/proc/${p}/cgroup`, 'utf8').includes(`/${TEST_CGROUP_ROOT}/`);
+      } catch {
+        return false;
+      }
+    });
+    assert.deepEqual(stray, []);
+  });
+
+  it('no test store directory is left', () => {
+    assert.deepEqual(fs.readdirSync(os.tmpdir()).filter((n) => n.startsWith('berth-test-')), []);
+  });
+});
