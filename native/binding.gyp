@@ -20,8 +20,8 @@
         "src/shim/init.cc", "src/shim/tty.cc", "src/shim/logfile.cc", "src/shim/state.cc",
         "src/common/cgroup.cc", "src/common/fsutil.cc"
       ],
-      "cflags_cc": ["-fno-exceptions", "-fno-rtti", "-Os"],
-      "ldflags": ["-static", "-Wl,--gc-sections"]
+      "cflags_cc": ["-fno-exceptions", "-fno-rtti", "-Os", "-ffunction-sections", "-fdata-sections"],
+      "ldflags": ["-static", "-Wl,--gc-sections", "-s"]
     }
   ]
 }

@@ -7,7 +7,6 @@ import * as os from 'os';
 import * as path from 'path';
 import { Engine } from '../kernel/engine';
 import { storePaths } from '../kernel/engine/store/paths';
-import { native } from '../kernel/engine/native';
 
 export const repoRoot = path.resolve(__dirname, '..', '..');
 export const cliPath = path.join(repoRoot, 'dist', 'kernel', 'cli.js');
@@ -63,26 +62,10 @@ export async function testStore(name: string): Promise<TestStore> {
         /* removed by its own --rm meanwhile */
       }
     }
-    removeCgroupParent(cgroupParent);
+    engine.removeCgroupParent();
     fs.rmSync(root, { recursive: true, force: true });
   };
   return { root, env, engine, berth, berthAsync, cleanup };
-}
-
-// Removes PARENT in every hierarchy, then berth-test itself when empty.
-export function removeCgroupParent(parent: string): void {
-  const dirs = native().cgroupVersion() === 'v2'
-    ? [path.join('/sys/fs/cgroup', parent)]
-    : fs.readdirSync('/sys/fs/cgroup').map((c) => path.join('/sys/fs/cgroup', c, parent));
-  for (const d of dirs) {
-    for (const target of [d, path.dirname(d)]) {
-      try {
-        fs.rmdirSync(target);
-      } catch {
-        /* absent, or still holding another file's cgroups */
-      }
-    }
-  }
 }
 
 export function sleep(ms: number): Promise<void> {

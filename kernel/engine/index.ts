@@ -2,6 +2,7 @@
 // Jupyter or terminals; front ends talk to it through these typed calls.
 import { ContainerService } from './containers/service';
 import { ImageStore } from './images/store';
+import { native } from './native';
 import { StorePaths, storePaths } from './store/paths';
 
 export class Engine {
@@ -11,6 +12,13 @@ export class Engine {
   constructor(readonly paths: StorePaths = storePaths()) {
     this.images = new ImageStore(paths);
     this.containers = new ContainerService(paths, this.images);
+  }
+
+  // Removes this store's cgroup parent, and each ancestor that is left empty.
+  // Containers must be removed first (a busy cgroup stays).
+  removeCgroupParent(): void {
+    const parts = this.paths.cgroupParent.split('/').filter(Boolean);
+    for (let i = parts.length; i > 0; i--) native().cgroupRemove(parts.slice(0, i - 1).join('/'), parts[i - 1]);
   }
 }
 

@@ -8,7 +8,6 @@
 #include <unistd.h>
 
 #include <cstring>
-#include <sstream>
 
 #include "fsutil.h"
 
@@ -69,9 +68,7 @@ void enableV2Controllers(const std::string& parent) {
   }
   std::string dir = kRoot;
   writeFile(dir + "/cgroup.subtree_control", want);
-  std::stringstream ss(parent);
-  std::string part;
-  while (std::getline(ss, part, '/')) {
+  for (const auto& part : split(parent, '/')) {
     if (part.empty()) continue;
     dir += "/" + part;
     mkdir(dir.c_str(), 0755);
@@ -177,9 +174,7 @@ bool read(const std::string& parent, const std::string& id, Stats* s) {
     std::string io;
     if (readFile(dir + "/io.stat", &io)) {
       for (const auto& line : splitLines(io)) {
-        std::stringstream ls(line);
-        std::string tok;
-        while (ls >> tok) {
+        for (const auto& tok : words(line)) {
           if (tok.compare(0, 7, "rbytes=") == 0) s->blkioRead += parseInt64(tok.substr(7), 0);
           if (tok.compare(0, 7, "wbytes=") == 0) s->blkioWrite += parseInt64(tok.substr(7), 0);
         }
@@ -204,12 +199,10 @@ bool read(const std::string& parent, const std::string& id, Stats* s) {
   if (readFile(v1Dir("blkio", parent, id) + "/blkio.throttle.io_service_bytes_recursive", &io) ||
       readFile(v1Dir("blkio", parent, id) + "/blkio.throttle.io_service_bytes", &io)) {
     for (const auto& line : splitLines(io)) {
-      std::stringstream ls(line);
-      std::string dev, op;
-      int64_t v = 0;
-      if (!(ls >> dev >> op >> v)) continue;
-      if (op == "Read") s->blkioRead += v;
-      if (op == "Write") s->blkioWrite += v;
+      auto w = words(line);  // "MAJ:MIN Read 1234"
+      if (w.size() != 3) continue;
+      if (w[1] == "Read") s->blkioRead += parseInt64(w[2], 0);
+      if (w[1] == "Write") s->blkioWrite += parseInt64(w[2], 0);
     }
   }
   return true;

@@ -20,6 +20,10 @@ bool removeTree(const std::string& path);
 int64_t parseInt64(const std::string& s, int64_t fallback);
 std::string trim(const std::string& s);
 std::vector<std::string> splitLines(const std::string& s);
+// Splits on sep, keeping empty fields ("a::b" -> a, "", b).
+std::vector<std::string> split(const std::string& s, char sep);
+// Splits on runs of spaces and tabs.
+std::vector<std::string> words(const std::string& s);
 std::string jsonEscape(const std::string& s);
 // RFC 3339 UTC time with nanoseconds, the form docker writes in logs and inspect.
 std::string isoTimeNow();

@@ -7,7 +7,6 @@
 
 #include <cstdlib>
 #include <cstring>
-#include <sstream>
 
 #include "../common/fsutil.h"
 
@@ -21,14 +20,7 @@ bool isNumber(const std::string& s) {
   return !s.empty() && s.find_first_not_of("0123456789") == std::string::npos;
 }
 
-std::vector<std::string> fields(const std::string& line) {
-  std::vector<std::string> out;
-  std::stringstream ss(line);
-  std::string f;
-  while (std::getline(ss, f, ':')) out.push_back(f);
-  if (!line.empty() && line.back() == ':') out.push_back("");
-  return out;
-}
+std::vector<std::string> fields(const std::string& line) { return split(line, ':'); }
 
 }  // namespace
 
@@ -91,9 +83,7 @@ bool resolveIdentity(const std::string& spec, Identity* id, std::string* err) {
     for (const auto& line : splitLines(group)) {
       auto f = fields(line);
       if (f.size() < 4) continue;
-      std::stringstream members(f[3]);
-      std::string m;
-      while (std::getline(members, m, ',')) {
+      for (const auto& m : split(f[3], ',')) {
         if (m == userName) {
           gid_t g = static_cast<gid_t>(atoll(f[2].c_str()));
           if (g != id->gid) id->groups.push_back(g);
@@ -132,9 +122,7 @@ int resolveExecutable(const std::string& argv0, const std::vector<std::string>& 
   for (const auto& e : env)
     if (e.compare(0, 5, "PATH=") == 0) pathVar = e.substr(5);
   bool sawDenied = false;
-  std::stringstream ss(pathVar);
-  std::string dir;
-  while (std::getline(ss, dir, ':')) {
+  for (std::string dir : split(pathVar, ':')) {
     if (dir.empty()) dir = ".";
     std::string p = dir + "/" + argv0;
     int r = check(p);

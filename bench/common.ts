@@ -1,0 +1,66 @@
+// Shared by the benchmarks: a private store with busybox imported, timing
+// helpers, and a report line that always names the anchor it compares to.
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { Engine } from '../kernel/engine';
+import { storePaths } from '../kernel/engine/store/paths';
+
+export const repoRoot = path.resolve(__dirname, '..', '..');
+export const cliPath = path.join(repoRoot, 'dist', 'kernel', 'cli.js');
+
+export interface BenchStore {
+  env: NodeJS.ProcessEnv;
+  engine: Engine;
+  rootfs: string; // the unpacked busybox layer, for the unshare and runc anchors
+  cleanup(): Promise<void>;
+}
+
+export async function benchStore(): Promise<BenchStore> {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-bench-'));
+  const cgroupParent = `berth-bench/${path.basename(root)}`;
+  const env = { ...process.env, BERTH_ROOT: root, BERTH_CGROUP_PARENT: cgroupParent };
+  const r = spawnSync(process.execPath, [cliPath, 'import', '-c', 'CMD ["sh"]', path.join(repoRoot, 'build', 'busybox-rootfs.tar'), 'busybox'], { env, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`import failed: ${r.stderr}`);
+  const engine = new Engine(storePaths(env));
+  const img = engine.images.resolve('busybox');
+  const rootfs = engine.images.snapshotDir(img.chainIds[0]);
+  return {
+    env,
+    engine,
+    rootfs,
+    async cleanup() {
+      for (const id of engine.containers.listIds()) await engine.containers.remove(id, true).catch(() => undefined);
+      engine.removeCgroupParent();
+      fs.rmSync(root, { recursive: true, force: true });
+    },
+  };
+}
+
+export function stats(samples: number[]): { mean: number; median: number; min: number } {
+  const s = [...samples].sort((a, b) => a - b);
+  return { mean: s.reduce((a, b) => a + b, 0) / s.length, median: s[Math.floor(s.length / 2)], min: s[0] };
+}
+
+export async function time(n: number, warmup: number, fn: () => unknown): Promise<number[]> {
+  for (let i = 0; i < warmup; i++) await fn();
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t0 = process.hrtime.bigint();
+    await fn();
+    out.push(Number(process.hrtime.bigint() - t0) / 1e6);
+  }
+  return out;
+}
+
+export function commandWorks(cmd: string, args: string[]): boolean {
+  const r = spawnSync(cmd, args, { stdio: 'ignore', timeout: 10000 });
+  return r.status === 0;
+}
+
+export function row(label: string, ms: number[] | undefined, note = ''): string {
+  if (!ms) return `${label.padEnd(44)} ${'n/a'.padStart(9)}   ${note}`;
+  const s = stats(ms);
+  return `${label.padEnd(44)} ${s.mean.toFixed(2).padStart(9)} ${s.median.toFixed(2).padStart(9)} ${s.min.toFixed(2).padStart(9)}   ${note}`;
+}
