@@ -11,7 +11,7 @@ if [ "$(id -u)" != 0 ]; then
   exit 1
 fi
 
-pkgs=(busybox-static runc g++ make python3)
+pkgs=(busybox-static runc g++ make python3 bsdutils)
 missing=()
 for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
@@ -27,6 +27,8 @@ if [ ! -d node_modules/node-addon-api ] || [ package.json -nt node_modules/.bert
   touch node_modules/.berth-installed
 fi
 
+# Build against this machine's Node headers; nothing is downloaded.
+if [ -f /usr/include/node/node_api.h ]; then export npm_config_nodedir=/usr; fi
 if [ ! -f native/build/Makefile ]; then
   say "configuring the native build"
   npx --no-install node-gyp configure --directory native >/dev/null

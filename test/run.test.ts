@@ -92,6 +92,18 @@ describe('run', () => {
     assert.equal(r.stdout.trim(), '3');
   });
 
+  it('allocates a pseudo-terminal with -t and runs an interactive shell with -it', () => {
+    // script(1) gives the CLI a real terminal, as a person at a keyboard has.
+    const { spawnSync } = require('child_process');
+    const cli = (args: string) => `${process.execPath} ${require('./helpers').cliPath} ${args}`;
+    const t = spawnSync('script', ['-qec', cli(`run --rm -t busybox sh -c 'tty; echo $TERM'`), '/dev/null'], { env: s.env, encoding: 'utf8', input: '' });
+    assert.match(t.stdout, /^\/dev\/pts\/0\r/m);
+    assert.match(t.stdout, /^xterm\r/m);
+    const it = spawnSync('script', ['-qec', cli('run --rm -it busybox sh'), '/dev/null'], { env: s.env, encoding: 'utf8', input: 'echo inside-$((6*7))\nexit 5\n' });
+    assert.match(it.stdout, /inside-42/);
+    assert.equal(it.status, 5);
+  });
+
   it('gives --network none only a loopback interface, up', () => {
     const r = s.berth(['run', '--rm', '--network', 'none', 'busybox', 'sh', '-c', 'ls /sys/class/net; ping -c1 -W1 127.0.0.1 >/dev/null && echo lo-up']);
     assert.equal(r.stdout, 'lo\nlo-up\n', r.stderr);

@@ -36,7 +36,15 @@ std::string v2Dir(const std::string& parent, const std::string& id) {
 bool setFile(const std::string& dir, const char* file, const std::string& value, std::string* err) {
   int e = 0;
   if (writeFile(dir + "/" + file, value, &e)) return true;
-  if (err) *err = std::string("cannot write ") + value + " to " + dir + "/" + file + ": " + strerror(e);
+  if (!err) return false;
+  if (!exists(dir + "/" + file)) {
+    // The control file only exists when its controller is enabled for the cgroup.
+    std::string ctrl(file, strchr(file, '.') ? strchr(file, '.') - file : strlen(file));
+    *err = "the " + ctrl + " cgroup controller is not available for " + dir +
+           "; enable it on this host (cgroup v2: cgroup.subtree_control of every parent) to use this limit";
+  } else {
+    *err = std::string("cannot write ") + value + " to " + dir + "/" + file + ": " + strerror(e);
+  }
   return false;
 }
 
