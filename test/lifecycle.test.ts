@@ -89,6 +89,14 @@ describe('detached containers', () => {
     assert.ok(await eventually(() => !s.berth(['ps', '-a', '-q', '--no-trunc']).stdout.includes(id)));
   });
 
+  it('generates a docker-style name when none is given', () => {
+    const id = s.berth(['run', '-d', 'busybox', 'sleep', '30']).stdout.trim();
+    const name = s.berth(['inspect', '-f', '{{.Name}}', id]).stdout.trim();
+    assert.match(name, /^\/[a-z]+_[a-z]+\d*$/);
+    assert.match(s.berth(['ps']).stdout, new RegExp(`${name.slice(1)}$`, 'm'));
+    s.berth(['rm', '-f', id]);
+  });
+
   it('selects containers by name or unique ID prefix and refuses a taken name', () => {
     const id = s.berth(['run', '-d', '--name', 'sel', 'busybox', 'sleep', '300']).stdout.trim();
     assert.equal(s.berth(['inspect', '-f', '{{.Name}}', id.slice(0, 5)]).stdout.trim(), '/sel');

@@ -125,8 +125,8 @@ describe('run', () => {
     assert.equal(s.berth(['inspect', '-f', '{{.State.ExitCode}}', id]).stdout.trim(), '143');
   });
 
-  it('applies --cpus as a CFS quota', () => {
-    const id = s.berth(['run', '-d', '--cpus', '0.5', 'busybox', 'sleep', '30']).stdout.trim();
+  it('applies --cpus, --cpu-shares, -m and --memory-swap to the cgroup', () => {
+    const id = s.berth(['run', '-d', '--cpus', '0.5', '-c', '512', '-m', '64m', '--memory-swap', '96m', 'busybox', 'sleep', '30']).stdout.trim();
     const cg = s.engine.containers.get(id);
     assert.equal(cg.record.HostConfig.NanoCpus, 5e8);
     const fs = require('fs');
@@ -134,6 +134,15 @@ describe('run', () => {
     const v2 = `/sys/fs/cgroup/${s.env.BERTH_CGROUP_PARENT}/${id}/cpu.max`;
     const text = fs.existsSync(v1) ? fs.readFileSync(v1, 'utf8') : fs.readFileSync(v2, 'utf8');
     assert.match(text, /^50000\b/);
+    const cgfile = (v1ctl: string, v1name: string, v2name: string) => {
+      const a = `/sys/fs/cgroup/${v1ctl}/${s.env.BERTH_CGROUP_PARENT}/${id}/${v1name}`;
+      const b = `/sys/fs/cgroup/${s.env.BERTH_CGROUP_PARENT}/${id}/${v2name}`;
+      return fs.existsSync(a) ? fs.readFileSync(a, 'utf8').trim() : fs.existsSync(b) ? fs.readFileSync(b, 'utf8').trim() : undefined;
+    };
+    assert.match(cgfile('cpu', 'cpu.shares', 'cpu.weight') ?? '', /^(512|20)$/); // v2 weight = 1 + (512-2)*9999/262142
+    assert.equal(cgfile('memory', 'memory.limit_in_bytes', 'memory.max'), String(64 * 1024 * 1024));
+    const swap = cgfile('memory', 'memory.memsw.limit_in_bytes', 'memory.swap.max');
+    if (swap !== undefined) assert.ok([String(96 * 1024 * 1024), String(32 * 1024 * 1024)].includes(swap), swap);
     s.berth(['rm', '-f', id]);
   });
 });
