@@ -25,6 +25,14 @@ const io: Io = {
 
 async function main(argv: string[]): Promise<number> {
   if (argv[0] === 'demo') return (await import('./demo')).demo(io);
+  if (argv[0] === 'kernel') {
+    await (await import('./install')).runKernel(argv.slice(1));
+    return new Promise<number>(() => undefined); // runs until shutdown_request
+  }
+  if (argv[0] === 'install') {
+    io.out(`Installed kernelspec berth in ${(await import('./install')).install(argv.slice(1))}\n`);
+    return 0;
+  }
   if (argv[0] === 'help' || argv[0] === '--help' || argv[0] === '-h') argv = argv.slice(1).concat(argv.length > 1 ? ['--help'] : []);
   if (argv[0] === 'version' || argv[0] === '--version') {
     io.out(`Berth version ${require('../../package.json').version}\n`);

@@ -30,6 +30,9 @@ export const execCommand: Command = {
       h.detach();
       return 0;
     }
-    return (await h.exited).exitCode;
+    const pumping = io.pump?.(h, p.flags.interactive === true);
+    const code = (await h.exited).exitCode;
+    await pumping;
+    return code;
   },
 };

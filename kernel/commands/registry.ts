@@ -37,7 +37,7 @@ export function commandNames(): string[] {
 }
 
 export function loadCommand(name: string): Command | undefined {
-  return table[name]?.();
+  return Object.prototype.hasOwnProperty.call(table, name) ? table[name]() : undefined;
 }
 
 // Maps argv to a command name and its own arguments.

@@ -148,7 +148,9 @@ async function runForeground(p: Parsed, ctx: CommandContext): Promise<number> {
     }
   });
   try {
+    const pumping = io.pump?.(h, req.openStdin);
     const exit = await h.exited;
+    await pumping;
     return exit.exitCode;
   } finally {
     stopForwarding?.();

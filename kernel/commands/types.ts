@@ -3,6 +3,7 @@
 import type { Engine } from '../engine';
 import type { AttachOptions } from '../engine/containers/types';
 import type { FlagSpec, Parsed } from './flags';
+import type { Readable, Writable } from 'stream';
 
 export interface Io {
   out(text: string): void;
@@ -12,6 +13,9 @@ export interface Io {
   // Called with a function that forwards a signal to the foreground container.
   onSignal?(forward: (signal: string) => void): () => void;
   isTerminal: boolean;
+  // Front ends that attach with 'pipe' consume the container's streams here;
+  // the command waits for it so no output lands after the command ends.
+  pump?(streams: { stdin: Writable | null; stdout: Readable | null; stderr: Readable | null }, interactive: boolean): Promise<void>;
 }
 
 export interface CommandContext {

@@ -1,0 +1,202 @@
+// Berth's interpreter for the Jupyter kernel: cells of docker-CLI commands,
+// run through the same command registry as the CLI, with container output
+// streamed into the cell as it arrives.
+import * as fs from 'fs';
+import * as path from 'path';
+import { Readable } from 'stream';
+import { CellSyntaxError, commandArgv, isComplete, parseCell, shellWords } from './commands/cell';
+import { commandNames, execute, helpFor, loadCommand, overview } from './commands/registry';
+import { Io } from './commands/types';
+import { UsageError } from './commands/flags';
+import { Engine } from './engine';
+import { BerthError } from './engine/errors';
+import { CompleteReply, ExecuteContext, ExecuteOutcome, Interpreter } from './jupyter/interpreter';
+import { MimeBundle } from './jupyter/messages';
+
+const GRACE_MS = 2000;
+
+function failure(ename: string, evalue: string): ExecuteOutcome {
+  return { status: 'error', ename, evalue, traceback: [`\x1b[0;31m${ename}\x1b[0m: ${evalue}`] };
+}
+
+function exitMeaning(code: number): string {
+  if (code === 137) return 'killed (SIGKILL), e.g. out of memory or stopped';
+  if (code === 143) return 'terminated (SIGTERM)';
+  if (code === 130) return 'interrupted (SIGINT)';
+  if (code === 127) return 'command not found';
+  return 'the command failed';
+}
+
+export class BerthInterpreter implements Interpreter {
+  readonly implementation = 'berth';
+  readonly implementationVersion = require('../../package.json').version as string;
+  readonly languageInfo = { name: 'berth', version: '1.0', mimetype: 'text/x-sh', file_extension: '.berth', codemirror_mode: 'shell', pygments_lexer: 'bash' };
+  readonly banner = 'Berth: real containers in notebook cells. %help lists the commands.';
+
+  constructor(private readonly engine = new Engine()) {}
+
+  private io(ctx: ExecuteContext, state: { interrupted: boolean }): Io {
+    return {
+      out: (t) => ctx.stream('stdout', t),
+      err: (t) => ctx.stream('stderr', t),
+      attach: (interactive) => ({ stdin: interactive ? 'pipe' : 'ignore', stdout: 'pipe', stderr: 'pipe' }),
+      isTerminal: false,
+      onSignal(forward) {
+        return ctx.onInterrupt(() => {
+          state.interrupted = true;
+          forward('SIGINT');
+          setTimeout(() => forward('SIGKILL'), GRACE_MS).unref();
+        });
+      },
+      async pump(streams, interactive) {
+        const drain = (s: Readable | null, name: 'stdout' | 'stderr') =>
+          new Promise<void>((resolve) => {
+            if (!s) return resolve();
+            s.setEncoding('utf8');
+            s.on('data', (d: string) => ctx.stream(name, d));
+            s.on('end', resolve);
+            s.on('error', () => resolve());
+          });
+        let finished = false;
+        const done = Promise.all([drain(streams.stdout, 'stdout'), drain(streams.stderr, 'stderr')]).then(() => {
+          finished = true;
+        });
+        if (streams.stdin) {
+          if (interactive && ctx.allowStdin) {
+            // Each input_request answers one line; an empty reply ends stdin.
+            void (async () => {
+              try {
+                // One line per input_request, until an empty answer or the
+                // container is gone (a request already shown stays unanswered).
+                while (!finished) {
+                  const line = await ctx.input('', false);
+                  if (line === '' || finished) break;
+                  streams.stdin!.write(line + '\n');
+                }
+              } catch {
+                /* front end gone */
+              }
+              streams.stdin!.end();
+            })();
+          } else {
+            if (interactive) ctx.stream('stderr', 'berth: this front end does not allow stdin; the container gets an empty stdin\n');
+            streams.stdin.end();
+          }
+        }
+        await done;
+      },
+    };
+  }
+
+  async execute(code: string, ctx: ExecuteContext): Promise<ExecuteOutcome> {
+    let cell;
+    try {
+      cell = parseCell(code);
+    } catch (e) {
+      if (e instanceof CellSyntaxError) return failure('BerthSyntaxError', e.message);
+      throw e;
+    }
+    if (cell.kind === 'cell-magic') return this.cellMagic(cell.name, cell.argv, cell.body, ctx);
+    for (const line of cell.lines) {
+      const r = await this.runLine(line.argv, ctx);
+      if (r.status !== 'ok') return r;
+    }
+    return { status: 'ok' };
+  }
+
+  private async runLine(argv: string[], ctx: ExecuteContext): Promise<ExecuteOutcome> {
+    if (argv[0] === 'help') {
+      const cmd = argv[1] ? loadCommand(argv[1]) : undefined;
+      if (argv[1] && !cmd) return failure('BerthError', `unknown command "${argv[1]}"; %help lists the commands`);
+      ctx.stream('stdout', cmd ? helpFor(cmd).replace(/berth /g, '%') : overview().replace(/berth /g, '%').replace(/'%(\w+)/g, "'%$1"));
+      return { status: 'ok' };
+    }
+    const state = { interrupted: false };
+    try {
+      const code = await execute(argv, { engine: this.engine, io: this.io(ctx, state) });
+      if (state.interrupted) return failure('Interrupted', `the container was stopped by an interrupt (SIGINT, then SIGKILL after ${GRACE_MS / 1000} s); exit code ${code}`);
+      if (code !== 0) {
+        const what = argv[0] === 'run' || argv[0] === 'exec' ? `the container exited with code ${code}: ${exitMeaning(code)}` : `%${argv[0]} failed (exit code ${code})`;
+        return failure('ContainerExit', what);
+      }
+      return { status: 'ok' };
+    } catch (e) {
+      if (e instanceof BerthError) return failure(e instanceof UsageError ? 'UsageError' : 'BerthError', e.message);
+      throw e;
+    }
+  }
+
+  private async cellMagic(name: string, argv: string[], body: string, ctx: ExecuteContext): Promise<ExecuteOutcome> {
+    switch (name) {
+      case 'run': {
+        // %%run [flags] IMAGE: the body is a shell script in a new container.
+        if (!argv.length) return failure('UsageError', 'write %%run [OPTIONS] IMAGE on the first line, and the script below it');
+        return this.runLine(['run', '--rm', ...argv, 'sh', '-c', body], ctx);
+      }
+      case 'file': {
+        if (argv.length !== 1) return failure('UsageError', 'write %%file PATH on the first line, and the file content below it');
+        const file = path.resolve(argv[0]);
+        const existed = fs.existsSync(file);
+        fs.mkdirSync(path.dirname(file), { recursive: true });
+        fs.writeFileSync(file, body.endsWith('\n') ? body : body + '\n');
+        ctx.stream('stdout', `${existed ? 'Overwriting' : 'Writing'} ${argv[0]}\n`);
+        return { status: 'ok' };
+      }
+      case 'build':
+        return failure('NotAvailable', 'Dockerfile builds land with the images issue; until then, import a root filesystem with %import TARBALL NAME');
+      default:
+        return failure('UsageError', `unknown cell magic %%${name}; use %%run, %%file or %%build`);
+    }
+  }
+
+  complete(code: string, cursorPos: number): CompleteReply {
+    const before = code.slice(0, cursorPos);
+    const lineStart = before.lastIndexOf('\n') + 1;
+    const line = before.slice(lineStart);
+    const m = /(\S*)$/.exec(line)!;
+    const token = m[1];
+    const start = cursorPos - token.length;
+    const words = line.trim().split(/\s+/);
+    const atCommand = words.length <= 1;
+    let candidates: string[];
+    if (atCommand) {
+      const prefix = token.startsWith('%%') ? '%%' : token.startsWith('%') ? '%' : '';
+      candidates = (prefix === '%%' ? ['run', 'file', 'build'] : [...commandNames(), 'help']).map((n) => prefix + n);
+    } else if (token.startsWith('-')) {
+      let argv: string[] = [];
+      try {
+        argv = commandArgv(line) ?? [];
+      } catch {
+        /* unfinished quote */
+      }
+      const cmd = argv[0] ? loadCommand(argv[0]) : undefined;
+      candidates = (cmd?.flags ?? []).flatMap((f) => [`--${f.long}`, ...(f.short ? [`-${f.short}`] : [])]);
+    } else {
+      candidates = [
+        ...this.engine.images.list().flatMap((i) => i.refs.map((r) => r.replace(/:latest$/, ''))),
+        ...this.engine.containers.list(true).map((c) => c.record.Name),
+      ];
+    }
+    const matches = [...new Set(candidates.filter((c) => c.startsWith(token)))].sort();
+    return { matches, cursor_start: start, cursor_end: cursorPos };
+  }
+
+  inspect(code: string, cursorPos: number): MimeBundle | undefined {
+    const line = code.slice(code.lastIndexOf('\n', cursorPos - 1) + 1).split('\n')[0];
+    let argv: string[] = [];
+    try {
+      argv = shellWords(line.replace(/^\s*%%?/, ''));
+    } catch {
+      return undefined;
+    }
+    if (argv[0] === 'docker' || argv[0] === 'berth') argv = argv.slice(1);
+    const cmd = argv[0] ? loadCommand(argv[0]) : undefined;
+    if (!cmd) return undefined;
+    return { 'text/plain': helpFor(cmd).replace(/berth /g, '%') };
+  }
+
+  isComplete(code: string): { status: 'complete' | 'incomplete' | 'invalid'; indent?: string } {
+    const status = isComplete(code);
+    return status === 'incomplete' ? { status, indent: '' } : { status };
+  }
+}

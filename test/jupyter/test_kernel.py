@@ -1,0 +1,162 @@
+"""Berth's kernel driven by real Jupyter clients (Debian's jupyter_client and
+jupyter_kernel_test). Started by test/kernel.test.ts with JUPYTER_PATH and a
+private BERTH_ROOT in the environment."""
+import time
+import unittest
+
+import jupyter_kernel_test
+from jupyter_client.manager import start_new_kernel
+from jupyter_client.session import Session
+
+
+class BerthKernelConformance(jupyter_kernel_test.KernelTests):
+    kernel_name = "berth"
+    language_name = "berth"
+    file_extension = ".berth"
+    code_hello_world = "%run --rm busybox echo hello, world"
+    code_stderr = "%run --rm busybox sh -c 'echo oops >&2'"
+    completion_samples = [{"text": "%im", "matches": {"%images", "%import"}}]
+    complete_code_samples = ["%ps", "%run --rm busybox true", "docker run --rm busybox true"]
+    incomplete_code_samples = ["%run --rm busybox \\", "%%run busybox"]
+    invalid_code_samples = ["print('this is python')"]
+    code_inspect_sample = "%stop"
+    code_generate_error = "%run --rm busybox sh -c 'exit 3'"
+    supported_history_operations = ("tail", "range", "search")
+    code_history_pattern = "%run*"
+
+
+class BerthKernelBehaviour(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.km, cls.kc = start_new_kernel(kernel_name="berth")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.kc.stop_channels()
+        cls.km.shutdown_kernel(now=False)
+
+    def run_cell(self, code, **kw):
+        msgs = []
+        reply = self.kc.execute_interactive(code, output_hook=msgs.append, timeout=60, **kw)
+        return reply, msgs
+
+    def test_message_order_and_parent(self):
+        reply, msgs = self.run_cell("%run --rm busybox sh -c 'echo one; echo two'")
+        kinds = [m["msg_type"] for m in msgs]
+        self.assertEqual(kinds[0:2], ["status", "execute_input"])
+        self.assertEqual(msgs[0]["content"]["execution_state"], "busy")
+        self.assertEqual(kinds[-1], "status")
+        self.assertEqual(msgs[-1]["content"]["execution_state"], "idle")
+        text = "".join(m["content"]["text"] for m in msgs if m["msg_type"] == "stream")
+        self.assertEqual(text, "one\ntwo\n")
+        for m in msgs:
+            self.assertEqual(m["parent_header"]["msg_id"], reply["parent_header"]["msg_id"])
+
+    def test_commands_run_in_order_and_stop_at_first_error(self):
+        reply, msgs = self.run_cell("%run --rm busybox echo first\n%run --rm busybox sh -c 'exit 4'\n%run --rm busybox echo never")
+        text = "".join(m["content"].get("text", "") for m in msgs if m["msg_type"] == "stream")
+        self.assertIn("first", text)
+        self.assertNotIn("never", text)
+        self.assertEqual(reply["content"]["status"], "error")
+        self.assertEqual(reply["content"]["ename"], "ContainerExit")
+        self.assertIn("exited with code 4", reply["content"]["evalue"])
+        errors = [m for m in msgs if m["msg_type"] == "error"]
+        self.assertEqual(len(errors), 1)
+        self.assertFalse(any("Traceback" in t or ".js:" in t for t in errors[0]["content"]["traceback"]))
+
+    def test_pasted_docker_lines_and_continuations(self):
+        reply, msgs = self.run_cell("docker container run --rm busybox \\\n  echo 'pasted line'")
+        self.assertEqual(reply["content"]["status"], "ok")
+        self.assertIn("pasted line\n", [m["content"].get("text") for m in msgs])
+
+    def test_cell_magics(self):
+        reply, msgs = self.run_cell("%%run busybox\necho from the body\nexit 0")
+        self.assertEqual(reply["content"]["status"], "ok")
+        self.assertIn("from the body\n", "".join(m["content"].get("text", "") for m in msgs))
+        reply, _ = self.run_cell("%%build -t x .\nFROM scratch")
+        self.assertEqual(reply["content"]["status"], "error")
+        self.assertIn("builds land with the images issue", reply["content"]["evalue"])
+
+    def test_bad_signature_is_dropped_and_kernel_survives(self):
+        forged = Session(key=b"not-the-key", username="mallory")
+        forged.send(self.kc.shell_channel.socket, "execute_request",
+                    content={"code": "%run --rm busybox echo forged", "silent": False, "store_history": True,
+                             "user_expressions": {}, "allow_stdin": False, "stop_on_error": True})
+        time.sleep(1.0)
+        while True:
+            try:
+                m = self.kc.get_iopub_msg(timeout=0.2)
+            except Exception:
+                break
+            self.assertNotEqual(m["content"].get("text"), "forged\n")
+        reply, msgs = self.run_cell("%run --rm busybox echo still-alive")
+        self.assertEqual(reply["content"]["status"], "ok")
+
+    def test_interrupt_stops_the_foreground_container(self):
+        msg_id = self.kc.execute("%run --rm busybox sleep 60")
+        time.sleep(1.5)
+        t0 = time.time()
+        self.km.interrupt_kernel()
+        reply = self.kc.get_shell_msg(timeout=15)
+        self.assertEqual(reply["parent_header"]["msg_id"], msg_id)
+        self.assertEqual(reply["content"]["status"], "error")
+        self.assertEqual(reply["content"]["ename"], "Interrupted")
+        self.assertLess(time.time() - t0, 10)
+        while True:  # drain this cell's iopub
+            m = self.kc.get_iopub_msg(timeout=5)
+            if m["parent_header"].get("msg_id") == msg_id and m["msg_type"] == "status" and m["content"]["execution_state"] == "idle":
+                break
+
+    def test_stdin_through_input_request(self):
+        answers = iter(["hello", ""])
+        def on_input(msg):
+            self.kc.input(next(answers, ""))
+        msgs = []
+        reply = self.kc.execute_interactive("%run --rm -i busybox sh -c 'read x; echo got $x'", output_hook=msgs.append,
+                                            stdin_hook=on_input, allow_stdin=True, timeout=60)
+        self.assertEqual(reply["content"]["status"], "ok")
+        self.assertIn("got hello\n", "".join(m["content"].get("text", "") for m in msgs))
+
+    def test_stdin_refused_when_front_end_has_none(self):
+        reply, msgs = self.run_cell("%run --rm -i busybox cat", allow_stdin=False)
+        self.assertEqual(reply["content"]["status"], "ok")
+        self.assertIn("does not allow stdin", "".join(m["content"].get("text", "") for m in msgs))
+
+    def test_completion_of_flags_and_images(self):
+        self.kc.complete("%run --rm --pids", 15)
+        r = self.kc.get_shell_msg(timeout=10)["content"]
+        self.assertIn("--pids-limit", r["matches"])
+        self.assertEqual(r["cursor_start"], len("%run --rm "))
+        self.kc.complete("%run bus", 8)
+        r = self.kc.get_shell_msg(timeout=10)["content"]
+        self.assertIn("busybox", r["matches"])
+
+    def test_cursor_pos_counts_code_points(self):
+        code = "%run --rm -e X=\U0001F433 --nam"
+        self.kc.complete(code, len(code))  # len() in Python counts code points
+        r = self.kc.get_shell_msg(timeout=10)["content"]
+        self.assertEqual(r["cursor_end"], len(code))
+        self.assertEqual(r["cursor_start"], len(code) - len("--nam"))
+        self.assertIn("--name", r["matches"])
+
+
+class BerthKernelRestart(unittest.TestCase):
+    def test_restart_keeps_history(self):
+        km, kc = start_new_kernel(kernel_name="berth")
+        try:
+            kc.execute_interactive("%run --rm busybox echo remember-me", timeout=60)
+            km.restart_kernel(now=False)
+            kc.wait_for_ready(timeout=30)
+            reply = kc.execute_interactive("%run --rm busybox echo after-restart", timeout=60)
+            self.assertEqual(reply["content"]["status"], "ok")
+            kc.history(hist_access_type="tail", n=20)
+            hist = kc.get_shell_msg(timeout=10)["content"]["history"]
+            self.assertTrue(any("remember-me" in h[2] for h in hist))
+        finally:
+            kc.stop_channels()
+            km.shutdown_kernel(now=False)
+        self.assertFalse(km.is_alive())
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)

@@ -1,0 +1,48 @@
+// The Jupyter kernel under real clients: jupyter_client and the
+// jupyter_kernel_test conformance suite (Debian packages, Debian's python3).
+import { after, before, describe, it } from 'node:test';
+import * as assert from 'node:assert/strict';
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import { repoRoot, TestStore, testStore } from './helpers';
+
+let s: TestStore;
+let jupyterPath: string;
+before(async () => {
+  s = await testStore('kernel');
+  jupyterPath = path.join(s.root, 'jupyter');
+  const r = s.berth(['install', '--prefix', jupyterPath]);
+  assert.equal(r.code, 0, r.stderr);
+});
+after(async () => {
+  await s.cleanup();
+});
+
+describe('jupyter kernel', () => {
+  it('installs a kernelspec that jupyter finds', () => {
+    const spec = JSON.parse(fs.readFileSync(path.join(jupyterPath, 'share', 'jupyter', 'kernels', 'berth', 'kernel.json'), 'utf8'));
+    assert.equal(spec.interrupt_mode, 'message');
+    assert.deepEqual(spec.argv.slice(-3), ['kernel', '-f', '{connection_file}']);
+    const r = spawnSync('/usr/bin/python3', ['-m', 'jupyter_client.kernelspecapp', 'list'], {
+      env: { ...s.env, JUPYTER_PATH: path.join(jupyterPath, 'share', 'jupyter') }, encoding: 'utf8',
+    });
+    assert.match(r.stdout, /berth\s+\S+kernels\/berth/);
+  });
+
+  it('passes jupyter_client checks and the jupyter_kernel_test suite', () => {
+    const r = spawnSync('/usr/bin/python3', ['-m', 'unittest', '-v', 'test_kernel'], {
+      cwd: path.join(repoRoot, 'test', 'jupyter'),
+      env: { ...s.env, JUPYTER_PATH: path.join(jupyterPath, 'share', 'jupyter'), BERTH_HISTORY: path.join(s.root, 'history.jsonl'), PYTHONUNBUFFERED: '1' },
+      encoding: 'utf8',
+      timeout: 300000,
+    });
+    const out = `${r.stdout}\n${r.stderr}`;
+    assert.equal(r.status, 0, out);
+    assert.match(out, /Ran \d+ tests/);
+    // These conformance checks need rich outputs (display_data, execute_result
+    // with history output, clear_output, pager payloads), not built yet.
+    const skipped = [...out.matchAll(/^(test_\w+) \(.*\) \.\.\. skipped/gm)].map((m) => m[1]).sort();
+    assert.deepEqual(skipped, ['test_clear_output', 'test_display_data', 'test_execute_result', 'test_history', 'test_pager']);
+  });
+});
