@@ -9,6 +9,7 @@ const forwarded: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', '
 
 const io: Io = {
   out: (t) => void process.stdout.write(t),
+  show: (r) => void process.stdout.write(r.text),
   err: (t) => void process.stderr.write(t),
   // The shim writes straight to this terminal (or pipe): no copy through Node.
   attach: (interactive) => ({ stdin: interactive ? 'inherit' : 'ignore', stdout: 'inherit', stderr: 'inherit' }),

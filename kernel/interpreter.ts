@@ -35,9 +35,19 @@ export class BerthInterpreter implements Interpreter {
 
   constructor(private readonly engine = new Engine()) {}
 
-  private io(ctx: ExecuteContext, state: { interrupted: boolean }): Io {
+  private io(ctx: ExecuteContext, state: { interrupted: boolean; value?: string }): Io {
+    const shown = new Set<string>();
     return {
       out: (t) => ctx.stream('stdout', t),
+      value: (t) => {
+        state.value = (state.value ?? '') + t;
+      },
+      show: (r, displayId) => {
+        const bundle = r.html ? { 'text/plain': r.text, 'text/html': r.html } : { 'text/plain': r.text };
+        if (displayId && shown.has(displayId)) return ctx.updateDisplay(displayId, bundle);
+        if (displayId) shown.add(displayId);
+        ctx.display(bundle, { displayId });
+      },
       err: (t) => ctx.stream('stderr', t),
       attach: (interactive) => ({ stdin: interactive ? 'pipe' : 'ignore', stdout: 'pipe', stderr: 'pipe' }),
       isTerminal: false,
@@ -97,11 +107,17 @@ export class BerthInterpreter implements Interpreter {
       throw e;
     }
     if (cell.kind === 'cell-magic') return this.cellMagic(cell.name, cell.argv, cell.body, ctx);
-    for (const line of cell.lines) {
-      const r = await this.runLine(line.argv, ctx);
-      if (r.status !== 'ok') return r;
+    let last: ExecuteOutcome = { status: 'ok' };
+    for (const [i, line] of cell.lines.entries()) {
+      last = await this.runLine(line.argv, ctx);
+      if (last.status !== 'ok') return last;
+      // Only the last line's value is the cell's result; earlier ones print.
+      if (last.result && i < cell.lines.length - 1) {
+        ctx.stream('stdout', String(last.result['text/plain']) + '\n');
+        last = { status: 'ok' };
+      }
     }
-    return { status: 'ok' };
+    return last;
   }
 
   private async runLine(argv: string[], ctx: ExecuteContext): Promise<ExecuteOutcome> {
@@ -111,7 +127,7 @@ export class BerthInterpreter implements Interpreter {
       ctx.stream('stdout', cmd ? helpFor(cmd).replace(/berth /g, '%') : overview().replace(/berth /g, '%').replace(/'%(\w+)/g, "'%$1"));
       return { status: 'ok' };
     }
-    const state = { interrupted: false };
+    const state: { interrupted: boolean; value?: string } = { interrupted: false };
     try {
       const code = await execute(argv, { engine: this.engine, io: this.io(ctx, state) });
       if (state.interrupted) return failure('Interrupted', `the container was stopped by an interrupt (SIGINT, then SIGKILL after ${GRACE_MS / 1000} s); exit code ${code}`);
@@ -119,7 +135,7 @@ export class BerthInterpreter implements Interpreter {
         const what = argv[0] === 'run' || argv[0] === 'exec' ? `the container exited with code ${code}: ${exitMeaning(code)}` : `%${argv[0]} failed (exit code ${code})`;
         return failure('ContainerExit', what);
       }
-      return { status: 'ok' };
+      return state.value !== undefined ? { status: 'ok', result: { 'text/plain': state.value.replace(/\n$/, '') } } : { status: 'ok' };
     } catch (e) {
       if (e instanceof BerthError) return failure(e instanceof UsageError ? 'UsageError' : 'BerthError', e.message);
       throw e;

@@ -20,7 +20,7 @@ export const imagesCommand: Command = {
         .map((i) => ({ ...i, refs: i.refs.filter((r) => r.startsWith(`${repo}:`) && (!tag || r === `${repo}:${tag}`)) }))
         .filter((i) => i.refs.length > 0);
     }
-    io.out(imagesTable(images, { quiet: p.flags.quiet === true, noTrunc: p.flags['no-trunc'] === true }));
+    io.show(imagesTable(images, { quiet: p.flags.quiet === true, noTrunc: p.flags['no-trunc'] === true }));
     return 0;
   },
 };
@@ -42,7 +42,7 @@ export const importCommand: Command = {
       message: p.flags.message as string | undefined,
       changes: p.flags.change as string[],
     });
-    io.out(`${img.id}\n`);
+    (io.value ?? io.out)(`${img.id}\n`);
     return 0;
   },
 };

@@ -87,7 +87,7 @@ export const inspectCommand: Command = {
       }
     }
     if (typeof p.flags.format === 'string') {
-      for (const r of results) io.out(renderTemplate(p.flags.format, r) + '\n');
+      for (const r of results) (io.value ?? io.out)(renderTemplate(p.flags.format, r) + '\n');
     } else {
       io.out(JSON.stringify(results, null, 4) + '\n');
     }

@@ -4,12 +4,12 @@ import { BerthError } from '../engine/errors';
 import { Parsed } from './flags';
 import { Command, CommandContext } from './types';
 
-async function forEach(p: Parsed, ctx: CommandContext, fn: (ref: string) => Promise<string | void>): Promise<number> {
+async function forEach(p: Parsed, ctx: CommandContext, fn: (ref: string) => Promise<string | void>, isValue = false): Promise<number> {
   let code = 0;
   for (const ref of p.args) {
     try {
       const shown = await fn(ref);
-      ctx.io.out(`${shown ?? ref}\n`);
+      (isValue && ctx.io.value ? ctx.io.value : ctx.io.out)(`${shown ?? ref}\n`);
     } catch (e) {
       if (!(e instanceof BerthError)) throw e;
       ctx.io.err(`Error response from daemon: ${e.message}\n`);
@@ -92,5 +92,5 @@ export const waitCommand: Command = {
   summary: 'Block until one or more containers stop, then print their exit codes',
   flags: [],
   minArgs: 1,
-  run: (p, ctx) => forEach(p, ctx, async (ref) => String(await ctx.engine.containers.wait(ref))),
+  run: (p, ctx) => forEach(p, ctx, async (ref) => String(await ctx.engine.containers.wait(ref)), true),
 };

@@ -15,7 +15,7 @@ export const topCommand: Command = {
   async run(p, { engine, io }) {
     const c = engine.containers.get(p.args[0]);
     if (!c.state.Running) throw new BerthError(`container ${c.record.Id.slice(0, 12)} is not running`, 1);
-    io.out(topTable(topProcesses(engine.paths, c)));
+    io.show(topTable(topProcesses(engine.paths, c)));
     return 0;
   },
 };
@@ -51,16 +51,18 @@ export const statsCommand: Command = {
       p.args.length ? p.args.map((r) => ctx.engine.containers.get(r)) : ctx.engine.containers.list(p.flags.all === true);
     const noTrunc = p.flags['no-trunc'] === true;
     if (p.flags['no-stream'] === true) {
-      ctx.io.out(statsTable(await sampleAll(ctx, pick().filter((c) => c.state.Running), 500), noTrunc));
+      ctx.io.show(statsTable(await sampleAll(ctx, pick().filter((c) => c.state.Running), 500), noTrunc));
       return 0;
     }
     // Live: redraw in place until interrupted, as docker stats does.
     let stopped = false;
     const stop = ctx.io.onSignal?.(() => (stopped = true));
+    const displayId = `berth-stats-${Date.now()}-${Math.random().toString(36).slice(2)}`;
     try {
       while (!stopped) {
-        const table = statsTable(await sampleAll(ctx, pick().filter((c) => c.state.Running), 1000), noTrunc);
-        ctx.io.out(ctx.io.isTerminal ? `\x1b[2J\x1b[H${table}` : table);
+        const r = statsTable(await sampleAll(ctx, pick().filter((c) => c.state.Running), 1000), noTrunc);
+        if (ctx.io.isTerminal) ctx.io.out(`\x1b[2J\x1b[H${r.text}`);
+        else ctx.io.show(r, displayId);
       }
     } finally {
       stop?.();

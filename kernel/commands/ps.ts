@@ -15,7 +15,7 @@ export const psCommand: Command = {
   async run(p, { engine, io }) {
     let list = engine.containers.list(p.flags.all === true || p.flags.latest === true);
     if (p.flags.latest === true) list = list.slice(0, 1);
-    io.out(psTable(list, { quiet: p.flags.quiet === true, noTrunc: p.flags['no-trunc'] === true }));
+    io.show(psTable(list, { quiet: p.flags.quiet === true, noTrunc: p.flags['no-trunc'] === true }));
     return 0;
   },
 };

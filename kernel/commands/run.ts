@@ -135,7 +135,7 @@ async function runForeground(p: Parsed, ctx: CommandContext): Promise<number> {
   const { io, engine } = ctx;
   if (p.flags.detach === true) {
     const h = await engine.containers.run(req, DETACHED);
-    io.out(`${h.container.record.Id}\n`);
+    (io.value ?? io.out)(`${h.container.record.Id}\n`);
     return 0;
   }
   const h = await engine.containers.run(req, io.attach(req.openStdin));
@@ -174,7 +174,7 @@ export const createCommand: Command = {
   interspersed: false,
   async run(p, ctx) {
     const c = await ctx.engine.containers.create(toCreateRequest('create', p));
-    ctx.io.out(`${c.record.Id}\n`);
+    (ctx.io.value ?? ctx.io.out)(`${c.record.Id}\n`);
     return 0;
   },
 };

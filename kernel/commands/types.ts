@@ -4,9 +4,17 @@ import type { Engine } from '../engine';
 import type { AttachOptions } from '../engine/containers/types';
 import type { FlagSpec, Parsed } from './flags';
 import type { Readable, Writable } from 'stream';
+import type { Rendered } from '../render/table';
 
 export interface Io {
   out(text: string): void;
+  // A result with an HTML form (tables): the CLI prints its text, the kernel
+  // sends both as one display_data bundle. With displayId the kernel keeps
+  // refreshing the same output (live views).
+  show(r: Rendered, displayId?: string): void;
+  // A command's single value (an ID, an exit code, an inspect --format
+  // line): the CLI prints it, the kernel makes the last one the cell's result.
+  value?(text: string): void;
   err(text: string): void;
   // How containers started in the foreground reach this front end.
   attach(interactive: boolean): AttachOptions;

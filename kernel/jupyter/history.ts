@@ -6,6 +6,7 @@ export interface HistoryEntry {
   session: number;
   line: number;
   input: string;
+  output?: string; // text/plain of the cell's execute_result
 }
 
 export class History {
@@ -14,7 +15,13 @@ export class History {
 
   constructor(private readonly file: string) {
     try {
-      this.entries = fs.readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as HistoryEntry);
+      // A later line for the same (session, line) carries its output.
+      const byKey = new Map<string, HistoryEntry>();
+      for (const l of fs.readFileSync(file, 'utf8').split('\n').filter(Boolean)) {
+        const e = JSON.parse(l) as HistoryEntry;
+        byKey.set(`${e.session}:${e.line}`, e);
+      }
+      this.entries = [...byKey.values()];
     } catch {
       /* first run */
     }
@@ -29,6 +36,19 @@ export class History {
       fs.appendFileSync(this.file, JSON.stringify(e) + '\n');
     } catch {
       /* history is a convenience: never fail a cell for it */
+    }
+  }
+
+  // Records the result of the latest cell; written as a second line so the
+  // file stays append-only.
+  setOutput(line: number, output: string): void {
+    const e = [...this.entries].reverse().find((x) => x.session === this.session && x.line === line);
+    if (!e) return;
+    e.output = output;
+    try {
+      fs.appendFileSync(this.file, JSON.stringify({ ...e }) + '\n');
+    } catch {
+      /* see add() */
     }
   }
 

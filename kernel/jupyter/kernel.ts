@@ -200,13 +200,13 @@ export class Kernel {
     };
   }
 
-  private historyFor(c: Content): Array<[number, number, string]> {
+  private historyFor(c: Content): Array<[number, number, string | [string, string | null]]> {
     const n = Number(c.n ?? 10);
     let entries;
     if (c.hist_access_type === 'range') entries = this.history.range(Number(c.session ?? 0), Number(c.start ?? 0), Number(c.stop ?? 0));
     else if (c.hist_access_type === 'search') entries = this.history.search(String(c.pattern ?? '*'), n, Boolean(c.unique));
     else entries = this.history.tail(n);
-    return entries.map((e) => [e.session, e.line, e.input]);
+    return entries.map((e) => [e.session, e.line, c.output ? [e.input, e.output ?? null] : e.input]);
   }
 
   private async execute(channel: 'shell' | 'control', msg: Message<ExecuteRequest & Content>): Promise<void> {
@@ -243,7 +243,10 @@ export class Kernel {
       outcome = { status: 'error', ename: 'InternalError', evalue: (e as Error).message, traceback: [(e as Error).message] };
     }
     if (outcome.status === 'ok') {
-      if (outcome.result && !silent) await this.publish('execute_result', { execution_count: count, data: outcome.result, metadata: {} }, msg);
+      if (outcome.result && !silent) {
+        await this.publish('execute_result', { execution_count: count, data: outcome.result, metadata: {} }, msg);
+        if (store) this.history.setOutput(count, String(outcome.result['text/plain'] ?? ''));
+      }
       await this.reply(channel, msg, 'execute_reply', { status: 'ok', execution_count: count, user_expressions: {}, payload: [] });
       return;
     }

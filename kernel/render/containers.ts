@@ -2,7 +2,7 @@
 import { Container } from '../engine/containers/types';
 import { ProcessRow, StatsSample } from '../engine/containers/observe';
 import { ago, bytesSize, ellipsis, humanDuration, humanSize } from './units';
-import { textTable } from './table';
+import { Rendered, table } from './table';
 
 export function statusText(c: Container, now = Date.now()): string {
   const s = c.state;
@@ -16,10 +16,10 @@ export function commandText(c: Container, trunc: boolean): string {
   return JSON.stringify(trunc ? ellipsis(full, 20) : full);
 }
 
-export function psTable(list: Container[], opts: { quiet: boolean; noTrunc: boolean }): string {
-  if (opts.quiet) return list.map((c) => (opts.noTrunc ? c.record.Id : c.record.Id.slice(0, 12)) + '\n').join('');
+export function psTable(list: Container[], opts: { quiet: boolean; noTrunc: boolean }): Rendered {
+  if (opts.quiet) return { text: list.map((c) => (opts.noTrunc ? c.record.Id : c.record.Id.slice(0, 12)) + '\n').join('') };
   const now = Date.now();
-  return textTable(
+  return table(
     ['CONTAINER ID', 'IMAGE', 'COMMAND', 'CREATED', 'STATUS', 'PORTS', 'NAMES'],
     list.map((c) => [
       opts.noTrunc ? c.record.Id : c.record.Id.slice(0, 12),
@@ -40,8 +40,8 @@ function hhmmss(total: number): string {
   return [h, m, s].map((n) => String(n).padStart(2, '0')).join(':');
 }
 
-export function topTable(rows: ProcessRow[]): string {
-  return textTable(
+export function topTable(rows: ProcessRow[]): Rendered {
+  return table(
     ['UID', 'PID', 'PPID', 'C', 'STIME', 'TTY', 'TIME', 'CMD'],
     rows.map((r) => [
       r.user,
@@ -56,8 +56,8 @@ export function topTable(rows: ProcessRow[]): string {
   );
 }
 
-export function statsTable(samples: StatsSample[], noTrunc: boolean): string {
-  return textTable(
+export function statsTable(samples: StatsSample[], noTrunc: boolean): Rendered {
+  return table(
     ['CONTAINER ID', 'NAME', 'CPU %', 'MEM USAGE / LIMIT', 'MEM %', 'NET I/O', 'BLOCK I/O', 'PIDS'],
     samples.map((s) => [
       noTrunc ? s.id : s.id.slice(0, 12),

@@ -1,12 +1,12 @@
 import { Image } from '../engine/images/types';
 import { hexOf } from '../engine/images/digest';
 import { ago, humanSize } from './units';
-import { textTable } from './table';
+import { Rendered, table } from './table';
 
-export function imagesTable(images: Image[], opts: { quiet: boolean; noTrunc: boolean }): string {
+export function imagesTable(images: Image[], opts: { quiet: boolean; noTrunc: boolean }): Rendered {
   const id = (i: Image) => (opts.noTrunc ? i.id : hexOf(i.id).slice(0, 12));
   const sorted = [...images].sort((a, b) => b.config.created.localeCompare(a.config.created));
-  if (opts.quiet) return [...new Set(sorted.map(id))].map((x) => x + '\n').join('');
+  if (opts.quiet) return { text: [...new Set(sorted.map(id))].map((x) => x + '\n').join('') };
   const rows: string[][] = [];
   const now = Date.now();
   for (const img of sorted) {
@@ -16,5 +16,5 @@ export function imagesTable(images: Image[], opts: { quiet: boolean; noTrunc: bo
       rows.push([ref.slice(0, colon), ref.slice(colon + 1), id(img), ago(img.config.created, now), humanSize(img.size)]);
     }
   }
-  return textTable(['REPOSITORY', 'TAG', 'IMAGE ID', 'CREATED', 'SIZE'], rows);
+  return table(['REPOSITORY', 'TAG', 'IMAGE ID', 'CREATED', 'SIZE'], rows);
 }

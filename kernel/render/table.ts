@@ -1,5 +1,16 @@
-// Plain-text tables laid out as docker's tabwriter does (minimum cell width
-// 10, padding 3, last column unpadded).
+// Tables as docker prints them (tabwriter: minimum cell width 10, padding 3,
+// last column unpadded), with an HTML twin for notebooks.
+import { htmlTable } from './html';
+
+// What a command shows: always docker's text, and HTML where a notebook can use it.
+export interface Rendered {
+  text: string;
+  html?: string;
+}
+
+export function table(header: string[], rows: string[][]): Rendered {
+  return { text: textTable(header, rows), html: htmlTable(header, rows) };
+}
 
 export function textTable(header: string[], rows: string[][]): string {
   const all = [header, ...rows];

@@ -22,7 +22,10 @@ class BerthKernelConformance(jupyter_kernel_test.KernelTests):
     code_inspect_sample = "%stop"
     code_generate_error = "%run --rm busybox sh -c 'exit 3'"
     supported_history_operations = ("tail", "range", "search")
-    code_history_pattern = "%run*"
+    code_history_pattern = "*{{.Os}}*"
+    code_display_data = [{"code": "%ps -a", "mime": "text/html"}, {"code": "%images", "mime": "text/html"}]
+    code_execute_result = [{"code": "%inspect -f '{{.Os}}' busybox", "result": "linux"},
+                           {"code": "%inspect -f '{{json .RootFS.Type}}' busybox", "result": '"layers"'}]
 
 
 class BerthKernelBehaviour(unittest.TestCase):
@@ -138,6 +141,55 @@ class BerthKernelBehaviour(unittest.TestCase):
         self.assertEqual(r["cursor_end"], len(code))
         self.assertEqual(r["cursor_start"], len(code) - len("--nam"))
         self.assertIn("--name", r["matches"])
+
+
+class BerthKernelRichOutput(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.km, cls.kc = start_new_kernel(kernel_name="berth")
+        cls.kc.execute_interactive("%run -d --name richps busybox sleep 120", timeout=60)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.kc.execute_interactive("%rm -f richps", timeout=60)
+        cls.kc.stop_channels()
+        cls.km.shutdown_kernel(now=False)
+
+    def test_tables_are_sanitizer_safe_html_with_docker_text(self):
+        msgs = []
+        self.kc.execute_interactive("%ps", output_hook=msgs.append, timeout=60)
+        shown = [m for m in msgs if m["msg_type"] == "display_data"]
+        self.assertEqual(len(shown), 1)
+        data = shown[0]["content"]["data"]
+        self.assertRegex(data["text/plain"], r"CONTAINER ID\s+IMAGE\s+COMMAND")
+        self.assertIn("richps", data["text/html"])
+        self.assertIn("<table", data["text/html"])
+        for forbidden in ("<style", "<script", " class=\"berth-table\" style=\"\""):
+            self.assertNotIn(forbidden, data["text/html"])
+        self.assertNotIn("application/json", data)
+        self.assertEqual(shown[0]["content"]["transient"], {})
+
+    def test_live_stats_update_one_display_until_interrupted(self):
+        msg_id = self.kc.execute("%stats richps")
+        time.sleep(3.5)
+        self.km.interrupt_kernel()
+        reply = self.kc.get_shell_msg(timeout=15)
+        self.assertEqual(reply["parent_header"]["msg_id"], msg_id)
+        msgs = []
+        while True:
+            m = self.kc.get_iopub_msg(timeout=5)
+            if m["parent_header"].get("msg_id") != msg_id:
+                continue
+            msgs.append(m)
+            if m["msg_type"] == "status" and m["content"]["execution_state"] == "idle":
+                break
+        first = [m for m in msgs if m["msg_type"] == "display_data"]
+        updates = [m for m in msgs if m["msg_type"] == "update_display_data"]
+        self.assertEqual(len(first), 1)
+        self.assertGreaterEqual(len(updates), 1)
+        display_id = first[0]["content"]["transient"]["display_id"]
+        self.assertTrue(all(u["content"]["transient"]["display_id"] == display_id for u in updates))
+        self.assertRegex(updates[-1]["content"]["data"]["text/plain"], r"richps\s+\d+\.\d\d%")
 
 
 class BerthKernelRestart(unittest.TestCase):
