@@ -39,6 +39,7 @@ export class BerthInterpreter implements Interpreter {
     const shown = new Set<string>();
     return {
       out: (t) => ctx.stream('stdout', t),
+      experiment: (r) => ctx.display({ 'text/plain': r.text, 'text/html': r.html }, { metadata: { berth: 'experiment-record' } }),
       value: (t) => {
         state.value = (state.value ?? '') + t;
       },

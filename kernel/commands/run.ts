@@ -4,6 +4,7 @@ import * as os from 'os';
 import { BerthError } from '../engine/errors';
 import { CreateRequest, DETACHED, HostConfig, Ulimit } from '../engine/containers/types';
 import { parseBytes } from '../render/units';
+import { experimentRecord, renderExperiment } from '../render/experiment';
 import { FlagSpec, Parsed, UsageError } from './flags';
 import { Command, CommandContext } from './types';
 
@@ -138,6 +139,7 @@ async function runForeground(p: Parsed, ctx: CommandContext): Promise<number> {
     (io.value ?? io.out)(`${h.container.record.Id}\n`);
     return 0;
   }
+  const t0 = Date.now();
   const h = await engine.containers.run(req, io.attach(req.openStdin));
   // As docker's sig-proxy: signals the front end receives go to the container.
   const stopForwarding = io.onSignal?.((sig) => {
@@ -151,6 +153,7 @@ async function runForeground(p: Parsed, ctx: CommandContext): Promise<number> {
     const pumping = io.pump?.(h, req.openStdin);
     const exit = await h.exited;
     await pumping;
+    io.experiment?.(renderExperiment(experimentRecord(h.container.record, exit, Date.now() - t0)));
     return exit.exitCode;
   } finally {
     stopForwarding?.();

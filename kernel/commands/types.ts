@@ -15,6 +15,9 @@ export interface Io {
   // A command's single value (an ID, an exit code, an inspect --format
   // line): the CLI prints it, the kernel makes the last one the cell's result.
   value?(text: string): void;
+  // Front ends that keep experiment records (the kernel) get one per
+  // foreground run; the CLI, like docker, shows none.
+  experiment?(r: Rendered): void;
   err(text: string): void;
   // How containers started in the foreground reach this front end.
   attach(interactive: boolean): AttachOptions;

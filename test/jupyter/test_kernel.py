@@ -20,7 +20,7 @@ class BerthKernelConformance(jupyter_kernel_test.KernelTests):
     incomplete_code_samples = ["%run --rm busybox \\", "%%run busybox"]
     invalid_code_samples = ["print('this is python')"]
     code_inspect_sample = "%stop"
-    code_generate_error = "%run --rm busybox sh -c 'exit 3'"
+    code_generate_error = "%logs no-such-container"
     supported_history_operations = ("tail", "range", "search")
     code_history_pattern = "*{{.Os}}*"
     code_display_data = [{"code": "%ps -a", "mime": "text/html"}, {"code": "%images", "mime": "text/html"}]
@@ -168,6 +168,24 @@ class BerthKernelRichOutput(unittest.TestCase):
             self.assertNotIn(forbidden, data["text/html"])
         self.assertNotIn("application/json", data)
         self.assertEqual(shown[0]["content"]["transient"], {})
+
+    def test_experiment_record_after_a_foreground_run(self):
+        msgs = []
+        self.kc.execute_interactive("%run --rm -m 64m --pids-limit 30 busybox sh -c 'echo measured; head -c 3000000 /dev/zero | md5sum'",
+                                    output_hook=msgs.append, timeout=60)
+        records = [m for m in msgs if m["msg_type"] == "display_data" and m["content"]["metadata"].get("berth") == "experiment-record"]
+        self.assertEqual(len(records), 1)
+        text = records[0]["content"]["data"]["text/plain"]
+        self.assertRegex(text, r"image\s+busybox \(sha256:[0-9a-f]{12}\)")
+        self.assertIn("memory 64MiB, pids 30, network none", text)
+        self.assertRegex(text, r"exit code\s+0\n")
+        self.assertRegex(text, r"wall time\s+\d+\.\d{3} s")
+        self.assertRegex(text, r"peak memory\s+[\d.]+(KiB|MiB)")
+        cpu = float(__import__("re").search(r"CPU time\s+([\d.]+) s", text).group(1))
+        self.assertGreater(cpu, 0)
+        # The record comes after the container's own output.
+        kinds = [m["msg_type"] for m in msgs]
+        self.assertLess(kinds.index("stream"), kinds.index("display_data"))
 
     def test_live_stats_update_one_display_until_interrupted(self):
         msg_id = self.kc.execute("%stats richps")
