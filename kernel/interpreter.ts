@@ -12,8 +12,15 @@ import { Engine } from './engine';
 import { BerthError } from './engine/errors';
 import { CompleteReply, ExecuteContext, ExecuteOutcome, Interpreter } from './jupyter/interpreter';
 import { MimeBundle } from './jupyter/messages';
+import { renderExperiment } from './render/experiment';
 
 const GRACE_MS = 2000;
+
+interface LineState {
+  interrupted: boolean;
+  oomKilled?: boolean;
+  value?: string;
+}
 
 function failure(ename: string, evalue: string): ExecuteOutcome {
   return { status: 'error', ename, evalue, traceback: [`\x1b[0;31m${ename}\x1b[0m: ${evalue}`] };
@@ -35,11 +42,15 @@ export class BerthInterpreter implements Interpreter {
 
   constructor(private readonly engine = new Engine()) {}
 
-  private io(ctx: ExecuteContext, state: { interrupted: boolean; value?: string }): Io {
+  private io(ctx: ExecuteContext, state: LineState): Io {
     const shown = new Set<string>();
     return {
       out: (t) => ctx.stream('stdout', t),
-      experiment: (r) => ctx.display({ 'text/plain': r.text, 'text/html': r.html }, { metadata: { berth: 'experiment-record' } }),
+      experiment: (rec) => {
+        state.oomKilled = rec.oomKilled;
+        const r = renderExperiment(rec);
+        ctx.display({ 'text/plain': r.text, 'text/html': r.html }, { metadata: { berth: 'experiment-record' } });
+      },
       value: (t) => {
         state.value = (state.value ?? '') + t;
       },
@@ -128,12 +139,13 @@ export class BerthInterpreter implements Interpreter {
       ctx.stream('stdout', cmd ? helpFor(cmd).replace(/berth /g, '%') : overview().replace(/berth /g, '%').replace(/'%(\w+)/g, "'%$1"));
       return { status: 'ok' };
     }
-    const state: { interrupted: boolean; value?: string } = { interrupted: false };
+    const state: LineState = { interrupted: false };
     try {
       const code = await execute(argv, { engine: this.engine, io: this.io(ctx, state) });
       if (state.interrupted) return failure('Interrupted', `the container was stopped by an interrupt (SIGINT, then SIGKILL after ${GRACE_MS / 1000} s); exit code ${code}`);
       if (code !== 0) {
-        const what = argv[0] === 'run' || argv[0] === 'exec' ? `the container exited with code ${code}: ${exitMeaning(code)}` : `%${argv[0]} failed (exit code ${code})`;
+        const meaning = state.oomKilled ? 'killed by the out-of-memory killer: raise -m or use less memory' : exitMeaning(code);
+        const what = argv[0] === 'run' || argv[0] === 'exec' ? `the container exited with code ${code}: ${meaning}` : `%${argv[0]} failed (exit code ${code})`;
         return failure('ContainerExit', what);
       }
       return state.value !== undefined ? { status: 'ok', result: { 'text/plain': state.value.replace(/\n$/, '') } } : { status: 'ok' };

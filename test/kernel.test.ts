@@ -30,6 +30,18 @@ describe('jupyter kernel', () => {
     assert.match(r.stdout, /berth\s+\S+kernels\/berth/);
   });
 
+  it('runs a notebook of magics top to bottom under nbclient', () => {
+    const r = spawnSync('/usr/bin/python3', ['-m', 'unittest', '-v', 'test_notebook'], {
+      cwd: path.join(repoRoot, 'test', 'jupyter'),
+      env: { ...s.env, JUPYTER_PATH: path.join(jupyterPath, 'share', 'jupyter'), BERTH_HISTORY: path.join(s.root, 'history.jsonl'), PYTHONUNBUFFERED: '1' },
+      encoding: 'utf8',
+      timeout: 300000,
+    });
+    const out = `${r.stdout}\n${r.stderr}`;
+    assert.equal(r.status, 0, out);
+    assert.match(out, /Ran 2 tests/);
+  });
+
   it('passes jupyter_client checks and the jupyter_kernel_test suite', () => {
     const r = spawnSync('/usr/bin/python3', ['-m', 'unittest', '-v', 'test_kernel'], {
       cwd: path.join(repoRoot, 'test', 'jupyter'),

@@ -4,7 +4,7 @@ import * as os from 'os';
 import { BerthError } from '../engine/errors';
 import { CreateRequest, DETACHED, HostConfig, Ulimit } from '../engine/containers/types';
 import { parseBytes } from '../render/units';
-import { experimentRecord, renderExperiment } from '../render/experiment';
+import { experimentRecord } from '../render/experiment';
 import { FlagSpec, Parsed, UsageError } from './flags';
 import { Command, CommandContext } from './types';
 
@@ -153,7 +153,7 @@ async function runForeground(p: Parsed, ctx: CommandContext): Promise<number> {
     const pumping = io.pump?.(h, req.openStdin);
     const exit = await h.exited;
     await pumping;
-    io.experiment?.(renderExperiment(experimentRecord(h.container.record, exit, Date.now() - t0)));
+    io.experiment?.(experimentRecord(h.container.record, exit, Date.now() - t0));
     return exit.exitCode;
   } finally {
     stopForwarding?.();

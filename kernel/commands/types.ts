@@ -5,6 +5,7 @@ import type { AttachOptions } from '../engine/containers/types';
 import type { FlagSpec, Parsed } from './flags';
 import type { Readable, Writable } from 'stream';
 import type { Rendered } from '../render/table';
+import type { ExperimentRecord } from '../render/experiment';
 
 export interface Io {
   out(text: string): void;
@@ -17,7 +18,7 @@ export interface Io {
   value?(text: string): void;
   // Front ends that keep experiment records (the kernel) get one per
   // foreground run; the CLI, like docker, shows none.
-  experiment?(r: Rendered): void;
+  experiment?(r: ExperimentRecord): void;
   err(text: string): void;
   // How containers started in the foreground reach this front end.
   attach(interactive: boolean): AttachOptions;
