@@ -44,6 +44,17 @@ describe('after the suite', () => {
     assert.deepEqual(stray, []);
   });
 
+  it('no kernel or Jupyter server started for a test store is alive', () => {
+    const left = fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((p) => {
+      try {
+        return fs.readFileSync(`/proc/${p}/environ`, 'utf8').split('\0').some((e) => e.startsWith(`BERTH_ROOT=${os.tmpdir()}/berth-test-`));
+      } catch {
+        return false;
+      }
+    }).map((p) => `${p}: ${cmdline(p)}`);
+    assert.deepEqual(left, []);
+  });
+
   it('no test store directory is left', () => {
     assert.deepEqual(fs.readdirSync(os.tmpdir()).filter((n) => n.startsWith('berth-test-')), []);
   });
