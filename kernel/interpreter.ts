@@ -120,23 +120,29 @@ export class BerthInterpreter implements Interpreter {
     }
     if (cell.kind === 'cell-magic') return this.cellMagic(cell.name, cell.argv, cell.body, ctx);
     let last: ExecuteOutcome = { status: 'ok' };
+    const payload: Array<Record<string, unknown>> = [];
     for (const [i, line] of cell.lines.entries()) {
       last = await this.runLine(line.argv, ctx);
       if (last.status !== 'ok') return last;
+      payload.push(...(last.payload ?? []));
       // Only the last line's value is the cell's result; earlier ones print.
       if (last.result && i < cell.lines.length - 1) {
         ctx.stream('stdout', String(last.result['text/plain']) + '\n');
         last = { status: 'ok' };
       }
     }
-    return last;
+    return last.status === 'ok' && payload.length ? { ...last, payload } : last;
   }
 
   private async runLine(argv: string[], ctx: ExecuteContext): Promise<ExecuteOutcome> {
     if (argv[0] === 'help') {
       const cmd = argv[1] ? loadCommand(argv[1]) : undefined;
       if (argv[1] && !cmd) return failure('BerthError', `unknown command "${argv[1]}"; %help lists the commands`);
-      ctx.stream('stdout', cmd ? helpFor(cmd).replace(/berth /g, '%') : overview().replace(/berth /g, '%').replace(/'%(\w+)/g, "'%$1"));
+      if (cmd) {
+        // A command's help opens in the pager, as IPython's `?` does.
+        return { status: 'ok', payload: [{ source: 'page', data: { 'text/plain': helpFor(cmd).replace(/berth /g, '%') }, start: 0 }] };
+      }
+      ctx.stream('stdout', overview().replace(/berth /g, '%'));
       return { status: 'ok' };
     }
     const state: LineState = { interrupted: false };

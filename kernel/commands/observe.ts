@@ -2,7 +2,7 @@
 import { BerthError } from '../engine/errors';
 import { sampleStats, topProcesses, StatsSample } from '../engine/containers/observe';
 import { Container } from '../engine/containers/types';
-import { statsTable, topTable } from '../render/containers';
+import { statsChart, statsTable, topTable } from '../render/containers';
 import { Command, CommandContext } from './types';
 
 export const topCommand: Command = {
@@ -58,11 +58,22 @@ export const statsCommand: Command = {
     let stopped = false;
     const stop = ctx.io.onSignal?.(() => (stopped = true));
     const displayId = `berth-stats-${Date.now()}-${Math.random().toString(36).slice(2)}`;
+    const history = new Map<string, { name: string; cpu: number[]; mem: number[] }>();
     try {
       while (!stopped) {
-        const r = statsTable(await sampleAll(ctx, pick().filter((c) => c.state.Running), 1000), noTrunc);
-        if (ctx.io.isTerminal) ctx.io.out(`\x1b[2J\x1b[H${r.text}`);
-        else ctx.io.show(r, displayId);
+        const samples = await sampleAll(ctx, pick().filter((c) => c.state.Running), 1000);
+        const r = statsTable(samples, noTrunc);
+        if (ctx.io.isTerminal) {
+          ctx.io.out(`\x1b[2J\x1b[H${r.text}`);
+          continue;
+        }
+        for (const x of samples) {
+          const h = history.get(x.id) ?? { name: x.name, cpu: [], mem: [] };
+          h.cpu = [...h.cpu, x.cpuPercent].slice(-40);
+          h.mem = [...h.mem, x.memoryPercent].slice(-40);
+          history.set(x.id, h);
+        }
+        ctx.io.show({ text: r.text, html: `${r.html}${statsChart(history)}` }, displayId);
       }
     } finally {
       stop?.();

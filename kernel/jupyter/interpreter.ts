@@ -15,7 +15,7 @@ export interface ExecuteContext {
 }
 
 export type ExecuteOutcome =
-  | { status: 'ok'; result?: MimeBundle }
+  | { status: 'ok'; result?: MimeBundle; payload?: Array<Record<string, unknown>> }
   | { status: 'error'; ename: string; evalue: string; traceback: string[] };
 
 export interface CompleteReply {

@@ -247,7 +247,7 @@ export class Kernel {
         await this.publish('execute_result', { execution_count: count, data: outcome.result, metadata: {} }, msg);
         if (store) this.history.setOutput(count, String(outcome.result['text/plain'] ?? ''));
       }
-      await this.reply(channel, msg, 'execute_reply', { status: 'ok', execution_count: count, user_expressions: {}, payload: [] });
+      await this.reply(channel, msg, 'execute_reply', { status: 'ok', execution_count: count, user_expressions: {}, payload: outcome.payload ?? [] });
       return;
     }
     const err = { ename: outcome.ename, evalue: outcome.evalue, traceback: outcome.traceback };

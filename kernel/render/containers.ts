@@ -3,6 +3,7 @@ import { Container } from '../engine/containers/types';
 import { ProcessRow, StatsSample } from '../engine/containers/observe';
 import { ago, bytesSize, ellipsis, humanDuration, humanSize } from './units';
 import { Rendered, table } from './table';
+import { escapeHtml } from './html';
 
 export function statusText(c: Container, now = Date.now()): string {
   const s = c.state;
@@ -70,4 +71,23 @@ export function statsTable(samples: StatsSample[], noTrunc: boolean): Rendered {
       String(s.pids),
     ]),
   );
+}
+
+// A small CPU and memory history per container for the live stats view:
+// plain divs with inline sizes, which notebook sanitizers keep.
+export function statsChart(history: Map<string, { name: string; cpu: number[]; mem: number[] }>): string {
+  const H = 24;
+  const row = (label: string, values: number[], color: string, max: number) => {
+    const bars = values
+      .map((v) => `<div style="display:inline-block;vertical-align:bottom;width:4px;margin-right:1px;height:${Math.max(1, Math.round((Math.min(v, max) / max) * H))}px;background-color:${color}"></div>`)
+      .join('');
+    return `<div style="height:${H + 4}px;line-height:0;white-space:nowrap">` +
+      `<div style="display:inline-block;vertical-align:bottom;width:170px;line-height:normal;font-size:11px;color:#42526e">${escapeHtml(label)}</div>` +
+      `<div style="display:inline-block;vertical-align:bottom;height:${H}px;min-width:200px;border-bottom:1px solid #c1c7d0">${bars}</div></div>`;
+  };
+  const rows = [...history.values()].map((h) => {
+    const last = (a: number[]) => (a.length ? a[a.length - 1].toFixed(1) : '0.0');
+    return row(`${h.name} CPU ${last(h.cpu)}%`, h.cpu, '#2684ff', Math.max(100, ...h.cpu)) + row(`${h.name} MEM ${last(h.mem)}%`, h.mem, '#36b37e', 100);
+  });
+  return `<div class="berth-stats-chart" style="margin-top:6px">${rows.join('')}</div>`;
 }

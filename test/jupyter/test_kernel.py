@@ -23,6 +23,7 @@ class BerthKernelConformance(jupyter_kernel_test.KernelTests):
     code_generate_error = "%logs no-such-container"
     supported_history_operations = ("tail", "range", "search")
     code_history_pattern = "*{{.Os}}*"
+    code_page_something = "%help run"
     code_display_data = [{"code": "%ps -a", "mime": "text/html"}, {"code": "%images", "mime": "text/html"}]
     code_execute_result = [{"code": "%inspect -f '{{.Os}}' busybox", "result": "linux"},
                            {"code": "%inspect -f '{{json .RootFS.Type}}' busybox", "result": '"layers"'}]
@@ -208,6 +209,13 @@ class BerthKernelRichOutput(unittest.TestCase):
         display_id = first[0]["content"]["transient"]["display_id"]
         self.assertTrue(all(u["content"]["transient"]["display_id"] == display_id for u in updates))
         self.assertRegex(updates[-1]["content"]["data"]["text/plain"], r"richps\s+\d+\.\d\d%")
+        chart = updates[-1]["content"]["data"]["text/html"]
+        self.assertIn("berth-stats-chart", chart)
+        self.assertIn("richps CPU", chart)
+        self.assertIn("richps MEM", chart)
+        self.assertGreaterEqual(chart.count("background-color:#2684ff"), 2)  # one bar per sample
+        self.assertNotIn("<script", chart)
+        self.assertNotIn("<style", chart)
 
 
 class BerthKernelRestart(unittest.TestCase):
