@@ -1,3 +1,4 @@
+import { BerthError } from '../engine/errors';
 import { importImage } from '../engine/images/import';
 import { imagesTable } from '../render/images';
 import { Command } from './types';
@@ -10,17 +11,27 @@ export const imagesCommand: Command = {
     { long: 'all', short: 'a', kind: 'bool', help: 'Show all images (default hides intermediate images)' },
     { long: 'quiet', short: 'q', kind: 'bool', help: 'Only show image IDs' },
     { long: 'no-trunc', kind: 'bool', help: "Don't truncate output" },
+    { long: 'digests', kind: 'bool', help: 'Show digests' },
+    { long: 'filter', short: 'f', kind: 'list', help: 'Filter output based on conditions provided (dangling=true|false, reference=PATTERN)' },
   ],
   maxArgs: 1,
   async run(p, { engine, io }) {
-    let images = engine.images.list();
+    let images = engine.images.list().filter((i) => p.flags.all === true || !i.intermediate);
+    for (const f of p.flags.filter as string[]) {
+      const [k, v] = f.split('=');
+      if (k === 'dangling') images = images.filter((i) => (i.refs.length === 0) === (v === 'true'));
+      else if (k === 'reference') {
+        const re = new RegExp(`^${v.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*')}(:.*)?$`);
+        images = images.map((i) => ({ ...i, refs: i.refs.filter((r) => re.test(r)) })).filter((i) => i.refs.length > 0);
+      } else throw new BerthError(`invalid filter '${f}': use dangling=true|false or reference=PATTERN`, 1);
+    }
     if (p.args[0]) {
       const [repo, tag] = p.args[0].split(':');
       images = images
         .map((i) => ({ ...i, refs: i.refs.filter((r) => r.startsWith(`${repo}:`) && (!tag || r === `${repo}:${tag}`)) }))
         .filter((i) => i.refs.length > 0);
     }
-    io.show(imagesTable(images, { quiet: p.flags.quiet === true, noTrunc: p.flags['no-trunc'] === true }));
+    io.show(imagesTable(images, { quiet: p.flags.quiet === true, noTrunc: p.flags['no-trunc'] === true, digests: p.flags.digests === true }));
     return 0;
   },
 };

@@ -25,11 +25,19 @@ const table: Record<string, Loader> = {
   stats: () => require('./observe').statsCommand,
   images: () => require('./images').imagesCommand,
   import: () => require('./images').importCommand,
+  build: () => require('./build').buildCommand,
+  history: () => require('./image-manage').historyCommand,
+  tag: () => require('./image-manage').tagCommand,
+  rmi: () => require('./image-manage').rmiCommand,
+  'image-prune': () => require('./image-manage').imagePruneCommand,
+  commit: () => require('./image-manage').commitCommand,
+  diff: () => require('./image-manage').diffCommand,
 };
 
 const management: Record<string, Record<string, string>> = {
-  container: { run: 'run', create: 'create', start: 'start', stop: 'stop', restart: 'restart', kill: 'kill', rm: 'rm', wait: 'wait', ls: 'ps', ps: 'ps', list: 'ps', logs: 'logs', exec: 'exec', inspect: 'inspect', top: 'top', stats: 'stats' },
-  image: { ls: 'images', list: 'images', import: 'import', inspect: 'inspect' },
+  container: { commit: 'commit', diff: 'diff', run: 'run', create: 'create', start: 'start', stop: 'stop', restart: 'restart', kill: 'kill', rm: 'rm', wait: 'wait', ls: 'ps', ps: 'ps', list: 'ps', logs: 'logs', exec: 'exec', inspect: 'inspect', top: 'top', stats: 'stats' },
+  image: { ls: 'images', list: 'images', import: 'import', inspect: 'inspect', build: 'build', history: 'history', tag: 'tag', rm: 'rmi', prune: 'image-prune' },
+  builder: { build: 'build' },
 };
 
 export function commandNames(): string[] {
@@ -59,7 +67,7 @@ export function helpFor(cmd: Command): string {
 }
 
 export function overview(): string {
-  const rows = commandNames().map((n) => `  ${n.padEnd(10)}${loadCommand(n)!.summary}`);
+  const rows = commandNames().filter((n) => !n.includes('-')).map((n) => `  ${n.padEnd(10)}${loadCommand(n)!.summary}`);
   return `\nUsage:  berth COMMAND\n\nA container lab that lives inside Jupyter. Commands follow the docker CLI.\n\nCommands:\n${rows.join('\n')}\n  install   Install the Berth kernelspec (lands with the Jupyter kernel)\n  demo      Run a short tour of the commands\n\nRun 'berth COMMAND --help' for more information on a command.\n`;
 }
 

@@ -1,5 +1,6 @@
 // The engine: images and containers on one store. It knows nothing of
 // Jupyter or terminals; front ends talk to it through these typed calls.
+import { Builder } from './build/builder';
 import { ContainerService } from './containers/service';
 import { ImageStore } from './images/store';
 import { native } from './native';
@@ -8,10 +9,12 @@ import { StorePaths, storePaths } from './store/paths';
 export class Engine {
   readonly images: ImageStore;
   readonly containers: ContainerService;
+  readonly builder: Builder;
 
   constructor(readonly paths: StorePaths = storePaths()) {
     this.images = new ImageStore(paths);
     this.containers = new ContainerService(paths, this.images);
+    this.builder = new Builder(this.images, this.containers);
   }
 
   // Removes this store's cgroup parent, and each ancestor that is left empty.

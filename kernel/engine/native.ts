@@ -25,6 +25,7 @@ export interface NativeAddon {
   mknod(path: string, mode: number, major: number, minor: number): void;
   lsetxattr(path: string, name: string, value: Buffer): void;
   flock(fd: number, exclusive: boolean): boolean;
+  lgetxattr(path: string, name: string): Buffer | null;
 }
 
 // dist/kernel/engine -> repository root

@@ -3,7 +3,7 @@ import { hexOf } from '../engine/images/digest';
 import { ago, humanSize } from './units';
 import { Rendered, table } from './table';
 
-export function imagesTable(images: Image[], opts: { quiet: boolean; noTrunc: boolean }): Rendered {
+export function imagesTable(images: Image[], opts: { quiet: boolean; noTrunc: boolean; digests?: boolean }): Rendered {
   const id = (i: Image) => (opts.noTrunc ? i.id : hexOf(i.id).slice(0, 12));
   const sorted = [...images].sort((a, b) => b.config.created.localeCompare(a.config.created));
   if (opts.quiet) return { text: [...new Set(sorted.map(id))].map((x) => x + '\n').join('') };
@@ -13,8 +13,12 @@ export function imagesTable(images: Image[], opts: { quiet: boolean; noTrunc: bo
     const refs = img.refs.length ? img.refs : ['<none>:<none>'];
     for (const ref of refs) {
       const colon = ref.lastIndexOf(':');
-      rows.push([ref.slice(0, colon), ref.slice(colon + 1), id(img), ago(img.config.created, now), humanSize(img.size)]);
+      const row = [ref.slice(0, colon), ref.slice(colon + 1), id(img), ago(img.config.created, now), humanSize(img.size)];
+      if (opts.digests) row.splice(2, 0, img.manifestDigest);
+      rows.push(row);
     }
   }
-  return table(['REPOSITORY', 'TAG', 'IMAGE ID', 'CREATED', 'SIZE'], rows);
+  const header = ['REPOSITORY', 'TAG', 'IMAGE ID', 'CREATED', 'SIZE'];
+  if (opts.digests) header.splice(2, 0, 'DIGEST');
+  return table(header, rows);
 }

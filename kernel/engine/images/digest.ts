@@ -1,4 +1,5 @@
 import { createHash } from 'crypto';
+import { Transform } from 'stream';
 
 export function sha256(data: string | Buffer): string {
   return 'sha256:' + createHash('sha256').update(data).digest('hex');
@@ -14,4 +15,18 @@ export function chainIds(diffIds: string[]): string[] {
   const out: string[] = [];
   for (const d of diffIds) out.push(out.length === 0 ? d : sha256(`${out[out.length - 1]} ${d}`));
   return out;
+}
+
+// A pass-through stream that hashes and counts what flows through it.
+export function hashingTap(): { stream: Transform; digest(): string; size(): number } {
+  const hash = createHash('sha256');
+  let size = 0;
+  const stream = new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      hash.update(chunk);
+      size += chunk.length;
+      cb(null, chunk);
+    },
+  });
+  return { stream, digest: () => `sha256:${hash.digest('hex')}`, size: () => size };
 }

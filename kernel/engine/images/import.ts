@@ -1,16 +1,14 @@
 // `import`: a root filesystem tarball (plain or gzip) becomes a one-layer
 // image, as `docker import` makes it. The layer is stored uncompressed under
 // its diff ID and unpacked once into its snapshot.
-import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
-import { Transform } from 'stream';
 import { pipeline } from 'stream/promises';
 import * as zlib from 'zlib';
 import { BerthError } from '../errors';
 import { MEDIA, ImageStore } from './store';
 import { ContainerDefaults, Image, ImageConfig } from './types';
-import { chainIds } from './digest';
+import { chainIds, hashingTap } from './digest';
 
 export interface ImportRequest {
   source: string; // file path, or "-" for stdin
@@ -88,23 +86,16 @@ export async function importImage(store: ImageStore, req: ImportRequest): Promis
     } else if (!fs.existsSync(source)) {
       throw new BerthError(`open ${source}: no such file or directory; give the path of a root filesystem tarball`, 1);
     }
-    const hash = createHash('sha256');
-    let size = 0;
-    const tap = new Transform({
-      transform(chunk: Buffer, _enc, cb) {
-        hash.update(chunk);
-        size += chunk.length;
-        cb(null, chunk);
-      },
-    });
-    const stages: NodeJS.ReadWriteStream[] = isGzip(source) ? [zlib.createGunzip(), tap] : [tap];
+    const tap = hashingTap();
+    const stages: NodeJS.ReadWriteStream[] = isGzip(source) ? [zlib.createGunzip(), tap.stream] : [tap.stream];
     try {
       await pipeline([fs.createReadStream(source), ...stages, fs.createWriteStream(tmp)]);
     } catch (e) {
       throw new BerthError(`${req.source} could not be read as a tarball: ${(e as Error).message}`, 1);
     }
+    const size = tap.size();
     if (size === 0) throw new BerthError(`${req.source} is empty; give a root filesystem tarball`, 1);
-    const diffId = 'sha256:' + hash.digest('hex');
+    const diffId = tap.digest();
     const blob = store.blobPath(diffId);
     if (!fs.existsSync(blob)) fs.renameSync(tmp, blob);
     const [chainId] = chainIds([diffId]);

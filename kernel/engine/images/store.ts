@@ -19,6 +19,7 @@ export const MEDIA = {
 };
 
 const REF_ANNOTATION = 'io.berth.image.ref';
+const INTERMEDIATE_ANNOTATION = 'io.berth.image.intermediate';
 const OCI_REF_ANNOTATION = 'org.opencontainers.image.ref.name';
 
 interface Index {
@@ -90,21 +91,28 @@ export class ImageStore {
     return { mediaType: '', digest, size: buf.length };
   }
 
+  // Every image: tagged ones, dangling ones (<none>) and build steps
+  // (intermediate, shown by `images -a` only).
   list(): Image[] {
     const byManifest = new Map<string, Image>();
     for (const d of this.readIndex().manifests) {
       const ref = d.annotations?.[REF_ANNOTATION];
       let img = byManifest.get(d.digest);
       if (!img) {
-        img = this.load(d.digest);
+        try {
+          img = this.load(d.digest);
+        } catch {
+          continue; // a manifest whose blobs were removed under us
+        }
         byManifest.set(d.digest, img);
       }
       if (ref) img.refs.push(ref);
+      if (d.annotations?.[INTERMEDIATE_ANNOTATION] !== 'true') img.intermediate = false;
     }
     return [...byManifest.values()];
   }
 
-  private load(manifestDigest: string): Image {
+  load(manifestDigest: string): Image {
     const manifest = this.readBlobJson<ImageManifest>(manifestDigest);
     const config = this.readBlobJson<ImageConfig>(manifest.config.digest);
     return {
@@ -114,6 +122,8 @@ export class ImageStore {
       config,
       chainIds: chainIds(config.rootfs.diff_ids),
       size: manifest.layers.reduce((n, l) => n + l.size, 0),
+      layers: manifest.layers,
+      intermediate: true,
     };
   }
 
@@ -125,6 +135,10 @@ export class ImageStore {
       const byId = images.filter((i) => hexOf(i.id).startsWith(idHex));
       if (byId.length === 1) return byId[0];
     }
+    if (/^sha256:[a-f0-9]{64}$/.test(nameOrId)) {
+      const byManifest = images.find((i) => i.manifestDigest === nameOrId);
+      if (byManifest) return byManifest;
+    }
     const ref = formatReference(parseReference(nameOrId));
     const found = images.find((i) => i.refs.includes(ref));
     if (!found) {
@@ -133,8 +147,9 @@ export class ImageStore {
     return found;
   }
 
-  // Records config + layers as a manifest and points ref at it.
-  commitImage(config: ImageConfig, layers: Descriptor[], ref?: string): Image {
+  // Records config + layers as a manifest and points ref at it. Without a
+  // ref the image is kept as dangling, or as a build step when intermediate.
+  commitImage(config: ImageConfig, layers: Descriptor[], ref?: string, opts: { intermediate?: boolean } = {}): Image {
     const cfg = this.putBlob(JSON.stringify(config));
     const manifest: ImageManifest = {
       schemaVersion: 2,
@@ -144,16 +159,33 @@ export class ImageStore {
     };
     const man = this.putBlob(JSON.stringify(manifest));
     if (ref) this.tag(man.digest, man.size, ref);
+    else this.keepUntagged(man.digest, man.size, opts.intermediate === true);
     const img = this.load(man.digest);
-    img.refs = ref ? [ref] : [];
+    img.refs = ref ? [formatReference(parseReference(ref))] : [];
+    img.intermediate = !ref && opts.intermediate === true;
     return img;
   }
 
+  private keepUntagged(manifestDigest: string, size: number, intermediate: boolean): void {
+    withLock(this.lockFile, () => {
+      const index = this.readIndex();
+      if (index.manifests.some((m) => m.digest === manifestDigest)) return;
+      index.manifests.push({ mediaType: MEDIA.manifest, digest: manifestDigest, size, annotations: intermediate ? { [INTERMEDIATE_ANNOTATION]: 'true' } : {} });
+      writeJsonAtomic(this.indexFile, index);
+    });
+  }
+
+  // Points ref at the manifest; the image it pointed at before keeps its
+  // other names, or stays as a dangling image.
   tag(manifestDigest: string, size: number, refText: string): void {
     const ref = formatReference(parseReference(refText));
     withLock(this.lockFile, () => {
       const index = this.readIndex();
-      index.manifests = index.manifests.filter((m) => m.annotations?.[REF_ANNOTATION] !== ref);
+      const previous = index.manifests.find((m) => m.annotations?.[REF_ANNOTATION] === ref);
+      index.manifests = index.manifests.filter((m) => m.annotations?.[REF_ANNOTATION] !== ref && !(m.digest === manifestDigest && !m.annotations?.[REF_ANNOTATION]));
+      if (previous && previous.digest !== manifestDigest && !index.manifests.some((m) => m.digest === previous.digest)) {
+        index.manifests.push({ mediaType: MEDIA.manifest, digest: previous.digest, size: previous.size, annotations: {} });
+      }
       index.manifests.push({
         mediaType: MEDIA.manifest,
         digest: manifestDigest,
@@ -162,6 +194,67 @@ export class ImageStore {
       });
       writeJsonAtomic(this.indexFile, index);
     });
+  }
+
+  // Removes one name; returns true when it was the image's last name.
+  untag(ref: string): boolean {
+    return withLock(this.lockFile, () => {
+      const index = this.readIndex();
+      const entry = index.manifests.find((m) => m.annotations?.[REF_ANNOTATION] === ref);
+      if (!entry) return false;
+      index.manifests = index.manifests.filter((m) => m !== entry);
+      const last = !index.manifests.some((m) => m.digest === entry.digest);
+      writeJsonAtomic(this.indexFile, index);
+      return last;
+    });
+  }
+
+  // Forgets the image entirely (all names), then drops blobs and snapshots
+  // no remaining image uses. Returns what was deleted, for rmi's output.
+  forget(manifestDigest: string, keepChainIds: Set<string> = new Set()): string[] {
+    withLock(this.lockFile, () => {
+      const index = this.readIndex();
+      index.manifests = index.manifests.filter((m) => m.digest !== manifestDigest);
+      writeJsonAtomic(this.indexFile, index);
+    });
+    return this.collectGarbage(keepChainIds);
+  }
+
+  // Deletes blobs and snapshots that no image in the index references.
+  collectGarbage(keepChainIds: Set<string> = new Set()): string[] {
+    const live = new Set<string>();
+    const liveChains = new Set<string>(keepChainIds);
+    for (const img of this.list()) {
+      live.add(img.manifestDigest);
+      live.add(img.id);
+      for (const l of img.layers) live.add(l.digest);
+      for (const c of img.chainIds) liveChains.add(c);
+    }
+    const deleted: string[] = [];
+    const blobDir = path.join(this.paths.images, 'blobs', 'sha256');
+    for (const hex of fs.readdirSync(blobDir)) {
+      if (hex.endsWith('.tmp') || live.has(`sha256:${hex}`)) continue;
+      fs.rmSync(path.join(blobDir, hex), { force: true });
+      deleted.push(`sha256:${hex}`);
+    }
+    if (fs.existsSync(this.paths.snapshots)) {
+      for (const hex of fs.readdirSync(this.paths.snapshots)) {
+        if (hex === path.basename(this.paths.initLayer) || !/^[a-f0-9]{64}$/.test(hex) || liveChains.has(`sha256:${hex}`)) continue;
+        fs.rmSync(path.join(this.paths.snapshots, hex), { recursive: true, force: true });
+      }
+    }
+    return deleted;
+  }
+
+  // Stores a layer tarball (already written to a temp file) as a blob under
+  // its diff ID and makes its snapshot; returns the layer's descriptor.
+  async addLayer(tarFile: string, diffId: string, size: number, parentChain: string | undefined): Promise<{ descriptor: Descriptor; chainId: string }> {
+    const blob = this.blobPath(diffId);
+    if (!fs.existsSync(blob)) fs.renameSync(tarFile, blob);
+    else fs.rmSync(tarFile, { force: true });
+    const chainId = parentChain ? sha256(`${parentChain} ${diffId}`) : diffId;
+    await this.ensureSnapshot(chainId, diffId);
+    return { descriptor: { mediaType: MEDIA.layerTar, digest: diffId, size }, chainId };
   }
 
   // Unpacks a layer blob into its snapshot once; later callers reuse it.

@@ -11,6 +11,9 @@ export interface ContainerDefaults {
   Volumes?: Record<string, object>;
   Labels?: Record<string, string>;
   StopSignal?: string;
+  Healthcheck?: { Test: string[]; Interval?: number; Timeout?: number; StartPeriod?: number; Retries?: number };
+  OnBuild?: string[];
+  Shell?: string[];
 }
 
 export interface HistoryEntry {
@@ -51,4 +54,6 @@ export interface Image {
   config: ImageConfig;
   chainIds: string[]; // bottom layer first
   size: number; // bytes of all layers, uncompressed
+  layers: Descriptor[];
+  intermediate: boolean; // a build step's image, not shown by `images` without -a
 }

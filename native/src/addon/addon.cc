@@ -109,6 +109,15 @@ Napi::Value Lsetxattr(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// Returns the xattr's value, or null when the file has none by that name.
+Napi::Value Lgetxattr(const Napi::CallbackInfo& info) {
+  std::string path = info[0].As<Napi::String>(), name = info[1].As<Napi::String>();
+  char buf[4096];
+  ssize_t n = lgetxattr(path.c_str(), name.c_str(), buf, sizeof buf);
+  if (n < 0) return info.Env().Null();
+  return Napi::Buffer<char>::Copy(info.Env(), buf, static_cast<size_t>(n));
+}
+
 // flock on an open fd; non-blocking so the event loop never stalls.
 Napi::Value Flock(const Napi::CallbackInfo& info) {
   int fd = info[0].As<Napi::Number>().Int32Value();
@@ -129,6 +138,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("mknod", Napi::Function::New(env, Mknod));
   exports.Set("lsetxattr", Napi::Function::New(env, Lsetxattr));
   exports.Set("flock", Napi::Function::New(env, Flock));
+  exports.Set("lgetxattr", Napi::Function::New(env, Lgetxattr));
   return exports;
 }
 

@@ -1,0 +1,65 @@
+// `build`: a Dockerfile and its context into an image, printed step by step
+// as docker's classic builder prints it.
+import { BuildEvent } from '../engine/build/builder';
+import { hexOf } from '../engine/images/digest';
+import { Command } from './types';
+
+export const buildFlags = [
+  { long: 'tag', short: 't', kind: 'list' as const, help: 'Name and optionally a tag in the "name:tag" format' },
+  { long: 'file', short: 'f', kind: 'string' as const, help: "Name of the Dockerfile (default: 'PATH/Dockerfile')" },
+  { long: 'target', kind: 'string' as const, help: 'Set the target build stage to build' },
+  { long: 'no-cache', kind: 'bool' as const, help: 'Do not use cache when building the image' },
+  { long: 'build-arg', kind: 'list' as const, help: 'Set build-time variables' },
+  { long: 'quiet', short: 'q', kind: 'bool' as const, help: 'Suppress the build output and print image ID on success' },
+];
+
+export function buildArgs(list: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const a of list) {
+    const i = a.indexOf('=');
+    if (i < 0) {
+      if (process.env[a] !== undefined) out[a] = process.env[a]!;
+    } else out[a.slice(0, i)] = a.slice(i + 1);
+  }
+  return out;
+}
+
+// docker's classic builder lines for one event
+export function buildLine(e: BuildEvent): string {
+  switch (e.type) {
+    case 'step': return `Step ${e.index}/${e.total} : ${e.text}\n`;
+    case 'cached': return ' ---> Using cache\n';
+    case 'running': return ` ---> Running in ${e.containerId.slice(0, 12)}\n`;
+    case 'output': return e.text;
+    case 'removed': return `Removing intermediate container ${e.containerId.slice(0, 12)}\n`;
+    case 'result': return ` ---> ${e.imageId === 'scratch' ? 'scratch' : hexOf(e.imageId).slice(0, 12)}\n`;
+    case 'done': return `Successfully built ${hexOf(e.image.id).slice(0, 12)}\n${e.tags.map((t) => `Successfully tagged ${t.includes(':') ? t : `${t}:latest`}\n`).join('')}`;
+  }
+}
+
+export const buildCommand: Command = {
+  name: 'build',
+  usage: 'build [OPTIONS] PATH',
+  summary: 'Build an image from a Dockerfile',
+  flags: buildFlags,
+  minArgs: 1,
+  maxArgs: 1,
+  async run(p, { engine, io }) {
+    const quiet = p.flags.quiet === true;
+    const image = await engine.builder.build({
+      context: p.args[0],
+      dockerfile: p.flags.file as string | undefined,
+      tags: p.flags.tag as string[],
+      target: p.flags.target as string | undefined,
+      noCache: p.flags['no-cache'] === true,
+      buildArgs: buildArgs(p.flags['build-arg'] as string[]),
+    }, (e) => {
+      if (quiet) return;
+      const line = buildLine(e);
+      if (e.type === 'output' && e.stream === 'stderr') io.err(line);
+      else io.out(line);
+    });
+    if (quiet) io.out(`${image.id}\n`);
+    return 0;
+  },
+};

@@ -1,0 +1,70 @@
+// `commit` and `diff`: a container's writable layer as a list of changes, or
+// as a new image on top of the container's image.
+import * as fs from 'fs';
+import * as path from 'path';
+import { BerthError } from '../errors';
+import { applyChanges } from '../images/import';
+import { Change, listChanges, writeLayer } from '../images/diff';
+import { hexOf } from '../images/digest';
+import { ImageStore } from '../images/store';
+import { Image, ImageConfig } from '../images/types';
+import { Container } from './types';
+
+export function containerChanges(images: ImageStore, c: Container): Change[] {
+  const lowers = [...c.record.Layers].reverse().map((l) => images.snapshotDir(l));
+  const lowerHas = (rel: string) => lowers.some((d) => {
+    try {
+      fs.lstatSync(path.join(d, rel));
+      return true;
+    } catch {
+      return false;
+    }
+  });
+  return listChanges(path.join(c.bundle, 'upper'), lowerHas);
+}
+
+export interface CommitRequest {
+  ref?: string;
+  message?: string;
+  author?: string;
+  changes?: string[];
+  createdBy?: string;
+}
+
+export async function commitContainer(images: ImageStore, c: Container, req: CommitRequest): Promise<Image> {
+  const parent = images.list().find((i) => i.id === c.record.Image);
+  if (!parent) throw new BerthError(`the image of container ${c.record.Name} is gone; cannot commit on top of it`, 1);
+  const tmp = path.join(images.paths.tmp, `commit-${c.record.Id.slice(0, 12)}-${Date.now()}.tar`);
+  fs.mkdirSync(images.paths.tmp, { recursive: true });
+  try {
+    const layer = await writeLayer(path.join(c.bundle, 'upper'), tmp);
+    const { descriptor } = await images.addLayer(tmp, layer.diffId, layer.size, parent.chainIds[parent.chainIds.length - 1]);
+    const r = c.record;
+    const defaults = {
+      ...parent.config.config,
+      Env: r.Config.Env.filter((e) => !e.startsWith('HOSTNAME=')),
+      Cmd: r.Config.Cmd,
+      Entrypoint: r.Config.Entrypoint,
+      WorkingDir: r.Config.WorkingDir,
+      User: r.Config.User,
+      Labels: r.Config.Labels,
+    };
+    applyChanges(defaults, req.changes ?? []);
+    const created = new Date().toISOString();
+    const config: ImageConfig = {
+      ...parent.config,
+      created,
+      author: req.author ?? parent.config.author,
+      config: defaults,
+      rootfs: { type: 'layers', diff_ids: [...parent.config.rootfs.diff_ids, layer.diffId] },
+      history: [...parent.config.history, { created, created_by: req.createdBy ?? [r.Path, ...r.Args].join(' '), comment: req.message ?? '' }],
+    };
+    return images.commitImage(config, [...parent.layers, descriptor], req.ref);
+  } finally {
+    fs.rmSync(tmp, { force: true });
+  }
+}
+
+export function shortId(id: string): string {
+  return hexOf(id).slice(0, 12);
+}

@@ -1,0 +1,103 @@
+// From a container's overlay upper dir to what changed: the A/C/D list of
+// `diff`, and an OCI layer tarball (overlay whiteouts written back as
+// .wh. entries, opaque directories as .wh..wh..opq, hard links kept).
+import * as fs from 'fs';
+import * as path from 'path';
+import { pipeline } from 'stream/promises';
+import * as tar from 'tar-stream';
+import { native } from '../native';
+import { hashingTap } from './digest';
+
+export type ChangeKind = 'A' | 'C' | 'D';
+export interface Change {
+  kind: ChangeKind;
+  path: string; // absolute inside the container, "/etc/hosts"
+}
+
+function isWhiteout(st: fs.Stats): boolean {
+  return st.isCharacterDevice() && st.rdev === 0;
+}
+
+function isOpaque(p: string): boolean {
+  const v = native().lgetxattr(p, 'trusted.overlay.opaque');
+  return v !== null && v.toString() === 'y';
+}
+
+function walk(dir: string, rel: string, visit: (rel: string, abs: string, st: fs.Stats) => boolean): void {
+  for (const name of fs.readdirSync(dir).sort()) {
+    const abs = path.join(dir, name);
+    const r = rel ? `${rel}/${name}` : name;
+    const st = fs.lstatSync(abs);
+    if (visit(r, abs, st) && st.isDirectory()) walk(abs, r, visit);
+  }
+}
+
+// lowerHas tells whether a path exists in the image below (to tell A from C).
+export function listChanges(upper: string, lowerHas: (rel: string) => boolean): Change[] {
+  const out: Change[] = [];
+  walk(upper, '', (rel, abs, st) => {
+    if (isWhiteout(st)) {
+      out.push({ kind: 'D', path: `/${rel}` });
+      return false;
+    }
+    out.push({ kind: lowerHas(rel) ? 'C' : 'A', path: `/${rel}` });
+    return true;
+  });
+  return out;
+}
+
+export interface LayerFile {
+  diffId: string;
+  size: number;
+}
+
+// Writes the upper dir as a layer tarball to out and returns its digest.
+export async function writeLayer(upper: string, out: string): Promise<LayerFile> {
+  const pack = tar.pack();
+  const tap = hashingTap();
+  const done = pipeline(pack, tap.stream, fs.createWriteStream(out));
+  const inodes = new Map<string, string>();
+  const entries: Array<{ rel: string; abs: string; st: fs.Stats }> = [];
+  walk(upper, '', (rel, abs, st) => {
+    entries.push({ rel, abs, st });
+    return !isWhiteout(st);
+  });
+  const add = (header: Parameters<typeof pack.entry>[0], body?: Buffer) =>
+    new Promise<void>((resolve, reject) => {
+      pack.entry(header, body ?? Buffer.alloc(0), (err) => (err ? reject(err) : resolve()));
+    });
+  for (const { rel, abs, st } of entries) {
+    const base = { uid: st.uid, gid: st.gid, mtime: st.mtime, mode: st.mode & 0o7777 };
+    if (isWhiteout(st)) {
+      await add({ ...base, name: path.posix.join(path.posix.dirname(rel), `.wh.${path.posix.basename(rel)}`), type: 'file', size: 0 });
+    } else if (st.isDirectory()) {
+      await add({ ...base, name: `${rel}/`, type: 'directory' });
+      if (isOpaque(abs)) await add({ ...base, name: `${rel}/.wh..wh..opq`, type: 'file', size: 0, mode: 0o644 });
+    } else if (st.isSymbolicLink()) {
+      await add({ ...base, name: rel, type: 'symlink', linkname: fs.readlinkSync(abs) });
+    } else if (st.isFile()) {
+      const key = `${st.dev}:${st.ino}`;
+      const first = st.nlink > 1 ? inodes.get(key) : undefined;
+      if (first) {
+        await add({ ...base, name: rel, type: 'link', linkname: first });
+        continue;
+      }
+      if (st.nlink > 1) inodes.set(key, rel);
+      await new Promise<void>((resolve, reject) => {
+        const entry = pack.entry({ ...base, name: rel, type: 'file', size: st.size }, (err) => (err ? reject(err) : resolve()));
+        fs.createReadStream(abs).on('error', reject).pipe(entry);
+      });
+    } else if (st.isFIFO() || st.isCharacterDevice() || st.isBlockDevice()) {
+      await add({
+        ...base,
+        name: rel,
+        type: st.isFIFO() ? 'fifo' : st.isCharacterDevice() ? 'character-device' : 'block-device',
+        devmajor: Math.floor(st.rdev / 256) & 0xfff,
+        devminor: (st.rdev & 0xff) | ((st.rdev >> 12) & 0xfff00),
+      });
+    }
+  }
+  pack.finalize();
+  await done;
+  return { diffId: tap.digest(), size: tap.size() };
+}
