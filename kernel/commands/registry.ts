@@ -40,8 +40,9 @@ const management: Record<string, Record<string, string>> = {
   builder: { build: 'build' },
 };
 
+// The names users type; "image-prune" and the like are reached as "image prune".
 export function commandNames(): string[] {
-  return Object.keys(table);
+  return Object.keys(table).filter((n) => !n.includes('-'));
 }
 
 export function loadCommand(name: string): Command | undefined {
@@ -67,7 +68,7 @@ export function helpFor(cmd: Command): string {
 }
 
 export function overview(): string {
-  const rows = commandNames().filter((n) => !n.includes('-')).map((n) => `  ${n.padEnd(10)}${loadCommand(n)!.summary}`);
+  const rows = commandNames().map((n) => `  ${n.padEnd(10)}${loadCommand(n)!.summary}`);
   return `\nUsage:  berth COMMAND\n\nA container lab that lives inside Jupyter. Commands follow the docker CLI.\n\nCommands:\n${rows.join('\n')}\n  install   Install the Berth kernelspec (lands with the Jupyter kernel)\n  demo      Run a short tour of the commands\n\nRun 'berth COMMAND --help' for more information on a command.\n`;
 }
 
