@@ -7,7 +7,9 @@ import { Readable } from 'stream';
 import { CellSyntaxError, commandArgv, isComplete, parseCell, shellWords } from './commands/cell';
 import { commandNames, execute, helpFor, loadCommand, overview } from './commands/registry';
 import { Io } from './commands/types';
-import { UsageError } from './commands/flags';
+import { parseFlags, UsageError } from './commands/flags';
+import { buildArgs, buildFlags, runBuild } from './commands/build';
+import { escapeHtml } from './render/html';
 import { Engine } from './engine';
 import { BerthError } from './engine/errors';
 import { CompleteReply, ExecuteContext, ExecuteOutcome, Interpreter } from './jupyter/interpreter';
@@ -50,6 +52,14 @@ export class BerthInterpreter implements Interpreter {
         state.oomKilled = rec.oomKilled;
         const r = renderExperiment(rec);
         ctx.display({ 'text/plain': r.text, 'text/html': r.html }, { metadata: { berth: 'experiment-record' } });
+      },
+      progress: (id, done, total, label) => {
+        const pct = total > 0 ? Math.round((done / total) * 100) : 0;
+        const html = `<div style="font-size:12px;color:#42526e">${escapeHtml(label)}</div><div style="width:320px;height:8px;background-color:#dfe1e6;border-radius:4px"><div style="width:${pct}%;height:8px;background-color:#2684ff;border-radius:4px"></div></div>`;
+        const bundle = { 'text/plain': `[${'#'.repeat(Math.round(pct / 5)).padEnd(20, '.')}] ${pct}% ${label}`, 'text/html': html };
+        if (shown.has(id)) return ctx.updateDisplay(id, bundle);
+        shown.add(id);
+        ctx.display(bundle, { displayId: id });
       },
       value: (t) => {
         state.value = (state.value ?? '') + t;
@@ -177,8 +187,25 @@ export class BerthInterpreter implements Interpreter {
         ctx.stream('stdout', `${existed ? 'Overwriting' : 'Writing'} ${argv[0]}\n`);
         return { status: 'ok' };
       }
-      case 'build':
-        return failure('NotAvailable', 'Dockerfile builds land with the images issue; until then, import a root filesystem with %import TARBALL NAME');
+      case 'build': {
+        // %%build [OPTIONS] [CONTEXT]: the cell body is the Dockerfile.
+        const state: LineState = { interrupted: false };
+        try {
+          const p = parseFlags('build', buildFlags, argv, true);
+          await runBuild({ engine: this.engine, io: this.io(ctx, state) }, {
+            context: p.args[0] ?? '.',
+            dockerfileText: body,
+            tags: p.flags.tag as string[],
+            target: p.flags.target as string | undefined,
+            noCache: p.flags['no-cache'] === true,
+            buildArgs: buildArgs(p.flags['build-arg'] as string[]),
+          }, p.flags.quiet === true);
+          return { status: 'ok' };
+        } catch (e) {
+          if (e instanceof BerthError) return failure(e instanceof UsageError ? 'UsageError' : 'BuildError', e.message);
+          throw e;
+        }
+      }
       default:
         return failure('UsageError', `unknown cell magic %%${name}; use %%run, %%file or %%build`);
     }

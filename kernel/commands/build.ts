@@ -1,8 +1,9 @@
 // `build`: a Dockerfile and its context into an image, printed step by step
 // as docker's classic builder prints it.
-import { BuildEvent } from '../engine/build/builder';
+import { BuildEvent, BuildRequest } from '../engine/build/builder';
 import { hexOf } from '../engine/images/digest';
-import { Command } from './types';
+import { Image } from '../engine/images/types';
+import { Command, CommandContext } from './types';
 
 export const buildFlags = [
   { long: 'tag', short: 't', kind: 'list' as const, help: 'Name and optionally a tag in the "name:tag" format' },
@@ -37,6 +38,22 @@ export function buildLine(e: BuildEvent): string {
   }
 }
 
+// Runs a build for a front end: step lines as docker prints them, plus progress.
+export async function runBuild(ctx: CommandContext, req: BuildRequest, quiet: boolean): Promise<Image> {
+  const { engine, io } = ctx;
+  const progressId = `berth-build-${Date.now()}-${Math.random().toString(36).slice(2)}`;
+  const image = await engine.builder.build(req, (e) => {
+    if (e.type === 'step') io.progress?.(progressId, e.index - 1, e.total, `Step ${e.index}/${e.total} : ${e.text}`);
+    if (e.type === 'done') io.progress?.(progressId, 1, 1, `Built ${hexOf(e.image.id).slice(0, 12)}${e.tags.length ? ` (${e.tags.join(', ')})` : ''}`);
+    if (quiet) return;
+    const line = buildLine(e);
+    if (e.type === 'output' && e.stream === 'stderr') io.err(line);
+    else io.out(line);
+  });
+  if (quiet) io.out(`${image.id}\n`);
+  return image;
+}
+
 export const buildCommand: Command = {
   name: 'build',
   usage: 'build [OPTIONS] PATH',
@@ -44,22 +61,15 @@ export const buildCommand: Command = {
   flags: buildFlags,
   minArgs: 1,
   maxArgs: 1,
-  async run(p, { engine, io }) {
-    const quiet = p.flags.quiet === true;
-    const image = await engine.builder.build({
+  async run(p, ctx) {
+    await runBuild(ctx, {
       context: p.args[0],
       dockerfile: p.flags.file as string | undefined,
       tags: p.flags.tag as string[],
       target: p.flags.target as string | undefined,
       noCache: p.flags['no-cache'] === true,
       buildArgs: buildArgs(p.flags['build-arg'] as string[]),
-    }, (e) => {
-      if (quiet) return;
-      const line = buildLine(e);
-      if (e.type === 'output' && e.stream === 'stderr') io.err(line);
-      else io.out(line);
-    });
-    if (quiet) io.out(`${image.id}\n`);
+    }, p.flags.quiet === true);
     return 0;
   },
 };

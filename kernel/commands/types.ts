@@ -19,6 +19,9 @@ export interface Io {
   // Front ends that keep experiment records (the kernel) get one per
   // foreground run; the CLI, like docker, shows none.
   experiment?(r: ExperimentRecord): void;
+  // Long operations (builds) report progress; the kernel draws a bar it
+  // refreshes in place, the CLI prints nothing extra.
+  progress?(id: string, done: number, total: number, label: string): void;
   err(text: string): void;
   // How containers started in the foreground reach this front end.
   attach(interactive: boolean): AttachOptions;

@@ -77,9 +77,26 @@ class BerthKernelBehaviour(unittest.TestCase):
         reply, msgs = self.run_cell("%%run busybox\necho from the body\nexit 0")
         self.assertEqual(reply["content"]["status"], "ok")
         self.assertIn("from the body\n", "".join(m["content"].get("text", "") for m in msgs))
-        reply, _ = self.run_cell("%%build -t x .\nFROM scratch")
+        import os, tempfile
+        ctxdir = tempfile.mkdtemp(dir=os.environ["BERTH_ROOT"])
+        with open(os.path.join(ctxdir, "note.txt"), "w") as f:
+            f.write("from the context\n")
+        reply, msgs = self.run_cell(f"%%build -t cellbuild {ctxdir}\nFROM busybox\nCOPY note.txt /\nRUN echo built in a cell\nCMD [\"cat\", \"/note.txt\"]")
+        self.assertEqual(reply["content"]["status"], "ok", reply["content"])
+        text = "".join(m["content"].get("text", "") for m in msgs if m["msg_type"] == "stream")
+        self.assertIn("Step 3/4 : RUN echo built in a cell", text)
+        self.assertIn("built in a cell\n", text)
+        self.assertIn("Successfully tagged cellbuild:latest", text)
+        bars = [m for m in msgs if m["msg_type"] in ("display_data", "update_display_data") and "berth-build" in m["content"]["transient"].get("display_id", "")]
+        self.assertEqual(bars[0]["msg_type"], "display_data")
+        self.assertGreaterEqual(len(bars), 4)
+        self.assertIn("100%", bars[-1]["content"]["data"]["text/plain"])
+        reply, msgs = self.run_cell("%run --rm cellbuild")
+        self.assertIn("from the context\n", [m["content"].get("text") for m in msgs])
+        reply, _ = self.run_cell("%%build -t broken .\nFROM busybox\nNOPE x")
         self.assertEqual(reply["content"]["status"], "error")
-        self.assertIn("builds land with the images issue", reply["content"]["evalue"])
+        self.assertEqual(reply["content"]["ename"], "BuildError")
+        self.assertIn("Dockerfile:2: unknown instruction: NOPE", reply["content"]["evalue"])
 
     def test_bad_signature_is_dropped_and_kernel_survives(self):
         forged = Session(key=b"not-the-key", username="mallory")
