@@ -32,11 +32,14 @@ const table: Record<string, Loader> = {
   'image-prune': () => require('./image-manage').imagePruneCommand,
   commit: () => require('./image-manage').commitCommand,
   diff: () => require('./image-manage').diffCommand,
+  save: () => require('./archive').saveCommand,
+  load: () => require('./archive').loadCommand,
+  export: () => require('./archive').exportCommand,
 };
 
 const management: Record<string, Record<string, string>> = {
-  container: { commit: 'commit', diff: 'diff', run: 'run', create: 'create', start: 'start', stop: 'stop', restart: 'restart', kill: 'kill', rm: 'rm', wait: 'wait', ls: 'ps', ps: 'ps', list: 'ps', logs: 'logs', exec: 'exec', inspect: 'inspect', top: 'top', stats: 'stats' },
-  image: { ls: 'images', list: 'images', import: 'import', inspect: 'inspect', build: 'build', history: 'history', tag: 'tag', rm: 'rmi', prune: 'image-prune' },
+  container: { commit: 'commit', diff: 'diff', export: 'export', run: 'run', create: 'create', start: 'start', stop: 'stop', restart: 'restart', kill: 'kill', rm: 'rm', wait: 'wait', ls: 'ps', ps: 'ps', list: 'ps', logs: 'logs', exec: 'exec', inspect: 'inspect', top: 'top', stats: 'stats' },
+  image: { ls: 'images', list: 'images', import: 'import', inspect: 'inspect', build: 'build', history: 'history', tag: 'tag', rm: 'rmi', prune: 'image-prune', save: 'save', load: 'load' },
   builder: { build: 'build' },
 };
 

@@ -68,3 +68,10 @@ export async function commitContainer(images: ImageStore, c: Container, req: Com
 export function shortId(id: string): string {
   return hexOf(id).slice(0, 12);
 }
+
+// `export`: the container's filesystem as it sees it, as one tar stream.
+export async function exportContainer(images: ImageStore, c: Container, out: NodeJS.WritableStream): Promise<void> {
+  const { mergedEntries, writeEntries } = await import('../images/diff');
+  const dirs = [...c.record.Layers.map((l) => images.snapshotDir(l)), path.join(c.bundle, 'upper')];
+  await writeEntries(mergedEntries(dirs), out, { opaqueMarkers: false });
+}

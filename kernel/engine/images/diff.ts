@@ -51,17 +51,47 @@ export interface LayerFile {
   size: number;
 }
 
+interface TreeEntry {
+  rel: string;
+  abs: string;
+  st: fs.Stats;
+}
+
 // Writes the upper dir as a layer tarball to out and returns its digest.
 export async function writeLayer(upper: string, out: string): Promise<LayerFile> {
-  const pack = tar.pack();
-  const tap = hashingTap();
-  const done = pipeline(pack, tap.stream, fs.createWriteStream(out));
-  const inodes = new Map<string, string>();
-  const entries: Array<{ rel: string; abs: string; st: fs.Stats }> = [];
+  const entries: TreeEntry[] = [];
   walk(upper, '', (rel, abs, st) => {
     entries.push({ rel, abs, st });
     return !isWhiteout(st);
   });
+  return writeEntries(entries, out);
+}
+
+// The merged view of stacked layer directories (bottom first), as overlayfs
+// shows it: upper entries hide lower ones, whiteouts delete, opaque
+// directories hide everything below them.
+export function mergedEntries(dirs: string[]): TreeEntry[] {
+  const view = new Map<string, TreeEntry>();
+  for (const dir of dirs) {
+    walk(dir, '', (rel, abs, st) => {
+      if (isWhiteout(st)) {
+        for (const k of [...view.keys()]) if (k === rel || k.startsWith(`${rel}/`)) view.delete(k);
+        return false;
+      }
+      if (st.isDirectory() && isOpaque(abs)) for (const k of [...view.keys()]) if (k.startsWith(`${rel}/`)) view.delete(k);
+      if (!st.isDirectory()) for (const k of [...view.keys()]) if (k.startsWith(`${rel}/`)) view.delete(k);
+      view.set(rel, { rel, abs, st });
+      return true;
+    });
+  }
+  return [...view.values()].sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
+}
+
+export async function writeEntries(entries: TreeEntry[], out: string | NodeJS.WritableStream, opts: { opaqueMarkers?: boolean } = { opaqueMarkers: true }): Promise<LayerFile> {
+  const pack = tar.pack();
+  const tap = hashingTap();
+  const done = pipeline(pack, tap.stream, typeof out === 'string' ? fs.createWriteStream(out) : out);
+  const inodes = new Map<string, string>();
   const add = (header: Parameters<typeof pack.entry>[0], body?: Buffer) =>
     new Promise<void>((resolve, reject) => {
       pack.entry(header, body ?? Buffer.alloc(0), (err) => (err ? reject(err) : resolve()));
@@ -72,7 +102,7 @@ export async function writeLayer(upper: string, out: string): Promise<LayerFile>
       await add({ ...base, name: path.posix.join(path.posix.dirname(rel), `.wh.${path.posix.basename(rel)}`), type: 'file', size: 0 });
     } else if (st.isDirectory()) {
       await add({ ...base, name: `${rel}/`, type: 'directory' });
-      if (isOpaque(abs)) await add({ ...base, name: `${rel}/.wh..wh..opq`, type: 'file', size: 0, mode: 0o644 });
+      if (opts.opaqueMarkers && isOpaque(abs)) await add({ ...base, name: `${rel}/.wh..wh..opq`, type: 'file', size: 0, mode: 0o644 });
     } else if (st.isSymbolicLink()) {
       await add({ ...base, name: rel, type: 'symlink', linkname: fs.readlinkSync(abs) });
     } else if (st.isFile()) {

@@ -28,5 +28,6 @@ export function hashingTap(): { stream: Transform; digest(): string; size(): num
       cb(null, chunk);
     },
   });
-  return { stream, digest: () => `sha256:${hash.digest('hex')}`, size: () => size };
+  let digest: string | undefined;
+  return { stream, digest: () => (digest ??= `sha256:${hash.digest('hex')}`), size: () => size };
 }

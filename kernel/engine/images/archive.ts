@@ -1,0 +1,154 @@
+// save and load. One archive is both an OCI image layout (oci-layout,
+// index.json, blobs/sha256) and a docker-archive (manifest.json), as docker
+// 25 writes it, so readers of either format take it. load reads both.
+import * as fs from 'fs';
+import * as path from 'path';
+import { pipeline } from 'stream/promises';
+import * as tar from 'tar-stream';
+import * as zlib from 'zlib';
+import { BerthError } from '../errors';
+import { hashingTap, hexOf } from './digest';
+import { formatReference, parseReference } from './reference';
+import { MEDIA, ImageStore } from './store';
+import { Descriptor, Image, ImageConfig, ImageManifest } from './types';
+
+export async function saveImages(store: ImageStore, images: Array<{ image: Image; refs: string[] }>, out: NodeJS.WritableStream): Promise<void> {
+  const pack = tar.pack();
+  const done = pipeline(pack, out);
+  const entry = (name: string, body: Buffer | string) =>
+    new Promise<void>((resolve, reject) => pack.entry({ name, mode: 0o644, mtime: new Date(0) }, body, (e) => (e ? reject(e) : resolve())));
+  const fileEntry = (name: string, file: string) =>
+    new Promise<void>((resolve, reject) => {
+      const size = fs.statSync(file).size;
+      const e = pack.entry({ name, size, mode: 0o644, mtime: new Date(0) }, (err) => (err ? reject(err) : resolve()));
+      fs.createReadStream(file).on('error', reject).pipe(e);
+    });
+  const written = new Set<string>();
+  const blob = async (digest: string) => {
+    if (written.has(digest)) return;
+    written.add(digest);
+    await fileEntry(`blobs/sha256/${hexOf(digest)}`, store.blobPath(digest));
+  };
+  const index: { schemaVersion: 2; mediaType: string; manifests: Descriptor[] } = { schemaVersion: 2, mediaType: MEDIA.index, manifests: [] };
+  const dockerManifest: Array<{ Config: string; RepoTags: string[]; Layers: string[] }> = [];
+  const repositories: Record<string, Record<string, string>> = {};
+  await entry('oci-layout', JSON.stringify({ imageLayoutVersion: '1.0.0' }));
+  for (const { image, refs } of images) {
+    await blob(image.manifestDigest);
+    await blob(image.id);
+    for (const l of image.layers) await blob(l.digest);
+    const size = fs.statSync(store.blobPath(image.manifestDigest)).size;
+    for (const ref of refs.length ? refs : [undefined]) {
+      index.manifests.push({ mediaType: MEDIA.manifest, digest: image.manifestDigest, size, annotations: ref ? { 'io.containerd.image.name': ref, 'org.opencontainers.image.ref.name': ref.slice(ref.lastIndexOf(':') + 1) } : {} });
+    }
+    dockerManifest.push({ Config: `blobs/sha256/${hexOf(image.id)}`, RepoTags: refs, Layers: image.layers.map((l) => `blobs/sha256/${hexOf(l.digest)}`) });
+    for (const r of refs) {
+      const colon = r.lastIndexOf(':');
+      repositories[r.slice(0, colon)] = { ...(repositories[r.slice(0, colon)] ?? {}), [r.slice(colon + 1)]: hexOf(image.layers[image.layers.length - 1]?.digest ?? image.id) };
+    }
+  }
+  await entry('index.json', JSON.stringify(index));
+  await entry('manifest.json', JSON.stringify(dockerManifest));
+  await entry('repositories', JSON.stringify(repositories));
+  pack.finalize();
+  await done;
+}
+
+interface Unpacked {
+  dir: string;
+  file(name: string): string; // path of an archive member
+  has(name: string): boolean;
+}
+
+async function unpackArchive(store: ImageStore, input: NodeJS.ReadableStream): Promise<Unpacked> {
+  const dir = path.join(store.paths.tmp, `load-${process.pid}-${Date.now()}`);
+  fs.mkdirSync(dir, { recursive: true });
+  const names = new Map<string, string>();
+  const extract = tar.extract();
+  let n = 0;
+  const done = pipeline(input, extract).catch((e: Error) => {
+    throw new BerthError(`the archive could not be read: ${e.message}`, 1);
+  });
+  for await (const e of extract) {
+    const name = path.posix.normalize(e.header.name).replace(/^\.?\/+/, '');
+    if (e.header.type !== 'file' || name.startsWith('..')) {
+      e.resume();
+      continue;
+    }
+    const local = path.join(dir, `m${n++}`);
+    await pipeline(e, fs.createWriteStream(local));
+    names.set(name, local);
+  }
+  await done;
+  return {
+    dir,
+    has: (name) => names.has(path.posix.normalize(name).replace(/^\.?\/+/, '')),
+    file: (name) => {
+      const f = names.get(path.posix.normalize(name).replace(/^\.?\/+/, ''));
+      if (!f) throw new BerthError(`the archive lacks ${name}; it is not a docker-archive or oci-archive`, 1);
+      return f;
+    },
+  };
+}
+
+// Stores one layer member, decompressing gzip, and checks it against the
+// config's diff ID.
+async function storeLayer(store: ImageStore, file: string, expectDiffId: string, parentChain: string | undefined): Promise<{ descriptor: Descriptor; chainId: string }> {
+  const head = Buffer.alloc(2);
+  const fd = fs.openSync(file, 'r');
+  fs.readSync(fd, head, 0, 2, 0);
+  fs.closeSync(fd);
+  const tap = hashingTap();
+  const tmp = `${file}.layer`;
+  await pipeline([fs.createReadStream(file), ...(head[0] === 0x1f && head[1] === 0x8b ? [zlib.createGunzip()] : []), tap.stream, fs.createWriteStream(tmp)]);
+  if (tap.digest() !== expectDiffId) {
+    throw new BerthError(`layer ${expectDiffId.slice(0, 19)} does not match its content (got ${tap.digest().slice(0, 19)}): the archive is corrupt; nothing was loaded`, 1);
+  }
+  return store.addLayer(tmp, tap.digest(), tap.size(), parentChain);
+}
+
+export async function loadImages(store: ImageStore, input: NodeJS.ReadableStream): Promise<Image[]> {
+  store.ensureLayout();
+  const a = await unpackArchive(store, input);
+  try {
+    const plans: Array<{ config: ImageConfig; layerFiles: string[]; refs: string[] }> = [];
+    if (a.has('manifest.json')) {
+      for (const m of JSON.parse(fs.readFileSync(a.file('manifest.json'), 'utf8')) as Array<{ Config: string; RepoTags?: string[]; Layers: string[] }>) {
+        plans.push({ config: JSON.parse(fs.readFileSync(a.file(m.Config), 'utf8')), layerFiles: m.Layers.map((l) => a.file(l)), refs: m.RepoTags ?? [] });
+      }
+    } else if (a.has('index.json')) {
+      const index = JSON.parse(fs.readFileSync(a.file('index.json'), 'utf8')) as { manifests: Descriptor[] };
+      for (const d of index.manifests) {
+        const manifest = JSON.parse(fs.readFileSync(a.file(`blobs/sha256/${hexOf(d.digest)}`), 'utf8')) as ImageManifest;
+        const ref = d.annotations?.['io.containerd.image.name'] ?? d.annotations?.['org.opencontainers.image.ref.name'];
+        plans.push({
+          config: JSON.parse(fs.readFileSync(a.file(`blobs/sha256/${hexOf(manifest.config.digest)}`), 'utf8')),
+          layerFiles: manifest.layers.map((l) => a.file(`blobs/sha256/${hexOf(l.digest)}`)),
+          // A bare OCI ref name ("v1") is taken as an image name ("v1:latest").
+          refs: ref ? [ref] : [],
+        });
+      }
+    } else {
+      throw new BerthError('this is neither a docker-archive (manifest.json) nor an oci-archive (index.json); make it with `berth save` or `docker save`', 1);
+    }
+    const loaded: Image[] = [];
+    for (const plan of plans) {
+      if (plan.layerFiles.length !== plan.config.rootfs.diff_ids.length) throw new BerthError('the archive\'s image config and its layers disagree in number; it is corrupt', 1);
+      const layers: Descriptor[] = [];
+      let chain: string | undefined;
+      for (let i = 0; i < plan.layerFiles.length; i++) {
+        const { descriptor, chainId } = await storeLayer(store, plan.layerFiles[i], plan.config.rootfs.diff_ids[i], chain);
+        layers.push(descriptor);
+        chain = chainId;
+      }
+      const refs = plan.refs.map((r) => formatReference(parseReference(r)));
+      let img: Image = store.commitImage(plan.config, layers, refs[0]);
+      for (const r of refs.slice(1)) img = store.commitImage(plan.config, layers, r);
+      img.refs = refs;
+      loaded.push(img);
+    }
+    return loaded;
+  } finally {
+    fs.rmSync(a.dir, { recursive: true, force: true });
+  }
+}
