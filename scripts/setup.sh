@@ -11,7 +11,7 @@ if [ "$(id -u)" != 0 ]; then
   exit 1
 fi
 
-pkgs=(busybox-static runc g++ make python3 bsdutils python3-jupyter-client python3-jupyter-kernel-test python3-ipykernel python3-nbclient python3-nbformat jupyter-notebook python3-jupyter-server chromium skopeo umoci)
+pkgs=(busybox-static mmdebstrap runc g++ make python3 bsdutils python3-jupyter-client python3-jupyter-kernel-test python3-ipykernel python3-nbclient python3-nbformat jupyter-notebook python3-jupyter-server chromium skopeo umoci)
 missing=()
 for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
@@ -28,24 +28,37 @@ if [ ! -d node_modules/node-addon-api ] || [ package.json -nt node_modules/.bert
 fi
 
 # Build against this machine's Node headers; nothing is downloaded.
-if [ -f /usr/include/node/node_api.h ]; then export npm_config_nodedir=/usr; fi
+gyp_dir=()
+if [ -f /usr/include/node/node_api.h ]; then gyp_dir=(--nodedir=/usr); fi
 if [ ! -f native/build/Makefile ]; then
   say "configuring the native build"
-  npx --no-install node-gyp configure --directory native >/dev/null
+  npx --no-install node-gyp configure "${gyp_dir[@]}" --directory native >/dev/null
 fi
 say "building the native core (addon and berth-shim)"
-npx --no-install node-gyp build --directory native >/dev/null
+npx --no-install node-gyp build "${gyp_dir[@]}" --directory native >/dev/null
 say "compiling TypeScript"
 npx --no-install tsc -p .
 chmod +x dist/kernel/cli.js
 
 mkdir -p build
 if [ ! -f build/busybox-rootfs.tar ] || [ scripts/make-busybox-rootfs.sh -nt build/busybox-rootfs.tar ]; then
-  say "making the busybox root filesystem from busybox-static"
+  say "making the busybox root filesystem tarball (fixture for the tests)"
   bash scripts/make-busybox-rootfs.sh build/busybox-rootfs.tar
 fi
+
+# Base images, built once from their Dockerfiles and reused.
+cmp -s /bin/busybox images/busybox/busybox || cp /bin/busybox images/busybox/busybox
 if [ -z "$(node dist/kernel/cli.js images -q busybox:latest 2>/dev/null)" ]; then
-  say "importing the busybox image"
-  node dist/kernel/cli.js import -c 'CMD ["sh"]' -m 'busybox from Debian busybox-static' build/busybox-rootfs.tar busybox:latest >/dev/null
+  say "building the busybox image (FROM scratch, Debian's busybox-static)"
+  node dist/kernel/cli.js build -q -t busybox:latest images/busybox >/dev/null
+fi
+if [ ! -s images/debian/rootfs.tar ]; then
+  say "making the debian:bookworm root filesystem with mmdebstrap (once, about 20 s)"
+  mmdebstrap --quiet --variant=minbase --format=tar bookworm images/debian/rootfs.tar.tmp
+  mv images/debian/rootfs.tar.tmp images/debian/rootfs.tar
+fi
+if [ -z "$(node dist/kernel/cli.js images -q debian:bookworm 2>/dev/null)" ]; then
+  say "building the debian:bookworm image (FROM scratch, ADD rootfs.tar /)"
+  node dist/kernel/cli.js build -q -t debian:bookworm images/debian >/dev/null
 fi
 say "ready"

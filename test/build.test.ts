@@ -167,6 +167,25 @@ describe('instructions', () => {
   });
 });
 
+describe('the base images', () => {
+  const repo = require('./helpers').repoRoot as string;
+  it('busybox builds FROM scratch from Debian\'s busybox-static, with applets and users', () => {
+    const r = build(path.join(repo, 'images', 'busybox'), '-t', 'bb-built');
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.equal(s.berth(['run', '--rm', '-u', 'nobody', 'bb-built', 'sh', '-c', 'id -un; ls -ld /tmp | cut -c1-10']).stdout, 'nobody\ndrwxrwxrwt\n');
+  });
+
+  it('debian:bookworm builds from the mmdebstrap root filesystem and runs apt', () => {
+    const r = build(path.join(repo, 'images', 'debian'), '-t', 'deb-built');
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    const out = s.berth(['run', '--rm', 'deb-built', 'bash', '-c', 'cat /etc/os-release | grep VERSION_CODENAME; apt-get --version | head -1']).stdout;
+    assert.match(out, /VERSION_CODENAME=bookworm\napt 2\.6/);
+    const [img] = JSON.parse(s.berth(['inspect', 'deb-built']).stdout);
+    assert.equal(img.RootFS.Layers.length, 1);
+    assert.ok(img.Size > 100e6, `size ${img.Size}`);
+  });
+});
+
 describe('ENTRYPOINT and CMD, as in docker\'s reference table', () => {
   const cases: Array<[string, string, string[]]> = [
     ['', 'CMD ["exec_cmd", "p1_cmd"]', ['exec_cmd', 'p1_cmd']],

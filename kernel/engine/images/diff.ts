@@ -113,6 +113,11 @@ export async function writeEntries(entries: TreeEntry[], out: string | NodeJS.Wr
         continue;
       }
       if (st.nlink > 1) inodes.set(key, rel);
+      if (st.size <= 4 * 1024 * 1024) {
+        // Small files in one read: a stream per file costs more than the file.
+        await add({ ...base, name: rel, type: 'file', size: st.size }, fs.readFileSync(abs));
+        continue;
+      }
       await new Promise<void>((resolve, reject) => {
         const entry = pack.entry({ ...base, name: rel, type: 'file', size: st.size }, (err) => (err ? reject(err) : resolve()));
         fs.createReadStream(abs).on('error', reject).pipe(entry);

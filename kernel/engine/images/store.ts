@@ -257,6 +257,23 @@ export class ImageStore {
     return { descriptor: { mediaType: MEDIA.layerTar, digest: diffId, size }, chainId };
   }
 
+  // Like addLayer, for a layer whose files already lie in dir exactly as the
+  // snapshot must hold them (a COPY/ADD staging dir): dir becomes the
+  // snapshot by rename instead of being unpacked again from the tarball.
+  async addLayerFromDir(dir: string, tarFile: string, diffId: string, size: number, parentChain: string | undefined): Promise<{ descriptor: Descriptor; chainId: string }> {
+    const chainId = parentChain ? sha256(`${parentChain} ${diffId}`) : diffId;
+    const snap = this.snapshotDir(chainId);
+    if (!fs.existsSync(snap)) {
+      fs.mkdirSync(this.paths.snapshots, { recursive: true });
+      try {
+        fs.renameSync(dir, snap);
+      } catch (e) {
+        if (!fs.existsSync(snap)) throw e;
+      }
+    }
+    return this.addLayer(tarFile, diffId, size, parentChain);
+  }
+
   // Unpacks a layer blob into its snapshot once; later callers reuse it.
   async ensureSnapshot(chainId: string, layerDigest: string): Promise<string> {
     const dir = this.snapshotDir(chainId);
