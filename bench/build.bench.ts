@@ -47,7 +47,7 @@ async function main(): Promise<void> {
         }
       }
       console.log(`unpacking the debian:bookworm layer (${mb.toFixed(0)} MB), 3 runs each, alternating, ms`);
-      console.log(row('berth unpack (tar-stream, safe)', results.unpack, `${(mb / (stats(results.unpack!).mean / 1000)).toFixed(0)} MB/s`));
+      console.log(row('berth unpack (native, safe)', results.unpack, `${(mb / (stats(results.unpack!).mean / 1000)).toFixed(0)} MB/s`));
       console.log(row('GNU tar -xf', results.gnutar, `${(mb / (stats(results.gnutar!).mean / 1000)).toFixed(0)} MB/s; berth/GNU tar time ${(stats(results.unpack!).mean / stats(results.gnutar!).mean).toFixed(2)}x`));
     } else {
       console.log('images/debian/rootfs.tar is missing: run npm run setup for the unpack comparison');

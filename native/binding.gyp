@@ -6,7 +6,7 @@
   "targets": [
     {
       "target_name": "berth",
-      "sources": ["src/addon/addon.cc", "src/common/cgroup.cc", "src/common/fsutil.cc"],
+      "sources": ["src/addon/addon.cc", "src/common/cgroup.cc", "src/common/fsutil.cc", "src/common/untar.cc"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"],
       "cflags_cc": ["-fexceptions"]

@@ -26,6 +26,8 @@ export interface NativeAddon {
   lsetxattr(path: string, name: string, value: Buffer): void;
   flock(fd: number, exclusive: boolean): boolean;
   lgetxattr(path: string, name: string): Buffer | null;
+  // Extracts a layer tarball safely on a worker thread: "" or an error message.
+  untar(tarPath: string, dest: string): Promise<string>;
 }
 
 // dist/kernel/engine -> repository root

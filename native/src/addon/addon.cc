@@ -14,6 +14,7 @@
 
 #include "../common/cgroup.h"
 #include "../common/fsutil.h"
+#include "../common/untar.h"
 
 namespace {
 
@@ -126,7 +127,29 @@ Napi::Value Flock(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(info.Env(), r == 0);
 }
 
+// Extracts a layer tarball on a worker thread; resolves to "" or an error message.
+class UntarWorker : public Napi::AsyncWorker {
+ public:
+  UntarWorker(Napi::Env env, std::string tar, std::string dest)
+      : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), tar_(std::move(tar)), dest_(std::move(dest)) {}
+  void Execute() override { result_ = berth::untar(tar_, dest_); }
+  void OnOK() override { deferred_.Resolve(Napi::String::New(Env(), result_)); }
+  Napi::Promise Promise() { return deferred_.Promise(); }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  std::string tar_, dest_, result_;
+};
+
+Napi::Value Untar(const Napi::CallbackInfo& info) {
+  auto* w = new UntarWorker(info.Env(), info[0].As<Napi::String>(), info[1].As<Napi::String>());
+  auto p = w->Promise();
+  w->Queue();
+  return p;
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("untar", Napi::Function::New(env, Untar));
   exports.Set("cgroupVersion", Napi::Function::New(env, CgroupVersion));
   exports.Set("cgroupStats", Napi::Function::New(env, CgroupStats));
   exports.Set("cgroupProcs", Napi::Function::New(env, CgroupProcs));

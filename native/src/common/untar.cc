@@ -1,0 +1,416 @@
+#include "untar.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <vector>
+
+#include "fsutil.h"
+
+namespace berth {
+
+namespace {
+
+struct Header {
+  std::string name, linkname;
+  char type = '0';
+  unsigned mode = 0644;
+  unsigned uid = 0, gid = 0;
+  uint64_t size = 0;
+  int64_t mtime = 0;
+  unsigned devmajor = 0, devminor = 0;
+  std::vector<std::pair<std::string, std::string>> xattrs;
+};
+
+class Reader {
+ public:
+  explicit Reader(int fd) : fd_(fd) {}
+  // Reads exactly n bytes (false at EOF).
+  bool read(char* out, size_t n) {
+    while (n > 0) {
+      if (pos_ == len_) {
+        ssize_t r = ::read(fd_, buf_, sizeof buf_);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) return false;
+        pos_ = 0;
+        len_ = static_cast<size_t>(r);
+      }
+      size_t k = std::min(n, len_ - pos_);
+      memcpy(out, buf_ + pos_, k);
+      pos_ += k;
+      out += k;
+      n -= k;
+    }
+    return true;
+  }
+  bool skip(uint64_t n) {
+    char tmp[65536];
+    while (n > 0) {
+      size_t k = n > sizeof tmp ? sizeof tmp : static_cast<size_t>(n);
+      if (!read(tmp, k)) return false;
+      n -= k;
+    }
+    return true;
+  }
+
+ private:
+  int fd_;
+  char buf_[1 << 20];
+  size_t pos_ = 0, len_ = 0;
+};
+
+uint64_t octal(const char* p, size_t n) {
+  // GNU base-256 for large values.
+  if (static_cast<unsigned char>(p[0]) & 0x80) {
+    uint64_t v = static_cast<unsigned char>(p[0]) & 0x7f;
+    for (size_t i = 1; i < n; i++) v = (v << 8) | static_cast<unsigned char>(p[i]);
+    return v;
+  }
+  uint64_t v = 0;
+  size_t i = 0;
+  while (i < n && (p[i] == ' ' || p[i] == 0)) i++;
+  for (; i < n && p[i] >= '0' && p[i] <= '7'; i++) v = v * 8 + static_cast<uint64_t>(p[i] - '0');
+  return v;
+}
+
+std::string field(const char* p, size_t n) {
+  size_t len = strnlen(p, n);
+  return std::string(p, len);
+}
+
+void applyPax(const std::string& data, Header* h, bool* sawPath, bool* sawLink) {
+  size_t i = 0;
+  while (i < data.size()) {
+    size_t sp = data.find(' ', i);
+    if (sp == std::string::npos) break;
+    size_t len = strtoul(data.c_str() + i, nullptr, 10);
+    if (len == 0 || i + len > data.size()) break;
+    std::string kv = data.substr(sp + 1, len - (sp - i) - 2);
+    size_t eq = kv.find('=');
+    if (eq != std::string::npos) {
+      std::string k = kv.substr(0, eq), v = kv.substr(eq + 1);
+      if (k == "path") h->name = v, *sawPath = true;
+      else if (k == "linkpath") h->linkname = v, *sawLink = true;
+      else if (k == "size") h->size = strtoull(v.c_str(), nullptr, 10);
+      else if (k == "uid") h->uid = static_cast<unsigned>(strtoul(v.c_str(), nullptr, 10));
+      else if (k == "gid") h->gid = static_cast<unsigned>(strtoul(v.c_str(), nullptr, 10));
+      else if (k == "mtime") h->mtime = strtoll(v.c_str(), nullptr, 10);
+      else if (k.compare(0, 13, "SCHILY.xattr.") == 0) h->xattrs.emplace_back(k.substr(13), v);
+    }
+    i += len;
+  }
+}
+
+// Splits "a/./b//c" into components; refuses absolute names and "..".
+bool components(const std::string& name, std::vector<std::string>* out, std::string* err) {
+  if (!name.empty() && name[0] == '/') {
+    *err = "layer entry \"" + name + "\" has an absolute path; refusing to unpack it";
+    return false;
+  }
+  out->clear();
+  for (const auto& c : split(name, '/')) {
+    if (c.empty() || c == ".") continue;
+    if (c == "..") {
+      *err = "layer entry \"" + name + "\" points outside the layer (\"..\"); refusing to unpack it";
+      return false;
+    }
+    out->push_back(c);
+  }
+  return true;
+}
+
+class Tree {
+ public:
+  explicit Tree(int root) : root_(root) {}
+  ~Tree() {
+    for (auto& kv : cache_) close(kv.second);
+  }
+  // Opens the directory holding the last component, creating missing
+  // directories; never follows a symlink.
+  int parent(const std::vector<std::string>& parts, const std::string& name, std::string* err) {
+    std::string key;
+    for (size_t i = 0; i + 1 < parts.size(); i++) key += parts[i] + "/";
+    auto it = cache_.find(key);
+    if (it != cache_.end()) return it->second;
+    int fd = dup(root_);
+    std::string walked;
+    for (size_t i = 0; i + 1 < parts.size(); i++) {
+      walked += (walked.empty() ? "" : "/") + parts[i];
+      int next = openat(fd, parts[i].c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      if (next < 0 && errno == ENOENT) {
+        mkdirat(fd, parts[i].c_str(), 0755);
+        next = openat(fd, parts[i].c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      }
+      if (next < 0) {
+        int e = errno;
+        close(fd);
+        struct stat st;
+        if ((e == ELOOP || e == ENOTDIR) && fstatat(root_, walked.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode))
+          *err = "layer entry \"" + name + "\" would be written through the symlink \"" + walked + "\"; refusing to unpack it";
+        else
+          *err = "layer entry \"" + name + "\" is below \"" + walked + "\", which is not a directory";
+        return -1;
+      }
+      close(fd);
+      fd = next;
+    }
+    if (cache_.size() > 256) {
+      for (auto& kv : cache_) close(kv.second);
+      cache_.clear();
+    }
+    cache_[key] = fd;
+    return fd;
+  }
+  // A replaced path may have been a directory on the way to others.
+  void forget() {
+    for (auto& kv : cache_) close(kv.second);
+    cache_.clear();
+  }
+
+ private:
+  int root_;
+  std::map<std::string, int> cache_;
+};
+
+bool removeAt(int dirfd, const char* name) {
+  struct stat st;
+  if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) return true;
+  if (!S_ISDIR(st.st_mode)) return unlinkat(dirfd, name, 0) == 0;
+  int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) return false;
+  char path[64];
+  snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+  std::string p;
+  char buf[4096];
+  ssize_t n = readlink(path, buf, sizeof buf - 1);
+  close(fd);
+  if (n <= 0) return false;
+  p.assign(buf, static_cast<size_t>(n));
+  return removeTree(p);
+}
+
+struct DirTime {
+  std::vector<std::string> parts;
+  int64_t mtime;
+};
+
+}  // namespace
+
+std::string untar(const std::string& tarPath, const std::string& dest) {
+  int tfd = open(tarPath.c_str(), O_RDONLY | O_CLOEXEC);
+  if (tfd < 0) return "cannot open layer " + tarPath + ": " + strerror(errno);
+  mkdirAll(dest, 0755);
+  int root = open(dest.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (root < 0) {
+    close(tfd);
+    return "cannot open " + dest + ": " + strerror(errno);
+  }
+  Reader r(tfd);
+  Tree tree(root);
+  std::string err;
+  std::vector<DirTime> dirTimes;
+  std::string longName, longLink;
+  Header pax;
+  bool paxPath = false, paxLink = false, havePax = false;
+  int64_t rootTime = -1;
+  char block[512];
+  int zeros = 0;
+  auto fail = [&](const std::string& m) {
+    close(tfd);
+    close(root);
+    return m;
+  };
+  for (;;) {
+    if (!r.read(block, 512)) break;
+    bool allZero = true;
+    for (char c : block) allZero = allZero && c == 0;
+    if (allZero) {
+      if (++zeros == 2) break;
+      continue;
+    }
+    zeros = 0;
+    // Verify the header checksum: a corrupt or non-tar file stops here.
+    unsigned sum = 0;
+    for (int i = 0; i < 512; i++) sum += (i >= 148 && i < 156) ? ' ' : static_cast<unsigned char>(block[i]);
+    if (sum != octal(block + 148, 8)) return fail("layer " + tarPath + " is not a valid tar archive (bad header checksum)");
+    Header h;
+    h.type = block[156] ? block[156] : '0';
+    h.size = octal(block + 124, 12);
+    uint64_t padded = (h.size + 511) & ~uint64_t(511);
+    if (h.type == 'x' || h.type == 'g' || h.type == 'L' || h.type == 'K') {
+      std::string body(h.size, '\0');
+      if (!r.read(&body[0], h.size) || !r.skip(padded - h.size)) return fail("layer " + tarPath + " is truncated");
+      if (h.type == 'L') longName = field(body.data(), body.size());
+      else if (h.type == 'K') longLink = field(body.data(), body.size());
+      else if (h.type == 'x') {
+        pax = Header();
+        applyPax(body, &pax, &paxPath, &paxLink);
+        havePax = true;
+      }
+      continue;
+    }
+    h.name = field(block, 100);
+    if (memcmp(block + 257, "ustar", 5) == 0 && block[345]) h.name = field(block + 345, 155) + "/" + h.name;
+    h.linkname = field(block + 157, 100);
+    h.mode = static_cast<unsigned>(octal(block + 100, 8)) & 07777;
+    h.uid = static_cast<unsigned>(octal(block + 108, 8));
+    h.gid = static_cast<unsigned>(octal(block + 116, 8));
+    h.mtime = static_cast<int64_t>(octal(block + 136, 12));
+    h.devmajor = static_cast<unsigned>(octal(block + 329, 8));
+    h.devminor = static_cast<unsigned>(octal(block + 337, 8));
+    if (!longName.empty()) h.name = longName;
+    if (!longLink.empty()) h.linkname = longLink;
+    if (havePax) {
+      if (paxPath) h.name = pax.name;
+      if (paxLink) h.linkname = pax.linkname;
+      if (pax.size) h.size = pax.size, padded = (h.size + 511) & ~uint64_t(511);
+      if (pax.uid) h.uid = pax.uid;
+      if (pax.gid) h.gid = pax.gid;
+      if (pax.mtime) h.mtime = pax.mtime;
+      h.xattrs = pax.xattrs;
+    }
+    longName.clear();
+    longLink.clear();
+    havePax = paxPath = paxLink = false;
+    std::vector<std::string> parts;
+    if (!components(h.name, &parts, &err)) return fail(err);
+    if (parts.empty()) {
+      // "./": the layer's own root directory takes its attributes.
+      if (h.type == '5') {
+        if (fchown(root, h.uid, h.gid) != 0) {}
+        fchmod(root, h.mode);
+        rootTime = h.mtime;
+      }
+      if (!r.skip(padded)) return fail("layer " + tarPath + " is truncated");
+      continue;
+    }
+    int dir = tree.parent(parts, h.name, &err);
+    if (dir < 0) return fail(err);
+    const std::string& base = parts.back();
+    const char* bn = base.c_str();
+    struct timespec times[2] = {{h.mtime, 0}, {h.mtime, 0}};
+    if (base == ".wh..wh..opq") {
+      const char y = 'y';
+      if (fsetxattr(dir, "trusted.overlay.opaque", &y, 1, 0) != 0) return fail("setting the opaque marker for \"" + h.name + "\": " + strerror(errno));
+      r.skip(padded);
+      continue;
+    }
+    if (base.compare(0, 4, ".wh.") == 0) {
+      std::string hidden = base.substr(4);
+      removeAt(dir, hidden.c_str());
+      tree.forget();
+      dir = tree.parent(parts, h.name, &err);
+      if (dir < 0) return fail(err);
+      if (mknodat(dir, hidden.c_str(), S_IFCHR, makedev(0, 0)) != 0) return fail("whiteout for \"" + h.name + "\": " + strerror(errno));
+      r.skip(padded);
+      continue;
+    }
+    switch (h.type) {
+      case '5': {
+        struct stat st;
+        if (fstatat(dir, bn, &st, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISDIR(st.st_mode)) {
+          unlinkat(dir, bn, 0);
+          tree.forget();
+          dir = tree.parent(parts, h.name, &err);
+        }
+        if (mkdirat(dir, bn, 0755) != 0 && errno != EEXIST) return fail("mkdir \"" + h.name + "\": " + strerror(errno));
+        fchownat(dir, bn, h.uid, h.gid, AT_SYMLINK_NOFOLLOW);
+        fchmodat(dir, bn, h.mode, 0);
+        dirTimes.push_back({parts, h.mtime});
+        break;
+      }
+      case '0':
+      case '7': {
+        int fd = openat(dir, bn, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (fd < 0 && (errno == ELOOP || errno == EISDIR)) {
+          removeAt(dir, bn);
+          tree.forget();
+          dir = tree.parent(parts, h.name, &err);
+          fd = openat(dir, bn, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+        }
+        if (fd < 0) return fail("create \"" + h.name + "\": " + strerror(errno));
+        uint64_t left = h.size;
+        char buf[65536];
+        while (left > 0) {
+          size_t k = left > sizeof buf ? sizeof buf : static_cast<size_t>(left);
+          if (!r.read(buf, k)) {
+            close(fd);
+            return fail("layer " + tarPath + " is truncated in \"" + h.name + "\"");
+          }
+          if (write(fd, buf, k) != static_cast<ssize_t>(k)) {
+            close(fd);
+            return fail("write \"" + h.name + "\": " + strerror(errno));
+          }
+          left -= k;
+        }
+        r.skip(padded - h.size);
+        if (fchown(fd, h.uid, h.gid) != 0) {}
+        fchmod(fd, h.mode);  // after chown, which clears setuid bits
+        for (const auto& x : h.xattrs) fsetxattr(fd, x.first.c_str(), x.second.data(), x.second.size(), 0);
+        futimens(fd, times);
+        close(fd);
+        continue;
+      }
+      case '2':
+        removeAt(dir, bn);
+        tree.forget();
+        dir = tree.parent(parts, h.name, &err);
+        if (symlinkat(h.linkname.c_str(), dir, bn) != 0) return fail("symlink \"" + h.name + "\": " + strerror(errno));
+        fchownat(dir, bn, h.uid, h.gid, AT_SYMLINK_NOFOLLOW);
+        utimensat(dir, bn, times, AT_SYMLINK_NOFOLLOW);
+        break;
+      case '1': {
+        std::vector<std::string> lparts;
+        if (!components(h.linkname, &lparts, &err) || lparts.empty()) return fail(err.empty() ? "bad hard link in \"" + h.name + "\"" : err);
+        int ldir = tree.parent(lparts, h.linkname, &err);
+        if (ldir < 0) return fail(err);
+        int ldup = dup(ldir);
+        removeAt(dir, bn);
+        if (linkat(ldup, lparts.back().c_str(), dir, bn, 0) != 0) {
+          int e = errno;
+          close(ldup);
+          return fail("layer entry \"" + h.name + "\" links to \"" + h.linkname + "\", which the layer does not contain (" + strerror(e) + ")");
+        }
+        close(ldup);
+        break;
+      }
+      case '3':
+      case '4':
+      case '6': {
+        removeAt(dir, bn);
+        mode_t kind = h.type == '3' ? S_IFCHR : h.type == '4' ? S_IFBLK : S_IFIFO;
+        if (mknodat(dir, bn, kind | h.mode, makedev(h.devmajor, h.devminor)) != 0) return fail("mknod \"" + h.name + "\": " + strerror(errno));
+        fchownat(dir, bn, h.uid, h.gid, AT_SYMLINK_NOFOLLOW);
+        fchmodat(dir, bn, h.mode, 0);  // mknod's mode went through the umask
+        utimensat(dir, bn, times, AT_SYMLINK_NOFOLLOW);
+        break;
+      }
+      default:
+        break;  // unknown types are skipped, as GNU tar warns and goes on
+    }
+    if (!r.skip(padded)) return fail("layer " + tarPath + " is truncated");
+  }
+  // Directory times last: creating entries inside changed them.
+  for (auto it = dirTimes.rbegin(); it != dirTimes.rend(); ++it) {
+    int dir = tree.parent(it->parts, "", &err);
+    if (dir < 0) continue;
+    struct timespec t[2] = {{it->mtime, 0}, {it->mtime, 0}};
+    utimensat(dir, it->parts.back().c_str(), t, AT_SYMLINK_NOFOLLOW);
+  }
+  if (rootTime >= 0) {
+    struct timespec t[2] = {{rootTime, 0}, {rootTime, 0}};
+    futimens(root, t);
+  }
+  close(tfd);
+  close(root);
+  return "";
+}
+
+}  // namespace berth
