@@ -79,6 +79,22 @@ describe('save and load', () => {
     assert.equal(s.berth(['images', '-q', 'corrupt']).stdout, '');
   });
 
+  it('refuses an OCI archive whose layer blob does not match its digest', () => {
+    fs.mkdirSync(path.join(dir, 'badoci'));
+    run('tar', ['xf', 'img.tar', '-C', 'badoci']);
+    fs.rmSync(path.join(dir, 'badoci', 'manifest.json')); // OCI layout only
+    const index = JSON.parse(fs.readFileSync(path.join(dir, 'badoci', 'index.json'), 'utf8'));
+    const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'badoci', 'blobs', 'sha256', index.manifests[0].digest.slice(7)), 'utf8'));
+    const blob = path.join(dir, 'badoci', 'blobs', 'sha256', manifest.layers[1].digest.slice(7));
+    const bytes = fs.readFileSync(blob);
+    bytes[bytes.length - 2000] ^= 0x01;
+    fs.writeFileSync(blob, bytes);
+    run('tar', ['cf', 'badoci.tar', '-C', 'badoci', '.']);
+    const r = s.berth(['load', '-i', path.join(dir, 'badoci.tar')]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /blob sha256:[0-9a-f]{12} does not match its digest .* nothing was loaded/);
+  });
+
   it('refuses something that is not an image archive', () => {
     fs.writeFileSync(path.join(dir, 'plain.txt'), 'hello');
     run('tar', ['cf', 'plain.tar', 'plain.txt']);

@@ -175,9 +175,15 @@ describe('the base images', () => {
     assert.equal(s.berth(['run', '--rm', '-u', 'nobody', 'bb-built', 'sh', '-c', 'id -un; ls -ld /tmp | cut -c1-10']).stdout, 'nobody\ndrwxrwxrwt\n');
   });
 
-  it('debian:bookworm builds from the mmdebstrap root filesystem and runs apt', () => {
-    const r = build(path.join(repo, 'images', 'debian'), '-t', 'deb-built');
-    assert.equal(r.code, 0, r.stdout + r.stderr);
+  it('debian:bookworm builds from the mmdebstrap root filesystem, reporting unpack progress, and runs apt', async () => {
+    const events: Array<{ done: number; total: number }> = [];
+    await s.engine.builder.build({ context: path.join(repo, 'images', 'debian'), tags: ['deb-built'], noCache: true, buildArgs: {} }, (e) => {
+      if (e.type === 'unpack') events.push({ done: e.done, total: e.total });
+    });
+    assert.ok(events.length >= 3, `only ${events.length} progress events`);
+    assert.ok(events.every((e, i) => i === 0 || e.done >= events[i - 1].done), 'progress goes forward');
+    assert.equal(events[events.length - 1].done, events[events.length - 1].total);
+    assert.ok(events[0].done < events[0].total);
     const out = s.berth(['run', '--rm', 'deb-built', 'bash', '-c', 'cat /etc/os-release | grep VERSION_CODENAME; apt-get --version | head -1']).stdout;
     assert.match(out, /VERSION_CODENAME=bookworm\napt 2\.6/);
     const [img] = JSON.parse(s.berth(['inspect', 'deb-built']).stdout);

@@ -33,6 +33,7 @@ export function buildLine(e: BuildEvent): string {
     case 'running': return ` ---> Running in ${e.containerId.slice(0, 12)}\n`;
     case 'output': return e.text;
     case 'removed': return `Removing intermediate container ${e.containerId.slice(0, 12)}\n`;
+    case 'unpack': return '';
     case 'result': return ` ---> ${e.imageId === 'scratch' ? 'scratch' : hexOf(e.imageId).slice(0, 12)}\n`;
     case 'done': return `Successfully built ${hexOf(e.image.id).slice(0, 12)}\n${e.tags.map((t) => `Successfully tagged ${t.includes(':') ? t : `${t}:latest`}\n`).join('')}`;
   }
@@ -44,6 +45,7 @@ export async function runBuild(ctx: CommandContext, req: BuildRequest, quiet: bo
   const progressId = `berth-build-${Date.now()}-${Math.random().toString(36).slice(2)}`;
   const image = await engine.builder.build(req, (e) => {
     if (e.type === 'step') io.progress?.(progressId, e.index - 1, e.total, `Step ${e.index}/${e.total} : ${e.text}`);
+    if (e.type === 'unpack') io.progress?.(`${progressId}-unpack`, e.done, e.total, `Extracting ${e.name}: ${(e.done / 1e6).toFixed(0)} of ${(e.total / 1e6).toFixed(0)} MB`);
     if (e.type === 'done') io.progress?.(progressId, 1, 1, `Built ${hexOf(e.image.id).slice(0, 12)}${e.tags.length ? ` (${e.tags.join(', ')})` : ''}`);
     if (quiet) return;
     const line = buildLine(e);

@@ -27,7 +27,7 @@ export interface NativeAddon {
   flock(fd: number, exclusive: boolean): boolean;
   lgetxattr(path: string, name: string): Buffer | null;
   // Extracts a layer tarball safely on a worker thread: "" or an error message.
-  untar(tarPath: string, dest: string): Promise<string>;
+  untar(tarPath: string, dest: string, onProgress?: (bytesRead: number) => void): Promise<string>;
 }
 
 // dist/kernel/engine -> repository root

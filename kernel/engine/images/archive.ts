@@ -93,7 +93,15 @@ async function unpackArchive(store: ImageStore, input: NodeJS.ReadableStream): P
 
 // Stores one layer member, decompressing gzip, and checks it against the
 // config's diff ID.
-async function storeLayer(store: ImageStore, file: string, expectDiffId: string, parentChain: string | undefined): Promise<{ descriptor: Descriptor; chainId: string }> {
+async function storeLayer(store: ImageStore, file: string, expectDiffId: string, parentChain: string | undefined, expectBlob?: string): Promise<{ descriptor: Descriptor; chainId: string }> {
+  if (expectBlob) {
+    // An OCI descriptor names the blob as stored (maybe compressed): check it too.
+    const raw = hashingTap();
+    await pipeline(fs.createReadStream(file), raw.stream, async function* (src: AsyncIterable<unknown>) {
+      for await (const _ of src) void _;
+    });
+    if (raw.digest() !== expectBlob) throw new BerthError(`blob ${expectBlob.slice(0, 19)} does not match its digest (got ${raw.digest().slice(0, 19)}): the archive is corrupt; nothing was loaded`, 1);
+  }
   const head = Buffer.alloc(2);
   const fd = fs.openSync(file, 'r');
   fs.readSync(fd, head, 0, 2, 0);
@@ -111,7 +119,7 @@ export async function loadImages(store: ImageStore, input: NodeJS.ReadableStream
   store.ensureLayout();
   const a = await unpackArchive(store, input);
   try {
-    const plans: Array<{ config: ImageConfig; layerFiles: string[]; refs: string[] }> = [];
+    const plans: Array<{ config: ImageConfig; layerFiles: string[]; refs: string[]; blobDigests?: string[] }> = [];
     if (a.has('manifest.json')) {
       for (const m of JSON.parse(fs.readFileSync(a.file('manifest.json'), 'utf8')) as Array<{ Config: string; RepoTags?: string[]; Layers: string[] }>) {
         plans.push({ config: JSON.parse(fs.readFileSync(a.file(m.Config), 'utf8')), layerFiles: m.Layers.map((l) => a.file(l)), refs: m.RepoTags ?? [] });
@@ -124,6 +132,7 @@ export async function loadImages(store: ImageStore, input: NodeJS.ReadableStream
         plans.push({
           config: JSON.parse(fs.readFileSync(a.file(`blobs/sha256/${hexOf(manifest.config.digest)}`), 'utf8')),
           layerFiles: manifest.layers.map((l) => a.file(`blobs/sha256/${hexOf(l.digest)}`)),
+          blobDigests: manifest.layers.map((l) => l.digest),
           // A bare OCI ref name ("v1") is taken as an image name ("v1:latest").
           refs: ref ? [ref] : [],
         });
@@ -137,7 +146,7 @@ export async function loadImages(store: ImageStore, input: NodeJS.ReadableStream
       const layers: Descriptor[] = [];
       let chain: string | undefined;
       for (let i = 0; i < plan.layerFiles.length; i++) {
-        const { descriptor, chainId } = await storeLayer(store, plan.layerFiles[i], plan.config.rootfs.diff_ids[i], chain);
+        const { descriptor, chainId } = await storeLayer(store, plan.layerFiles[i], plan.config.rootfs.diff_ids[i], chain, plan.blobDigests?.[i]);
         layers.push(descriptor);
         chain = chainId;
       }

@@ -5,13 +5,17 @@
 // layer made, and hard links to outside are refused. OCI whiteouts become
 // overlayfs whiteouts (0:0 char devices and the opaque xattr) because each
 // layer is a lower directory of its own.
+import * as fs from 'fs';
 import { BerthError } from '../errors';
 import { native } from '../native';
 
 export class UnsafeLayerError extends BerthError {}
 
-export async function unpackLayer(tarball: string, dest: string): Promise<void> {
-  const problem = await native().untar(tarball, dest);
+// onProgress gets (bytes done, bytes in all) every few megabytes.
+export async function unpackLayer(tarball: string, dest: string, onProgress?: (done: number, total: number) => void): Promise<void> {
+  const total = onProgress ? fs.statSync(tarball).size : 0;
+  const problem = await native().untar(tarball, dest, onProgress ? (done) => onProgress(Math.min(done, total), total) : undefined);
+  onProgress?.(total, total);
   if (!problem) return;
   if (/refusing to unpack it|which the layer does not contain|which is not a directory/.test(problem)) throw new UnsafeLayerError(problem, 1);
   throw new BerthError(problem, 1);

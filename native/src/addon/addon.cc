@@ -127,22 +127,32 @@ Napi::Value Flock(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(info.Env(), r == 0);
 }
 
-// Extracts a layer tarball on a worker thread; resolves to "" or an error message.
-class UntarWorker : public Napi::AsyncWorker {
+// Extracts a layer tarball on a worker thread; resolves to "" or an error
+// message, reporting bytes read to an optional callback as it goes.
+class UntarWorker : public Napi::AsyncProgressWorker<uint64_t> {
  public:
-  UntarWorker(Napi::Env env, std::string tar, std::string dest)
-      : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), tar_(std::move(tar)), dest_(std::move(dest)) {}
-  void Execute() override { result_ = berth::untar(tar_, dest_); }
+  UntarWorker(Napi::Env env, std::string tar, std::string dest, Napi::Function onProgress)
+      : Napi::AsyncProgressWorker<uint64_t>(env), deferred_(Napi::Promise::Deferred::New(env)), tar_(std::move(tar)), dest_(std::move(dest)) {
+    if (!onProgress.IsEmpty()) onProgress_ = Napi::Persistent(onProgress);
+  }
+  void Execute(const ExecutionProgress& progress) override {
+    result_ = berth::untar(tar_, dest_, [&](uint64_t bytes) { progress.Send(&bytes, 1); });
+  }
+  void OnProgress(const uint64_t* data, size_t count) override {
+    if (count && !onProgress_.IsEmpty()) onProgress_.Call({Napi::Number::New(Env(), double(data[count - 1]))});
+  }
   void OnOK() override { deferred_.Resolve(Napi::String::New(Env(), result_)); }
   Napi::Promise Promise() { return deferred_.Promise(); }
 
  private:
   Napi::Promise::Deferred deferred_;
+  Napi::FunctionReference onProgress_;
   std::string tar_, dest_, result_;
 };
 
 Napi::Value Untar(const Napi::CallbackInfo& info) {
-  auto* w = new UntarWorker(info.Env(), info[0].As<Napi::String>(), info[1].As<Napi::String>());
+  Napi::Function cb = info.Length() > 2 && info[2].IsFunction() ? info[2].As<Napi::Function>() : Napi::Function();
+  auto* w = new UntarWorker(info.Env(), info[0].As<Napi::String>(), info[1].As<Napi::String>(), cb);
   auto p = w->Promise();
   w->Queue();
   return p;

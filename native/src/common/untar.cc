@@ -33,6 +33,7 @@ class Reader {
  public:
   explicit Reader(int fd) : fd_(fd) {}
   // Reads exactly n bytes (false at EOF).
+  std::function<void(uint64_t)> progress;
   bool read(char* out, size_t n) {
     while (n > 0) {
       if (pos_ == len_) {
@@ -41,6 +42,11 @@ class Reader {
         if (r <= 0) return false;
         pos_ = 0;
         len_ = static_cast<size_t>(r);
+        total_ += len_;
+        if (progress && total_ - reported_ >= (8u << 20)) {
+          reported_ = total_;
+          progress(total_);
+        }
       }
       size_t k = std::min(n, len_ - pos_);
       memcpy(out, buf_ + pos_, k);
@@ -64,6 +70,7 @@ class Reader {
   int fd_;
   char buf_[1 << 20];
   size_t pos_ = 0, len_ = 0;
+  uint64_t total_ = 0, reported_ = 0;
 };
 
 uint64_t octal(const char* p, size_t n) {
@@ -203,7 +210,7 @@ struct DirTime {
 
 }  // namespace
 
-std::string untar(const std::string& tarPath, const std::string& dest) {
+std::string untar(const std::string& tarPath, const std::string& dest, const std::function<void(uint64_t)>& progress) {
   int tfd = open(tarPath.c_str(), O_RDONLY | O_CLOEXEC);
   if (tfd < 0) return "cannot open layer " + tarPath + ": " + strerror(errno);
   mkdirAll(dest, 0755);
@@ -213,6 +220,7 @@ std::string untar(const std::string& tarPath, const std::string& dest) {
     return "cannot open " + dest + ": " + strerror(errno);
   }
   Reader r(tfd);
+  r.progress = progress;
   Tree tree(root);
   std::string err;
   std::vector<DirTime> dirTimes;

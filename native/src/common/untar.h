@@ -4,11 +4,15 @@
 // absolute names are refused and a symlink the layer made is never
 // followed. OCI whiteouts become overlayfs whiteouts.
 #pragma once
+#include <cstdint>
+#include <functional>
 #include <string>
 
 namespace berth {
 
 // Returns "" on success, else a message naming the offending entry.
-std::string untar(const std::string& tarPath, const std::string& dest);
+// progress, when given, is called with the bytes read so far every few MB.
+std::string untar(const std::string& tarPath, const std::string& dest,
+                  const std::function<void(uint64_t)>& progress = nullptr);
 
 }  // namespace berth
