@@ -1,0 +1,108 @@
+// The build context: which files COPY and ADD may read (.dockerignore
+// applied), and a content hash of sources for the build cache. The hash
+// covers names, types, modes and bytes, never mtimes, so touching a file
+// keeps the cache and editing it does not.
+import { createHash } from 'crypto';
+import * as fs from 'fs';
+import * as path from 'path';
+import { BerthError } from '../errors';
+
+interface Rule {
+  re: RegExp;
+  exclude: boolean; // false for "!pattern" exceptions
+}
+
+function globToRegex(pattern: string): RegExp {
+  let re = '';
+  const p = pattern.replace(/^\/+/, '').replace(/\/+$/, '');
+  for (let i = 0; i < p.length; i++) {
+    const c = p[i];
+    if (c === '*' && p[i + 1] === '*') {
+      re += '.*';
+      i++;
+      if (p[i + 1] === '/') i++;
+    } else if (c === '*') re += '[^/]*';
+    else if (c === '?') re += '[^/]';
+    else re += c.replace(/[.+^${}()|[\]\\]/g, '\\$&');
+  }
+  // A matched directory excludes everything below it.
+  return new RegExp(`^${re}(/.*)?$`);
+}
+
+export class BuildContext {
+  private readonly rules: Rule[];
+
+  constructor(readonly dir: string) {
+    if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) {
+      throw new BerthError(`unable to prepare context: path "${dir}" not found; give the directory to build from`, 1);
+    }
+    let ignore = '';
+    try {
+      ignore = fs.readFileSync(path.join(dir, '.dockerignore'), 'utf8');
+    } catch {
+      /* none */
+    }
+    this.rules = ignore
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l && !l.startsWith('#'))
+      .map((l) => (l.startsWith('!') ? { re: globToRegex(path.posix.normalize(l.slice(1))), exclude: false } : { re: globToRegex(path.posix.normalize(l)), exclude: true }));
+  }
+
+  excluded(rel: string): boolean {
+    let out = false;
+    for (const r of this.rules) if (r.re.test(rel)) out = r.exclude;
+    return out;
+  }
+
+  // Expands one COPY/ADD source (wildcards allowed) to context-relative paths.
+  resolve(source: string, line: number): string[] {
+    const clean = path.posix.normalize(source.replace(/^\/+/, '')).replace(/^(\.\.\/)+/, '').replace(/\/+$/, '');
+    if (clean === '.' || clean === '') return ['.'];
+    if (!/[*?[]/.test(clean)) {
+      const abs = path.join(this.dir, clean);
+      if (!fs.existsSync(abs) || this.excluded(clean)) {
+        throw new BerthError(`Dockerfile:${line}: COPY failed: file not found in build context or excluded by .dockerignore: stat ${clean}: file does not exist`, 1);
+      }
+      return [clean];
+    }
+    const re = globToRegex(clean);
+    const exact = new RegExp(re.source.replace(/\(\/\.\*\)\?\$$/, '$'));
+    const found = this.walk('.').filter((r) => exact.test(r) && !this.excluded(r));
+    if (!found.length) throw new BerthError(`Dockerfile:${line}: COPY failed: no source files were specified by ${source}`, 1);
+    return found;
+  }
+
+  // Every path below rel (context-relative), excluded ones left out.
+  walk(rel: string): string[] {
+    const out: string[] = [];
+    const visit = (r: string) => {
+      const abs = path.join(this.dir, r);
+      for (const name of fs.readdirSync(abs).sort()) {
+        const child = r === '.' ? name : `${r}/${name}`;
+        if (this.excluded(child)) continue;
+        out.push(child);
+        if (fs.lstatSync(path.join(this.dir, child)).isDirectory()) visit(child);
+      }
+    };
+    visit(rel);
+    return out;
+  }
+
+  contentHash(sources: string[]): string {
+    const h = createHash('sha256');
+    const add = (rel: string) => {
+      const abs = path.join(this.dir, rel);
+      const st = fs.lstatSync(abs);
+      h.update(`${rel}\0${st.mode}\0`);
+      if (st.isFile()) h.update(fs.readFileSync(abs));
+      else if (st.isSymbolicLink()) h.update(fs.readlinkSync(abs));
+      h.update('\0');
+    };
+    for (const s of sources) {
+      add(s);
+      if (fs.lstatSync(path.join(this.dir, s)).isDirectory()) for (const r of this.walk(s)) add(r);
+    }
+    return h.digest('hex');
+  }
+}

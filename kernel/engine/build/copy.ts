@@ -1,0 +1,111 @@
+// Staging COPY and ADD: files laid out under a directory exactly as the
+// layer will hold them, then written as a layer. Sources come from the
+// build context or from another stage's layers (--from).
+import * as fs from 'fs';
+import * as path from 'path';
+import { BerthError } from '../errors';
+import { unpackLayer } from '../images/unpack';
+
+export interface Owner {
+  uid: number;
+  gid: number;
+}
+
+export interface CopyOptions {
+  owner?: Owner;
+  mode?: number;
+}
+
+function isWhiteout(st: fs.Stats): boolean {
+  return st.isCharacterDevice() && st.rdev === 0;
+}
+
+// Copies src (file, dir or symlink) to dst, giving files the owner and mode asked for.
+export function copyTree(src: string, dst: string, opts: CopyOptions): void {
+  const st = fs.lstatSync(src);
+  if (isWhiteout(st)) {
+    fs.rmSync(dst, { recursive: true, force: true });
+    return;
+  }
+  const own = (p: string) => fs.lchownSync(p, opts.owner?.uid ?? 0, opts.owner?.gid ?? 0);
+  if (st.isDirectory()) {
+    if (!fs.existsSync(dst)) fs.mkdirSync(dst);
+    fs.chmodSync(dst, opts.mode ?? st.mode & 0o7777);
+    own(dst);
+    for (const name of fs.readdirSync(src)) copyTree(path.join(src, name), path.join(dst, name), opts);
+    fs.utimesSync(dst, st.atime, st.mtime);
+  } else if (st.isSymbolicLink()) {
+    fs.rmSync(dst, { recursive: true, force: true });
+    fs.symlinkSync(fs.readlinkSync(src), dst);
+    own(dst);
+  } else if (st.isFile()) {
+    fs.rmSync(dst, { recursive: true, force: true });
+    fs.copyFileSync(src, dst);
+    own(dst);
+    fs.chmodSync(dst, opts.mode ?? st.mode & 0o7777);
+    fs.utimesSync(dst, st.atime, st.mtime);
+  }
+}
+
+// Makes the parent directories of rel inside stage, copying each one's
+// attributes from the image when the image has it, so the layer does not
+// change them.
+export function ensureParents(stage: string, rel: string, lookup: (rel: string) => fs.Stats | undefined): void {
+  const parts = rel.split('/').filter(Boolean);
+  let cur = '';
+  for (const part of parts.slice(0, -1)) {
+    cur = cur ? `${cur}/${part}` : part;
+    const abs = path.join(stage, cur);
+    if (fs.existsSync(abs)) continue;
+    fs.mkdirSync(abs);
+    const st = lookup(cur);
+    if (st && st.isDirectory()) {
+      fs.chmodSync(abs, st.mode & 0o7777);
+      fs.lchownSync(abs, st.uid, st.gid);
+    } else {
+      fs.chmodSync(abs, 0o755);
+    }
+  }
+}
+
+export function looksLikeArchive(file: string): boolean {
+  const fd = fs.openSync(file, 'r');
+  try {
+    const b = Buffer.alloc(262);
+    const n = fs.readSync(fd, b, 0, 262, 0);
+    if (n >= 2 && b[0] === 0x1f && b[1] === 0x8b) return true; // gzip
+    return n >= 262 && b.toString('latin1', 257, 262) === 'ustar';
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+export async function extractArchive(file: string, destDir: string, onProgress?: (done: number, total: number) => void): Promise<void> {
+  let tarFile = file;
+  const head = Buffer.alloc(2);
+  const fd = fs.openSync(file, 'r');
+  fs.readSync(fd, head, 0, 2, 0);
+  fs.closeSync(fd);
+  if (head[0] === 0x1f && head[1] === 0x8b) {
+    const zlib = await import('zlib');
+    tarFile = `${file}.tar`;
+    fs.writeFileSync(tarFile, zlib.gunzipSync(fs.readFileSync(file)));
+  }
+  try {
+    await unpackLayer(tarFile, destDir, onProgress);
+  } finally {
+    if (tarFile !== file) fs.rmSync(tarFile, { force: true });
+  }
+}
+
+export async function download(url: string, dest: string): Promise<void> {
+  let r: Response;
+  try {
+    r = await fetch(url);
+  } catch (e) {
+    throw new BerthError(`ADD failed: cannot fetch ${url}: ${(e as Error).message}`, 1);
+  }
+  if (!r.ok) throw new BerthError(`ADD failed: ${url} answered HTTP ${r.status}`, 1);
+  fs.writeFileSync(dest, Buffer.from(await r.arrayBuffer()));
+  fs.chmodSync(dest, 0o600);
+}
