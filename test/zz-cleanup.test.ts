@@ -55,6 +55,12 @@ describe('after the suite', () => {
     assert.deepEqual(left, []);
   });
 
+  it('no network namespace a test made is left', () => {
+    const { spawnSync } = require('child_process');
+    const names = String(spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout ?? '');
+    assert.doesNotMatch(names, /berth-test-/);
+  });
+
   it('no test store directory is left', () => {
     assert.deepEqual(fs.readdirSync(os.tmpdir()).filter((n) => n.startsWith('berth-test-')), []);
   });

@@ -24,7 +24,9 @@ export const createFlags: FlagSpec[] = [
   { long: 'cpu-shares', short: 'c', kind: 'string', value: 'int', help: 'CPU shares (relative weight)' },
   { long: 'pids-limit', kind: 'string', value: 'int', help: 'Tune container pids limit (set -1 for unlimited)' },
   { long: 'read-only', kind: 'bool', help: "Mount the container's root filesystem as read only" },
-  { long: 'network', kind: 'string', aliases: ['net'], help: 'Connect a container to a network (none or host)', default: 'none' },
+  { long: 'network', kind: 'string', aliases: ['net'], help: 'Connect a container to a network (none, host, bridge or a network you created)', default: 'none' },
+  { long: 'network-alias', kind: 'list', help: 'Add network-scoped alias for the container' },
+  { long: 'ip', kind: 'string', help: 'IPv4 address (e.g., 172.30.32.5) on a user-defined network' },
   { long: 'init', kind: 'bool', help: 'Run an init inside the container that forwards signals and reaps processes' },
   { long: 'ulimit', kind: 'list', value: 'ulimit', help: 'Ulimit options (e.g. nofile=1024:2048)' },
   { long: 'label', short: 'l', kind: 'list', help: 'Set meta data on a container' },
@@ -91,10 +93,8 @@ export function toCreateRequest(cmd: string, p: Parsed): CreateRequest {
     host.PidsLimit = n > 0 ? n : 0;
   }
   const network = typeof f.network === 'string' ? f.network : 'none';
-  if (network !== 'none' && network !== 'host') {
-    throw new BerthError(`network "${network}" is not available yet: Berth runs containers with --network none (the default, loopback only) or --network host`);
-  }
-  host.NetworkMode = network;
+  if (network.startsWith('container:')) throw new BerthError('--network container:NAME is not supported yet; use a user-defined network (berth network create NAME) to put containers together');
+  host.NetworkMode = network === 'default' ? 'bridge' : network;
   host.ReadonlyRootfs = f['read-only'] === true;
   host.AutoRemove = f.rm === true;
   host.Init = f.init === true;
@@ -128,6 +128,8 @@ export function toCreateRequest(cmd: string, p: Parsed): CreateRequest {
     openStdin: f.interactive === true,
     host,
     labels,
+    networkAliases: f['network-alias'] as string[],
+    ip: f.ip as string | undefined,
   };
 }
 

@@ -2,6 +2,7 @@
 // Jupyter or terminals; front ends talk to it through these typed calls.
 import { Builder } from './build/builder';
 import { ContainerService } from './containers/service';
+import { NetworkStore } from './network/store';
 import { ImageStore } from './images/store';
 import { native } from './native';
 import { StorePaths, storePaths } from './store/paths';
@@ -10,10 +11,12 @@ export class Engine {
   readonly images: ImageStore;
   readonly containers: ContainerService;
   readonly builder: Builder;
+  readonly networks: NetworkStore;
 
   constructor(readonly paths: StorePaths = storePaths()) {
     this.images = new ImageStore(paths);
-    this.containers = new ContainerService(paths, this.images);
+    this.networks = new NetworkStore(paths);
+    this.containers = new ContainerService(paths, this.images, this.networks);
     this.builder = new Builder(this.images, this.containers);
   }
 

@@ -28,6 +28,10 @@ export interface NativeAddon {
   lgetxattr(path: string, name: string): Buffer | null;
   // Extracts a layer tarball safely on a worker thread: "" or an error message.
   untar(tarPath: string, dest: string, onProgress?: (bytesRead: number) => void): Promise<string>;
+  // Bridges for container networks, in this process's network namespace.
+  ensureBridge(name: string, gatewayCidr: string): void;
+  deleteLink(name: string): void;
+  linkExists(name: string): boolean;
 }
 
 // dist/kernel/engine -> repository root

@@ -79,6 +79,25 @@ export function buildRecord(id: string, name: string, req: CreateRequest, image:
   };
 }
 
+// The container's /etc/hosts: localhost, itself, and on a user-defined
+// network every other container there by name and alias (how containers
+// find each other by name). Written in place: the file is bind-mounted.
+export function writeHosts(bundle: string, record: ContainerRecord, peers: Array<{ ip: string; names: string[] }>): void {
+  let hosts = '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n';
+  const own = Object.values(record.NetworkSettings?.Networks ?? {})[0];
+  if (own) hosts += `${own.IPAddress}\t${record.Config.Hostname}\n`;
+  for (const p of peers) hosts += `${p.ip}\t${p.names.join(' ')}\n`;
+  // Rewrite the existing file only: never create one in a bundle that
+  // another process may be removing.
+  const fd = fs.openSync(path.join(bundle, 'hosts'), 'r+');
+  try {
+    fs.ftruncateSync(fd, 0);
+    fs.writeSync(fd, hosts, 0);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
 // The files the shim bind-mounts over /etc/hostname, /etc/hosts and
 // /etc/resolv.conf, owned by the container and not by its image.
 export function writeEtcFiles(bundle: string, record: ContainerRecord): void {

@@ -10,7 +10,9 @@ import { hexOf } from '../images/digest';
 import { native } from '../native';
 import { readJson, writeJsonAtomic } from '../store/files';
 import { StorePaths } from '../store/paths';
-import { buildRecord, newContainerId, writeEtcFiles } from './create';
+import { buildRecord, newContainerId, writeEtcFiles, writeHosts } from './create';
+import { NetworkStore } from '../network/store';
+import { NetworkRecord } from '../network/types';
 import { claimName, lookupName, releaseName, validateName } from './names';
 import { encodeShimConfig, ShimHandle, startShim } from './shim';
 import { parseSignal } from './signals';
@@ -48,7 +50,36 @@ function sleep(ms: number): Promise<void> {
 }
 
 export class ContainerService {
-  constructor(readonly paths: StorePaths, readonly images: ImageStore) {}
+  constructor(readonly paths: StorePaths, readonly images: ImageStore, readonly networks: NetworkStore) {}
+
+  private isBridged(c: Container | ContainerRecord): boolean {
+    const mode = ('record' in c ? c.record : c).HostConfig.NetworkMode;
+    return mode !== 'none' && mode !== 'host';
+  }
+
+  // Rewrites the hosts file of every container on the networks of c.
+  private refreshHosts(networkIds: string[]): void {
+    if (!networkIds.length) return;
+    const all = this.list(true).filter((x) => x.record.NetworkSettings);
+    for (const c of all) {
+      const mine = Object.entries(c.record.NetworkSettings!.Networks);
+      if (!mine.some(([, e]) => networkIds.includes(e.NetworkID))) continue;
+      const peers: Array<{ ip: string; names: string[] }> = [];
+      for (const [netName, e] of mine) {
+        if (netName === 'bridge') continue; // the default bridge has no name resolution, as in docker
+        for (const other of all) {
+          if (other.record.Id === c.record.Id) continue;
+          const oe = other.record.NetworkSettings!.Networks[netName];
+          if (oe && oe.NetworkID === e.NetworkID) peers.push({ ip: oe.IPAddress, names: [other.record.Name, ...oe.Aliases] });
+        }
+      }
+      try {
+        writeHosts(c.bundle, c.record, peers);
+      } catch {
+        /* removed meanwhile */
+      }
+    }
+  }
 
   bundle(id: string): string {
     return path.join(this.paths.containers, id);
@@ -135,8 +166,29 @@ export class ContainerService {
     const id = newContainerId();
     const name = claimName(this.paths.names, id, req.name);
     const bundle = this.bundle(id);
+    const endpoints: Array<{ net: NetworkRecord; ip: string }> = [];
     try {
       const record = buildRecord(id, name, req, image);
+      if (this.isBridged(record)) {
+        let net: NetworkRecord;
+        try {
+          net = this.networks.get(record.HostConfig.NetworkMode);
+        } catch (e) {
+          throw new BerthError(`network ${record.HostConfig.NetworkMode} not found; create it with \`berth network create ${record.HostConfig.NetworkMode}\` or list them with \`berth network ls\``);
+        }
+        let ep;
+        try {
+          ep = this.networks.allocate(net, id, req.ip);
+        } catch (e) {
+          throw e instanceof BerthError ? new BerthError(e.message) : e; // run/create errors exit 125
+        }
+        endpoints.push({ net, ip: ep.IPAddress });
+        ep.Aliases = net.Name === 'bridge' ? [] : [...(req.networkAliases ?? []), id.slice(0, 12)];
+        record.NetworkSettings = { Networks: { [net.Name]: ep } };
+        record.HostConfig.NetworkMode = net.Name;
+      } else if (req.ip || req.networkAliases?.length) {
+        throw new BerthError('--ip and --network-alias need a user-defined network (berth network create NAME, then --network NAME)');
+      }
       // The upper dir's own mode becomes the mode of the container's "/":
       // 0755 so that non-root users inside can reach anything at all.
       fs.mkdirSync(path.join(bundle, 'upper'), { recursive: true, mode: 0o755 });
@@ -146,6 +198,7 @@ export class ContainerService {
       writeJsonAtomic(path.join(bundle, 'config.json'), record);
       return { record, shim: undefined, state: this.stateOf(undefined), bundle };
     } catch (e) {
+      for (const ep of endpoints) this.networks.release(ep.net, ep.ip, id);
       releaseName(this.paths.names, name, id);
       fs.rmSync(bundle, { recursive: true, force: true });
       throw e;
@@ -166,7 +219,8 @@ export class ContainerService {
       ...r.Config.Env.map((e): [string, string] => ['env', e]),
       ['cwd', r.Config.WorkingDir || '/'],
       ['user', r.Config.User],
-      ['network', h.NetworkMode],
+      ['network', this.isBridged(r) ? 'bridge' : h.NetworkMode],
+      ...this.networkPairs(r),
       ['cgroup-parent', this.paths.cgroupParent],
       ['memory', h.Memory || undefined],
       ['memory-swap', h.MemorySwap || undefined],
@@ -175,7 +229,8 @@ export class ContainerService {
       ['cpu-shares', h.CpuShares || undefined],
       ['pids-limit', h.PidsLimit > 0 ? h.PidsLimit : undefined],
       ...h.Ulimits.map((u): [string, string] => ['rlimit', `${u.Name}=${u.Soft}:${u.Hard}`]),
-      ['name-link', path.join(this.paths.names, r.Name)],
+      ['release', path.join(this.paths.names, r.Name)],
+      ...Object.values(r.NetworkSettings?.Networks ?? {}).map((e): [string, string] => ['release', this.networks.addressFile(e.NetworkID, e.IPAddress)]),
       ['tty', r.Config.Tty],
       ['stdin', r.Config.OpenStdin],
       ['readonly', h.ReadonlyRootfs],
@@ -183,6 +238,20 @@ export class ContainerService {
       ['rm', h.AutoRemove],
     ];
     return encodeShimConfig(pairs);
+  }
+
+  private networkPairs(r: ContainerRecord): Array<[string, string]> {
+    const entry = Object.entries(r.NetworkSettings?.Networks ?? {})[0];
+    if (!entry) return [];
+    const net = this.networks.get(entry[0]);
+    this.networks.up(net);
+    const e = entry[1];
+    return [
+      ['net-bridge', net.Bridge],
+      ['net-veth', `vb${r.Id.slice(0, 12)}`],
+      ['net-address', `${e.IPAddress}/${e.IPPrefixLen}`],
+      ['net-gateway', e.Gateway],
+    ];
   }
 
   // Starts a created or exited container. With DETACHED the shim runs on its
@@ -197,6 +266,8 @@ export class ContainerService {
     }
     const cfgFile = path.join(c.bundle, 'shim.cfg');
     fs.writeFileSync(cfgFile, this.shimConfig(c));
+    const netIds = Object.values(c.record.NetworkSettings?.Networks ?? {}).map((e) => e.NetworkID);
+    this.refreshHosts(netIds);
     const handle = await startShim('run', cfgFile, attach);
     if (attach === DETACHED) handle.detach();
     return { ...handle, container: c };
@@ -272,7 +343,19 @@ export class ContainerService {
     }
     releaseName(this.paths.names, c.record.Name, c.record.Id);
     native().cgroupRemove(this.paths.cgroupParent, c.record.Id);
-    fs.rmSync(c.bundle, { recursive: true, force: true });
+    const netIds: string[] = [];
+    for (const [name, e] of Object.entries(c.record.NetworkSettings?.Networks ?? {})) {
+      let net: NetworkRecord | undefined;
+      try {
+        net = this.networks.get(name);
+      } catch {
+        /* network already gone */
+      }
+      this.networks.release(net, e.IPAddress, c.record.Id);
+      netIds.push(e.NetworkID);
+    }
+    fs.rmSync(c.bundle, { recursive: true, force: true, maxRetries: 5, retryDelay: 20 });
+    this.refreshHosts(netIds);
     return c;
   }
 

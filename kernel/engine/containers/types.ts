@@ -1,3 +1,5 @@
+import type { Endpoint } from '../network/types';
+
 // Container types that cross from the engine to commands and render. Field
 // names follow `docker inspect` so that inspect output and --format
 // templates read the same as docker's.
@@ -48,6 +50,7 @@ export interface ContainerRecord {
   Config: ContainerConfig;
   HostConfig: HostConfig;
   RestartCount: number;
+  NetworkSettings?: { Networks: Record<string, Endpoint> };
 }
 
 // What the shim writes (BUNDLE/state.json); absent fields before the first start.
@@ -101,6 +104,8 @@ export interface CreateRequest {
   openStdin: boolean;
   host: Partial<HostConfig>;
   labels?: Record<string, string>;
+  networkAliases?: string[];
+  ip?: string;
 }
 
 // How a caller attaches to a container's stdio when it starts it.

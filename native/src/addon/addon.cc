@@ -15,6 +15,7 @@
 #include "../common/cgroup.h"
 #include "../common/fsutil.h"
 #include "../common/untar.h"
+#include "../common/netlink.h"
 
 namespace {
 
@@ -158,7 +159,34 @@ Napi::Value Untar(const Napi::CallbackInfo& info) {
   return p;
 }
 
+// Creates a bridge with its gateway address and brings it up (idempotent).
+Napi::Value EnsureBridge(const Napi::CallbackInfo& info) {
+  std::string name = info[0].As<Napi::String>(), cidr = info[1].As<Napi::String>(), err;
+  if (!berth::netlink::linkExists(name)) {
+    if (!berth::netlink::createBridge(name, &err) || !berth::netlink::addAddress(name, cidr, &err) ||
+        !berth::netlink::setUp(name, &err)) {
+      std::string ignored;
+      berth::netlink::deleteLink(name, &ignored);
+      Napi::Error::New(info.Env(), err).ThrowAsJavaScriptException();
+    }
+  }
+  return info.Env().Undefined();
+}
+
+Napi::Value DeleteLink(const Napi::CallbackInfo& info) {
+  std::string err;
+  if (!berth::netlink::deleteLink(info[0].As<Napi::String>(), &err)) Napi::Error::New(info.Env(), err).ThrowAsJavaScriptException();
+  return info.Env().Undefined();
+}
+
+Napi::Value LinkExists(const Napi::CallbackInfo& info) {
+  return Napi::Boolean::New(info.Env(), berth::netlink::linkExists(info[0].As<Napi::String>()));
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("ensureBridge", Napi::Function::New(env, EnsureBridge));
+  exports.Set("deleteLink", Napi::Function::New(env, DeleteLink));
+  exports.Set("linkExists", Napi::Function::New(env, LinkExists));
   exports.Set("untar", Napi::Function::New(env, Untar));
   exports.Set("cgroupVersion", Napi::Function::New(env, CgroupVersion));
   exports.Set("cgroupStats", Napi::Function::New(env, CgroupStats));

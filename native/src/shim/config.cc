@@ -52,6 +52,10 @@ bool loadConfig(const std::string& path, ContainerConfig* c, std::string* err) {
     else if (key == "cwd") c->cwd = val;
     else if (key == "user") c->user = val;
     else if (key == "network") c->network = val;
+    else if (key == "net-bridge") c->netBridge = val;
+    else if (key == "net-veth") c->netVeth = val;
+    else if (key == "net-address") c->netAddress = val;
+    else if (key == "net-gateway") c->netGateway = val;
     else if (key == "cgroup-parent") c->cgroupParent = val;
     else if (key == "memory") c->limits.memory = n;
     else if (key == "memory-swap") c->limits.memorySwap = n;
@@ -59,7 +63,7 @@ bool loadConfig(const std::string& path, ContainerConfig* c, std::string* err) {
     else if (key == "cpu-period") c->limits.cpuPeriod = n;
     else if (key == "cpu-shares") c->limits.cpuShares = n;
     else if (key == "pids-limit") c->limits.pidsLimit = n;
-    else if (key == "name-link") c->nameLink = val;
+    else if (key == "release") c->releaseFiles.push_back(val);
     else if (key == "tty") c->tty = val == "1";
     else if (key == "stdin") c->openStdin = val == "1";
     else if (key == "readonly") c->readonly = val == "1";

@@ -24,11 +24,16 @@ struct ContainerConfig {
   std::vector<std::string> env;
   std::string cwd = "/";
   std::string user;
-  std::string network = "none";  // none | host
+  std::string network = "none";  // none | host | bridge
+  std::string netBridge;   // bridge device the host end joins
+  std::string netVeth;     // host end of the veth pair
+  std::string netPeer;     // the container end's name until it becomes eth0 (set by the shim)
+  std::string netAddress;  // "172.30.0.2/16"
+  std::string netGateway;  // empty on an internal network: no default route
   std::string cgroupParent = "berth";
   cgroup::Limits limits;
   std::vector<Rlimit> rlimits;
-  std::string nameLink;    // names/NAME symlink removed together with an auto-removed container
+  std::vector<std::string> releaseFiles;  // removed with an auto-removed container: its name link, its addresses
   bool tty = false;
   bool openStdin = false;
   bool readonly = false;

@@ -17,6 +17,7 @@
 
 #include "../common/cgroup.h"
 #include "../common/fsutil.h"
+#include "../common/netlink.h"
 #include "config.h"
 #include "init.h"
 #include "logfile.h"
@@ -91,7 +92,12 @@ struct Pipes {
   std::string err;
   if (sethostname(c.hostname.data(), c.hostname.size()) != 0) failChild(errFd, 125, "sethostname failed");
   if (!setupRootfs(c, &err)) failChild(errFd, 125, err);
-  if (c.network == "none" && !loopbackUp(&err)) failChild(errFd, 125, err);
+  if (c.network != "host" && !loopbackUp(&err)) failChild(errFd, 125, err);
+  if (c.network == "bridge") {
+    if (!netlink::rename(c.netPeer, "eth0", &err) || !netlink::addAddress("eth0", c.netAddress, &err) ||
+        !netlink::setUp("eth0", &err) || (!c.netGateway.empty() && !netlink::addDefaultRoute(c.netGateway, &err)))
+      failChild(errFd, 125, err);
+  }
   if (c.tty) {
     int master, slave;
     if (!openPty(&master, &slave, &err)) failChild(errFd, 125, err);
@@ -131,7 +137,7 @@ bool writeAll(int fd, const char* data, size_t len) {
 void cleanup(const ContainerConfig& c) {
   cgroup::remove(c.cgroupParent, c.id);
   if (c.autoRemove) {
-    if (!c.nameLink.empty()) unlink(c.nameLink.c_str());
+    for (const auto& f : c.releaseFiles) unlink(f.c_str());
     removeTree(c.bundle);
   }
 }
@@ -170,6 +176,7 @@ int runContainer(const char* configPath) {
   sigprocmask(SIG_BLOCK, &chld, &oldMask);
   int sfd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
 
+  c.netPeer = "bp" + std::to_string(getpid());  // unique on the host until it moves
   unsigned long flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC;
   if (c.network != "host") flags |= CLONE_NEWNET;
   std::string v2 = cgroup::unifiedPath(c.cgroupParent, c.id);
@@ -195,6 +202,20 @@ int runContainer(const char* configPath) {
     status.report("error 125 " + err);
     cleanup(c);
     return 125;
+  }
+  if (c.network == "bridge") {
+    // The host end joins the bridge; the peer moves into the container's
+    // namespace, where the child names it eth0. The pair dies with the namespace.
+    if (!netlink::createVeth(c.netVeth, c.netPeer, &err) || !netlink::setMaster(c.netVeth, c.netBridge, &err) ||
+        !netlink::setUp(c.netVeth, &err) || !netlink::moveToNetnsOfPid(c.netPeer, child, &err)) {
+      std::string ignored;
+      netlink::deleteLink(c.netVeth, &ignored);
+      kill(child, SIGKILL);
+      waitpid(child, nullptr, 0);
+      status.report("error 125 " + err);
+      cleanup(c);
+      return 125;
+    }
   }
   char go = 'g';
   ssize_t wr = write(p.sync[1], &go, 1);

@@ -1,0 +1,109 @@
+// network create, ls, inspect, rm and prune, in docker's grammar and columns.
+import { BerthError } from '../engine/errors';
+import { table } from '../render/table';
+import { Command } from './types';
+
+export const networkCreateCommand: Command = {
+  name: 'network-create',
+  usage: 'network create [OPTIONS] NETWORK',
+  summary: 'Create a network',
+  flags: [
+    { long: 'subnet', kind: 'string', help: 'Subnet in CIDR format that represents a network segment' },
+    { long: 'gateway', kind: 'string', help: 'IPv4 Gateway for the master subnet' },
+    { long: 'internal', kind: 'bool', help: 'Restrict external access to the network (no default route)' },
+    { long: 'driver', short: 'd', kind: 'string', help: 'Driver to manage the Network', default: 'bridge' },
+    { long: 'label', kind: 'list', help: 'Set metadata on a network' },
+  ],
+  minArgs: 1,
+  maxArgs: 1,
+  async run(p, { engine, io }) {
+    if (p.flags.driver !== undefined && p.flags.driver !== 'bridge') throw new BerthError(`driver ${p.flags.driver} is not supported; Berth networks use the bridge driver`, 1);
+    const labels: Record<string, string> = {};
+    for (const l of p.flags.label as string[]) labels[l.split('=')[0]] = l.split('=').slice(1).join('=');
+    const n = engine.networks.create({ name: p.args[0], subnet: p.flags.subnet as string | undefined, gateway: p.flags.gateway as string | undefined, internal: p.flags.internal === true, labels });
+    (io.value ?? io.out)(`${n.Id}\n`);
+    return 0;
+  },
+};
+
+export const networkLsCommand: Command = {
+  name: 'network-ls',
+  usage: 'network ls [OPTIONS]',
+  summary: 'List networks',
+  flags: [
+    { long: 'quiet', short: 'q', kind: 'bool', help: 'Only display network IDs' },
+    { long: 'no-trunc', kind: 'bool', help: 'Do not truncate the output' },
+  ],
+  maxArgs: 0,
+  async run(p, { engine, io }) {
+    const fixed = [{ Id: '', Name: 'host', Driver: 'host' }, { Id: '', Name: 'none', Driver: 'null' }];
+    const nets = [...engine.networks.list(), ...fixed].sort((a, b) => a.Name.localeCompare(b.Name));
+    const id = (x: string, name: string) => (x ? (p.flags['no-trunc'] === true ? x : x.slice(0, 12)) : name === 'host' ? '(host)'.padEnd(12) : '(none)'.padEnd(12));
+    if (p.flags.quiet === true) {
+      io.out(nets.filter((n) => n.Id).map((n) => `${id(n.Id, n.Name)}\n`).join(''));
+      return 0;
+    }
+    io.show(table(['NETWORK ID', 'NAME', 'DRIVER', 'SCOPE'], nets.map((n) => [id(n.Id, n.Name).trim(), n.Name, n.Driver, 'local'])));
+    return 0;
+  },
+};
+
+export const networkInspectCommand: Command = {
+  name: 'network-inspect',
+  usage: 'network inspect NETWORK [NETWORK...]',
+  summary: 'Display detailed information on one or more networks',
+  flags: [{ long: 'format', short: 'f', kind: 'string', help: 'Format output using a Go template' }],
+  minArgs: 1,
+  async run(p, { engine, io }) {
+    const out = p.args.map((ref) => {
+      const n = engine.networks.get(ref);
+      const containers: Record<string, unknown> = {};
+      for (const c of engine.containers.list(true)) {
+        const e = c.record.NetworkSettings?.Networks[n.Name];
+        if (e && e.NetworkID === n.Id) containers[c.record.Id] = { Name: c.record.Name, IPv4Address: `${e.IPAddress}/${e.IPPrefixLen}`, Aliases: e.Aliases };
+      }
+      return { ...n, Containers: containers };
+    });
+    if (typeof p.flags.format === 'string') {
+      const { renderTemplate } = await import('../render/template');
+      for (const n of out) (io.value ?? io.out)(renderTemplate(p.flags.format, n) + '\n');
+    } else io.out(JSON.stringify(out, null, 4) + '\n');
+    return 0;
+  },
+};
+
+export const networkRmCommand: Command = {
+  name: 'network-rm',
+  usage: 'network rm NETWORK [NETWORK...]',
+  summary: 'Remove one or more networks',
+  flags: [],
+  minArgs: 1,
+  async run(p, { engine, io }) {
+    let code = 0;
+    for (const ref of p.args) {
+      try {
+        engine.networks.remove(ref);
+        io.out(`${ref}\n`);
+      } catch (e) {
+        if (!(e instanceof BerthError)) throw e;
+        io.err(`Error response from daemon: ${e.message}\n`);
+        code = 1;
+      }
+    }
+    return code;
+  },
+};
+
+export const networkPruneCommand: Command = {
+  name: 'network-prune',
+  usage: 'network prune [OPTIONS]',
+  summary: 'Remove all unused networks',
+  flags: [{ long: 'force', short: 'f', kind: 'bool', help: 'Do not prompt for confirmation' }],
+  maxArgs: 0,
+  async run(_p, { engine, io }) {
+    const used = new Set(engine.containers.list(true).flatMap((c) => Object.values(c.record.NetworkSettings?.Networks ?? {}).map((e) => e.NetworkID)));
+    const removed = engine.networks.prune((n) => used.has(n.Id));
+    io.out(removed.length ? `Deleted Networks:\n${removed.map((n) => n.Name).join('\n')}\n` : '');
+    return 0;
+  },
+};

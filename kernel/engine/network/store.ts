@@ -1,0 +1,178 @@
+// Networks and their address management. A network is a JSON record; each
+// address in use is a file named after it, created with O_EXCL, so no two
+// processes can hand out the same address and removal frees it for good.
+import * as fs from 'fs';
+import * as path from 'path';
+import { randomBytes } from 'crypto';
+import { BerthError, NotFoundError } from '../errors';
+import { native } from '../native';
+import { readJson, writeJsonAtomic } from '../store/files';
+import { StorePaths } from '../store/paths';
+import { contains, parseSubnet, toInt, toIp } from './ipv4';
+import { BUILTIN, Endpoint, NetworkRecord } from './types';
+
+export interface CreateNetworkRequest {
+  name: string;
+  subnet?: string;
+  gateway?: string;
+  internal: boolean;
+  labels?: Record<string, string>;
+}
+
+export class NetworkStore {
+  constructor(private readonly paths: StorePaths, private readonly env: NodeJS.ProcessEnv = process.env) {}
+
+  private get dir(): string {
+    return path.join(this.paths.root, 'networks');
+  }
+
+  private file(id: string): string {
+    return path.join(this.dir, `${id}.json`);
+  }
+
+  private ipDir(id: string): string {
+    return path.join(this.dir, id, 'ips');
+  }
+
+  list(): NetworkRecord[] {
+    this.ensureDefault();
+    return fs.readdirSync(this.dir).filter((f) => f.endsWith('.json')).map((f) => readJson<NetworkRecord>(path.join(this.dir, f))!).filter(Boolean)
+      .sort((a, b) => a.Name.localeCompare(b.Name));
+  }
+
+  // The default "bridge" network, made on first use. Its subnet and device
+  // are configurable so they cannot collide with the host's own networks.
+  private ensureDefault(): void {
+    fs.mkdirSync(this.dir, { recursive: true });
+    if (fs.readdirSync(this.dir).some((f) => f.endsWith('.json') && readJson<NetworkRecord>(path.join(this.dir, f))?.Name === 'bridge')) return;
+    const subnet = this.env.BERTH_BRIDGE_SUBNET || '172.30.0.0/16';
+    this.write('bridge', { subnet, internal: false }, this.env.BERTH_BRIDGE_NAME || 'berth0');
+  }
+
+  private write(name: string, req: { subnet: string; gateway?: string; internal: boolean; labels?: Record<string, string> }, bridge?: string): NetworkRecord {
+    const s = parseSubnet(req.subnet);
+    const gateway = req.gateway ?? toIp(s.base + 1);
+    if (!contains(s, gateway)) throw new BerthError(`gateway ${gateway} is not in subnet ${req.subnet}`, 1);
+    const id = randomBytes(32).toString('hex');
+    const rec: NetworkRecord = {
+      Name: name,
+      Id: id,
+      Created: new Date().toISOString(),
+      Scope: 'local',
+      Driver: 'bridge',
+      Internal: req.internal,
+      Bridge: bridge ?? `br-${id.slice(0, 12)}`,
+      IPAM: { Driver: 'default', Config: [{ Subnet: `${toIp(s.base)}/${s.prefix}`, Gateway: gateway }] },
+      Labels: req.labels ?? {},
+    };
+    fs.mkdirSync(this.ipDir(id), { recursive: true });
+    writeJsonAtomic(this.file(id), rec);
+    return rec;
+  }
+
+  create(req: CreateNetworkRequest): NetworkRecord {
+    if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(req.name)) throw new BerthError(`invalid network name "${req.name}": use letters, digits, _ . and -`, 1);
+    if (BUILTIN.has(req.name) || this.list().some((n) => n.Name === req.name)) throw new BerthError(`network with name ${req.name} already exists`, 1);
+    let subnet = req.subnet;
+    const taken = this.list().map((n) => parseSubnet(n.IPAM.Config[0].Subnet));
+    if (subnet) {
+      const s = parseSubnet(subnet);
+      if (taken.some((t) => s.base < t.base + t.size && t.base < s.base + s.size)) throw new BerthError(`subnet ${subnet} overlaps an existing Berth network; pick another with --subnet`, 1);
+    } else {
+      // The next free /24 in 172.31.0.0/16 (configurable).
+      const pool = parseSubnet(this.env.BERTH_NETWORK_POOL || '172.31.0.0/16');
+      for (let b = pool.base; b < pool.base + pool.size; b += 256) {
+        if (!taken.some((t) => b < t.base + t.size && t.base < b + 256)) {
+          subnet = `${toIp(b)}/24`;
+          break;
+        }
+      }
+      if (!subnet) throw new BerthError('no free subnet left in the pool; remove unused networks (berth network prune) or give --subnet', 1);
+    }
+    return this.write(req.name, { subnet, gateway: req.gateway, internal: req.internal, labels: req.labels });
+  }
+
+  get(ref: string): NetworkRecord {
+    const all = this.list();
+    const found = all.find((n) => n.Name === ref) ?? all.filter((n) => n.Id.startsWith(ref)).reduce<NetworkRecord | undefined>((acc, n, _i, arr) => (arr.length === 1 ? n : acc), undefined);
+    if (!found) throw new NotFoundError(`network ${ref} not found; list networks with \`berth network ls\``);
+    return found;
+  }
+
+  // The file that holds an address while a container has it.
+  addressFile(networkId: string, ip: string): string {
+    return path.join(this.ipDir(networkId), ip);
+  }
+
+  users(rec: NetworkRecord): string[] {
+    try {
+      return fs.readdirSync(this.ipDir(rec.Id)).map((ip) => fs.readFileSync(path.join(this.ipDir(rec.Id), ip), 'utf8'));
+    } catch {
+      return [];
+    }
+  }
+
+  remove(ref: string): NetworkRecord {
+    const rec = this.get(ref);
+    if (rec.Name === 'bridge') throw new BerthError('bridge is a pre-defined network and cannot be removed', 1);
+    const users = this.users(rec);
+    if (users.length) throw new BerthError(`error while removing network: network ${rec.Name} id ${rec.Id.slice(0, 12)} has active endpoints (${users.map((u) => u.slice(0, 12)).join(', ')}); remove those containers first`, 1);
+    if (native().linkExists(rec.Bridge)) native().deleteLink(rec.Bridge);
+    fs.rmSync(path.join(this.dir, rec.Id), { recursive: true, force: true });
+    fs.rmSync(this.file(rec.Id), { force: true });
+    return rec;
+  }
+
+  // Takes an address for a container: the one asked for, or the lowest free.
+  allocate(rec: NetworkRecord, containerId: string, wanted?: string): Endpoint {
+    const cfg = rec.IPAM.Config[0];
+    const s = parseSubnet(cfg.Subnet);
+    const dir = this.ipDir(rec.Id);
+    fs.mkdirSync(dir, { recursive: true });
+    const claim = (ip: string) => {
+      try {
+        fs.writeFileSync(path.join(dir, ip), containerId, { flag: 'wx' });
+        return true;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+        throw e;
+      }
+    };
+    let ip: string | undefined;
+    if (wanted) {
+      if (!contains(s, wanted) || wanted === cfg.Gateway) throw new BerthError(`address ${wanted} is not usable in network ${rec.Name} (${cfg.Subnet}, gateway ${cfg.Gateway})`, 1);
+      if (!claim(wanted)) throw new BerthError(`address ${wanted} is already in use on network ${rec.Name}`, 1);
+      ip = wanted;
+    } else {
+      const gw = toInt(cfg.Gateway);
+      for (let n = s.base + 1; n < s.base + s.size - 1 && !ip; n++) if (n !== gw && claim(toIp(n))) ip = toIp(n);
+      if (!ip) throw new BerthError(`network ${rec.Name} has no free address left`, 1);
+    }
+    return { NetworkID: rec.Id, IPAddress: ip, IPPrefixLen: s.prefix, Gateway: rec.Internal ? '' : cfg.Gateway, Aliases: [] };
+  }
+
+  release(rec: NetworkRecord | undefined, ip: string, containerId: string): void {
+    if (!rec) return;
+    const f = path.join(this.ipDir(rec.Id), ip);
+    try {
+      if (fs.readFileSync(f, 'utf8') === containerId) fs.unlinkSync(f);
+    } catch {
+      /* already free */
+    }
+  }
+
+  // Makes the bridge device exist in this network namespace.
+  up(rec: NetworkRecord): void {
+    const cfg = rec.IPAM.Config[0];
+    native().ensureBridge(rec.Bridge, `${cfg.Gateway}/${parseSubnet(cfg.Subnet).prefix}`);
+  }
+
+  prune(inUse: (rec: NetworkRecord) => boolean): NetworkRecord[] {
+    const removed: NetworkRecord[] = [];
+    for (const n of this.list()) {
+      if (n.Name === 'bridge' || inUse(n) || this.users(n).length) continue;
+      removed.push(this.remove(n.Name));
+    }
+    return removed;
+  }
+}

@@ -1,0 +1,23 @@
+// Network types as `docker network inspect` shows them.
+export interface NetworkRecord {
+  Name: string;
+  Id: string;
+  Created: string;
+  Scope: 'local';
+  Driver: 'bridge';
+  Internal: boolean;
+  Bridge: string; // the bridge device in this network namespace
+  IPAM: { Driver: 'default'; Config: Array<{ Subnet: string; Gateway: string }> };
+  Labels: Record<string, string>;
+}
+
+// What a container has on one network.
+export interface Endpoint {
+  NetworkID: string;
+  IPAddress: string;
+  IPPrefixLen: number;
+  Gateway: string;
+  Aliases: string[];
+}
+
+export const BUILTIN = new Set(['bridge', 'host', 'none']);

@@ -1,0 +1,23 @@
+// Links, addresses and routes over rtnetlink (NETLINK_ROUTE), in whatever
+// network namespace the calling thread is in. Used by the shim (veth pairs,
+// the container's eth0) and the addon (bridges).
+#pragma once
+#include <string>
+
+namespace berth {
+namespace netlink {
+
+bool linkExists(const std::string& name);
+bool createBridge(const std::string& name, std::string* err);
+bool createVeth(const std::string& name, const std::string& peer, std::string* err);
+bool setMaster(const std::string& name, const std::string& master, std::string* err);
+bool setUp(const std::string& name, std::string* err);
+bool rename(const std::string& name, const std::string& newName, std::string* err);
+bool moveToNetnsOfPid(const std::string& name, int pid, std::string* err);
+// cidr: "172.30.0.2/16"
+bool addAddress(const std::string& name, const std::string& cidr, std::string* err);
+bool addDefaultRoute(const std::string& gateway, std::string* err);
+bool deleteLink(const std::string& name, std::string* err);
+
+}  // namespace netlink
+}  // namespace berth

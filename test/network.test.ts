@@ -1,0 +1,135 @@
+// Networking, entirely inside a network namespace this test creates: the
+// bridges, veths and traffic never touch the machine's own interfaces, and
+// the only addresses used are on Berth's bridges and loopback in there.
+import { after, before, describe, it } from 'node:test';
+import * as assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import { cliPath, Result, TestStore, testStore } from './helpers';
+
+let s: TestStore;
+const ns = `berth-test-${process.pid}`;
+
+function inNs(args: string[], input = ''): Result {
+  const r = spawnSync('ip', ['netns', 'exec', ns, process.execPath, cliPath, ...args], { env: s.env, encoding: 'utf8', input, timeout: 60000 });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+function inNsAsync(args: string[]): Promise<Result> {
+  return new Promise((resolve) => {
+    const c = spawn('ip', ['netns', 'exec', ns, process.execPath, cliPath, ...args], { env: s.env });
+    let stdout = '';
+    let stderr = '';
+    c.stdout.on('data', (d) => (stdout += d));
+    c.stderr.on('data', (d) => (stderr += d));
+    c.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+  });
+}
+
+function links(): string[] {
+  return spawnSync('ip', ['-n', ns, '-o', 'link'], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean).map((l) => l.split(':')[1].trim().split('@')[0]);
+}
+
+before(async () => {
+  s = await testStore('network');
+  assert.equal(spawnSync('ip', ['netns', 'add', ns]).status, 0);
+  spawnSync('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
+});
+after(async () => {
+  try {
+    for (const id of s.engine.containers.listIds()) inNs(['rm', '-f', id]);
+    await s.cleanup();
+  } finally {
+    spawnSync('ip', ['netns', 'del', ns]);
+  }
+});
+
+describe('networks', () => {
+  it('containers on a user-defined network reach each other by name and alias over TCP', () => {
+    assert.match(inNs(['network', 'create', 'lab']).stdout, /^[0-9a-f]{64}\n$/);
+    const web = inNs(['run', '-d', '--name', 'web', '--network', 'lab', '--network-alias', 'www', 'busybox', 'sh', '-c', 'echo hello-from-web > /index.html; httpd -f -p 80 -h /']);
+    assert.equal(web.code, 0, web.stderr);
+    const r = inNs(['run', '--rm', '--network', 'lab', 'busybox', 'sh', '-c', 'sleep 0.2; wget -q -O - http://web/index.html; wget -q -O - http://www/index.html; echo ping | nc -w 1 web 80 | head -1']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^hello-from-web\nhello-from-web\nHTTP\/1\.[01] 400/);
+  });
+
+  it('writes /etc/hosts and /etc/hostname for each container', () => {
+    const r = inNs(['run', '--rm', '--name', 'peek', '--network', 'lab', 'busybox', 'sh', '-c', 'cat /etc/hostname /etc/hosts']);
+    assert.match(r.stdout, /^[0-9a-f]{12}\n127\.0\.0\.1\tlocalhost\n/);
+    assert.match(r.stdout, /^172\.31\.\d+\.\d+\tweb www [0-9a-f]{12}$/m);
+  });
+
+  it('lists, inspects and removes networks with docker\'s columns and clear refusals', () => {
+    const ls = inNs(['network', 'ls']).stdout;
+    assert.match(ls, /^NETWORK ID\s+NAME\s+DRIVER\s+SCOPE$/m);
+    assert.match(ls, /^[0-9a-f]{12}\s+lab\s+bridge\s+local$/m);
+    assert.match(ls, /^\(host\)\s+host\s+host\s+local$/m);
+    const [net] = JSON.parse(inNs(['network', 'inspect', 'lab']).stdout);
+    assert.equal(net.Driver, 'bridge');
+    assert.equal(Object.values(net.Containers as Record<string, { Name: string }>)[0].Name, 'web');
+    const busy = inNs(['network', 'rm', 'lab']);
+    assert.equal(busy.code, 1);
+    assert.match(busy.stderr, /has active endpoints .* remove those containers first/);
+    assert.match(inNs(['network', 'rm', 'bridge']).stderr, /pre-defined network and cannot be removed/);
+    assert.match(inNs(['run', '--rm', '--network', 'nosuch', 'busybox', 'true']).stderr, /network nosuch not found; create it with `berth network create nosuch`/);
+  });
+
+  it('takes --subnet, --gateway and --ip, and refuses an address in use', () => {
+    inNs(['network', 'create', '--subnet', '10.77.5.0/24', '--gateway', '10.77.5.254', 'fixed']);
+    const r = inNs(['run', '-d', '--name', 'pinned', '--network', 'fixed', '--ip', '10.77.5.9', 'busybox', 'sleep', '60']);
+    assert.equal(r.code, 0, r.stderr);
+    const out = inNs(['exec', 'pinned', 'sh', '-c', 'ip -4 addr show eth0 | grep inet; ip route | grep default']).stdout;
+    assert.match(out, /inet 10\.77\.5\.9\/24/);
+    assert.match(out, /default via 10\.77\.5\.254/);
+    const dup = inNs(['run', '--rm', '--network', 'fixed', '--ip', '10.77.5.9', 'busybox', 'true']);
+    assert.equal(dup.code, 125);
+    assert.match(dup.stderr, /address 10\.77\.5\.9 is already in use on network fixed/);
+    assert.match(inNs(['network', 'create', '--subnet', '10.77.5.128/25', 'overlap']).stderr, /overlaps an existing Berth network/);
+  });
+
+  it('--internal networks have no route out', () => {
+    inNs(['network', 'create', '--internal', 'sealed']);
+    const out = inNs(['run', '--rm', '--network', 'sealed', 'busybox', 'sh', '-c', 'ip route; ip -4 addr show eth0 | grep -c inet']).stdout;
+    assert.doesNotMatch(out, /default/);
+    assert.match(out, /dev eth0/);
+  });
+
+  it('the default bridge network works, without name resolution (as docker\'s)', () => {
+    const r = inNs(['run', '--rm', '--network', 'bridge', 'busybox', 'sh', '-c', 'ip -4 addr show eth0 | grep inet; grep -c web /etc/hosts']);
+    assert.match(r.stdout, /inet 172\.30\.0\.\d+\/16/);
+    assert.match(r.stdout, /^0$/m);
+  });
+
+  it('--network host sees the namespace\'s interfaces; none has only lo', () => {
+    const host = inNs(['run', '--rm', '--network', 'host', 'busybox', 'ls', '/sys/class/net']).stdout.trim().split(/\s+/).sort();
+    assert.deepEqual(host, links().sort());
+    assert.ok(host.includes('berth0') && host.includes('lo'));
+    assert.equal(inNs(['run', '--rm', '--network', 'none', 'busybox', 'ls', '/sys/class/net']).stdout, 'lo\n');
+  });
+
+  it('never hands out an address twice under 50 concurrent runs, and frees them all', async () => {
+    inNs(['network', 'create', 'crowd']);
+    // All 50 hold their address at once (an exited --rm container may
+    // rightly hand its address on, so these stay up until the end).
+    const runs = await Promise.all(Array.from({ length: 50 }, () => inNsAsync(['run', '-d', '--network', 'crowd', 'busybox', 'sleep', '60'])));
+    assert.ok(runs.every((r) => r.code === 0), runs.map((r) => r.stderr).join(''));
+    const ids = runs.map((r) => r.stdout.trim());
+    const ips = ids.map((id) => inNs(['exec', id, 'sh', '-c', 'ip -4 addr show eth0 | grep -o "inet [0-9.]*"']).stdout.trim());
+    assert.equal(new Set(ips).size, 50, `duplicates among ${ips.join(', ')}`);
+    const [net] = JSON.parse(inNs(['network', 'inspect', 'crowd']).stdout);
+    assert.equal(fs.readdirSync(path.join(s.root, 'networks', net.Id, 'ips')).length, 50);
+    await Promise.all(ids.map((id) => inNsAsync(['rm', '-f', id])));
+    assert.deepEqual(fs.readdirSync(path.join(s.root, 'networks', net.Id, 'ips')), []);
+  });
+
+  it('removing containers and networks leaves no veth or bridge behind', () => {
+    for (const c of ['web', 'pinned']) inNs(['rm', '-f', c]);
+    for (const n of ['lab', 'fixed', 'sealed', 'crowd']) assert.equal(inNs(['network', 'rm', n]).code, 0);
+    const left = links().filter((l) => l !== 'lo' && l !== 'berth0');
+    assert.deepEqual(left, []);
+    assert.ok(!links().some((l) => l.startsWith('vb')));
+    assert.match(inNs(['network', 'prune', '-f']).stdout, /^$/);
+  });
+});
