@@ -31,7 +31,9 @@ export interface TestStore {
 export async function testStore(name: string): Promise<TestStore> {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), `berth-test-${name}-`));
   const cgroupParent = `${TEST_CGROUP_ROOT}/${path.basename(root)}`;
-  const env = { ...process.env, BERTH_ROOT: root, BERTH_RUN: path.join(root, 'run'), BERTH_CGROUP_PARENT: cgroupParent };
+  // No test may add a bridge to the machine's own network namespace (the one
+  // this test process runs in); network tests run in a namespace they create.
+  const env = { ...process.env, BERTH_ROOT: root, BERTH_RUN: path.join(root, 'run'), BERTH_CGROUP_PARENT: cgroupParent, BERTH_NO_BRIDGES_IN_NETNS: fs.readlinkSync('/proc/self/ns/net') };
   const engine = new Engine(storePaths(env));
   const berth = (args: string[], opts: { input?: string; timeoutMs?: number } = {}): Result => {
     const r: SpawnSyncReturns<string> = spawnSync(process.execPath, [cliPath, ...args], {

@@ -55,6 +55,11 @@ describe('after the suite', () => {
     assert.deepEqual(left, []);
   });
 
+  it('no Berth bridge or veth was added to the machine\'s own network namespace', () => {
+    const own = fs.readdirSync('/sys/class/net').filter((n) => n === 'berth0' || n.startsWith('br-') || n.startsWith('vb'));
+    assert.deepEqual(own, []);
+  });
+
   it('no network namespace a test made is left', () => {
     const { spawnSync } = require('child_process');
     const names = String(spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout ?? '');

@@ -178,6 +178,7 @@ export class ContainerService {
         }
         let ep;
         try {
+          this.networks.up(net); // the bridge exists (or is refused) before anything is recorded
           ep = this.networks.allocate(net, id, req.ip);
         } catch (e) {
           throw e instanceof BerthError ? new BerthError(e.message) : e; // run/create errors exit 125
