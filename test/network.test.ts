@@ -124,6 +124,36 @@ describe('networks', () => {
     assert.deepEqual(fs.readdirSync(path.join(s.root, 'networks', net.Id, 'ips')), []);
   });
 
+  it('publishes ports on 127.0.0.1 by default: -p HOST:CONTAINER, -p CONTAINER, -P; port and ps show them', () => {
+    const r = inNs(['run', '-d', '--name', 'pub', '-p', '8080:80', '-p', '9000', 'busybox', 'sh', '-c', 'echo published > /index.html; httpd -f -p 80 -h /']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(inNs(['port', 'pub']).stdout, /^80\/tcp -> 127\.0\.0\.1:8080\n9000\/tcp -> 127\.0\.0\.1:\d+\n$/);
+    assert.match(inNs(['ps']).stdout, /127\.0\.0\.1:8080->80\/tcp, 127\.0\.0\.1:\d+->9000\/tcp\s+pub$/m);
+    // (host busybox wget crashes with -T, so timeout(1) bounds it instead)
+    const fetch = (url: string) => spawnSync('ip', ['netns', 'exec', ns, 'timeout', '5', 'busybox', 'wget', '-q', '-O', '-', url], { encoding: 'utf8' });
+    let got = '';
+    for (let i = 0; i < 20 && !got; i++) got = fetch('http://127.0.0.1:8080/index.html').stdout;
+    assert.equal(got, 'published\n');
+    // -P publishes the image's EXPOSEd ports on random loopback ports.
+    const dir = path.join(s.root, 'exposed');
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, 'Dockerfile'), 'FROM busybox\nEXPOSE 80\nRUN echo via-P > /index.html\nCMD ["httpd", "-f", "-p", "80", "-h", "/"]\n');
+    assert.equal(inNs(['build', '-q', '-t', 'exposed', dir]).code, 0);
+    inNs(['run', '-d', '--name', 'pub2', '-P', 'exposed']);
+    const addr = inNs(['port', 'pub2', '80']).stdout.trim();
+    assert.match(addr, /^127\.0\.0\.1:\d+$/);
+    got = '';
+    for (let i = 0; i < 20 && !got; i++) got = fetch(`http://${addr}/index.html`).stdout;
+    assert.equal(got, 'via-P\n');
+    const taken = inNs(['run', '--rm', '-p', '8080:80', 'busybox', 'true']);
+    assert.equal(taken.code, 125);
+    assert.match(taken.stderr, /Bind for 127\.0\.0\.1:8080 failed: port is already allocated/);
+    assert.match(inNs(['run', '--rm', '-p', '53:53/udp', 'busybox', 'true']).stderr, /publishing UDP ports is not supported yet/);
+    assert.match(inNs(['run', '--rm', '--network', 'none', '-p', '80', 'busybox', 'true']).stderr, /ports cannot be published with --network none/);
+    inNs(['rm', '-f', 'pub', 'pub2']);
+    assert.notEqual(fetch('http://127.0.0.1:8080/index.html').status, 0, 'the port closes with the container');
+  });
+
   it('removing containers and networks leaves no veth or bridge behind', () => {
     for (const c of ['web', 'pinned']) inNs(['rm', '-f', c]);
     for (const n of ['lab', 'fixed', 'sealed', 'crowd']) assert.equal(inNs(['network', 'rm', n]).code, 0);

@@ -35,7 +35,10 @@ export function containerInspect(c: Container): Record<string, unknown> {
     },
     Mounts: [],
     Config: { ...r.Config, AttachStdout: true, AttachStderr: true, StdinOnce: false },
-    NetworkSettings: { Networks: { [r.HostConfig.NetworkMode]: {} } },
+    NetworkSettings: {
+      Networks: r.NetworkSettings?.Networks ?? { [r.HostConfig.NetworkMode]: {} },
+      Ports: Object.fromEntries(Object.keys(r.HostConfig.PortBindings ?? {}).map((k) => [k, (c.state.Running ? c.shim?.Ports ?? [] : []).filter((x) => `${x.ContainerPort}/${x.Protocol}` === k).map((x) => ({ HostIp: x.HostIp, HostPort: String(x.HostPort) }))])),
+    },
     Berth: c.shim ? { PeakMemory: c.shim.PeakMemory, CpuNs: c.shim.CpuNs } : undefined,
   };
 }

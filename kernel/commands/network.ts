@@ -107,3 +107,25 @@ export const networkPruneCommand: Command = {
     return 0;
   },
 };
+
+export const portCommand: Command = {
+  name: 'port',
+  usage: 'port CONTAINER [PRIVATE_PORT[/PROTO]]',
+  summary: 'List port mappings or a specific mapping for the container',
+  flags: [],
+  minArgs: 1,
+  maxArgs: 2,
+  async run(p, { engine, io }) {
+    const c = engine.containers.get(p.args[0]);
+    let ports = c.state.Running ? c.shim?.Ports ?? [] : [];
+    if (p.args[1]) {
+      const [num, proto] = p.args[1].split('/');
+      ports = ports.filter((x) => String(x.ContainerPort) === num && (!proto || proto === x.Protocol));
+      if (!ports.length) throw new BerthError(`No public port '${p.args[1].includes('/') ? p.args[1] : `${p.args[1]}/tcp`}' published for ${c.record.Name}`, 1);
+      io.out(ports.map((x) => `${x.HostIp}:${x.HostPort}\n`).join(''));
+      return 0;
+    }
+    io.out(ports.map((x) => `${x.ContainerPort}/${x.Protocol} -> ${x.HostIp}:${x.HostPort}\n`).join(''));
+    return 0;
+  },
+};

@@ -27,6 +27,8 @@ export const createFlags: FlagSpec[] = [
   { long: 'network', kind: 'string', aliases: ['net'], help: 'Connect a container to a network (none, host, bridge or a network you created)', default: 'none' },
   { long: 'network-alias', kind: 'list', help: 'Add network-scoped alias for the container' },
   { long: 'ip', kind: 'string', help: 'IPv4 address (e.g., 172.30.32.5) on a user-defined network' },
+  { long: 'publish', short: 'p', kind: 'list', help: "Publish a container's port to the host ([IP:][HOSTPORT:]PORT[/tcp]; IP defaults to 127.0.0.1)" },
+  { long: 'publish-all', short: 'P', kind: 'bool', help: 'Publish all exposed ports to random ports on 127.0.0.1' },
   { long: 'init', kind: 'bool', help: 'Run an init inside the container that forwards signals and reaps processes' },
   { long: 'ulimit', kind: 'list', value: 'ulimit', help: 'Ulimit options (e.g. nofile=1024:2048)' },
   { long: 'label', short: 'l', kind: 'list', help: 'Set meta data on a container' },
@@ -95,6 +97,16 @@ export function toCreateRequest(cmd: string, p: Parsed): CreateRequest {
   const network = typeof f.network === 'string' ? f.network : 'none';
   if (network.startsWith('container:')) throw new BerthError('--network container:NAME is not supported yet; use a user-defined network (berth network create NAME) to put containers together');
   host.NetworkMode = network === 'default' ? 'bridge' : network;
+  host.PortBindings = {};
+  for (const spec of f.publish as string[]) {
+    const m = /^(?:(\d+\.\d+\.\d+\.\d+):)?(?:(\d*):)?(\d+)(?:\/(tcp|udp))?$/.exec(spec);
+    if (!m) invalid(cmd, spec, '-p, --publish', 'expected [IP:][HOSTPORT:]CONTAINERPORT[/tcp], e.g. 8080:80');
+    if (m[4] === 'udp') throw new BerthError(`publishing UDP ports is not supported yet (${spec}); publish TCP ports`);
+    const key = `${m[3]}/tcp`;
+    host.PortBindings[key] = [...(host.PortBindings[key] ?? []), { HostIp: m[1] ?? '127.0.0.1', HostPort: m[2] ?? '' }];
+  }
+  host.PublishAllPorts = f['publish-all'] === true;
+  if (typeof f.network !== 'string') delete host.NetworkMode; // the engine picks: none, or bridge when publishing
   host.ReadonlyRootfs = f['read-only'] === true;
   host.AutoRemove = f.rm === true;
   host.Init = f.init === true;

@@ -17,6 +17,12 @@ export function commandText(c: Container, trunc: boolean): string {
   return JSON.stringify(trunc ? ellipsis(full, 20) : full);
 }
 
+// "127.0.0.1:8080->80/tcp, 0.0.0.0:5000->5000/tcp", as docker ps shows ports.
+export function portsText(c: Container): string {
+  if (!c.state.Running) return '';
+  return (c.shim?.Ports ?? []).map((p) => `${p.HostIp}:${p.HostPort}->${p.ContainerPort}/${p.Protocol}`).join(', ');
+}
+
 export function psTable(list: Container[], opts: { quiet: boolean; noTrunc: boolean }): Rendered {
   if (opts.quiet) return { text: list.map((c) => (opts.noTrunc ? c.record.Id : c.record.Id.slice(0, 12)) + '\n').join('') };
   const now = Date.now();
@@ -28,7 +34,7 @@ export function psTable(list: Container[], opts: { quiet: boolean; noTrunc: bool
       commandText(c, !opts.noTrunc),
       ago(c.record.Created, now),
       statusText(c, now),
-      '',
+      portsText(c),
       c.record.Name,
     ]),
   );

@@ -34,7 +34,19 @@ export function buildRecord(id: string, name: string, req: CreateRequest, image:
   if (argv.length === 0) {
     throw new BerthError('No command specified: the image has no CMD or ENTRYPOINT; give one after the image name, e.g. `berth run IMAGE sh`');
   }
-  const network = req.host.NetworkMode ?? 'none';
+  // Publishing needs a container address: without --network, use the bridge.
+  const publishing = Object.keys(req.host.PortBindings ?? {}).length > 0 || req.host.PublishAllPorts === true;
+  const network = req.host.NetworkMode ?? (publishing ? 'bridge' : 'none');
+  if (publishing && (network === 'none' || network === 'host')) {
+    throw new BerthError(`ports cannot be published with --network ${network}: leave --network out, or use bridge or a network you created`);
+  }
+  const bindings: HostConfig['PortBindings'] = { ...(req.host.PortBindings ?? {}) };
+  if (req.host.PublishAllPorts) {
+    for (const port of Object.keys(defaults.ExposedPorts ?? {})) {
+      if (!port.endsWith('/tcp')) continue;
+      bindings[port] = bindings[port] ?? [{ HostIp: '127.0.0.1', HostPort: '' }];
+    }
+  }
   const hostname = req.hostname ?? (network === 'host' ? os.hostname() : id.slice(0, 12));
   const host: HostConfig = {
     Memory: req.host.Memory ?? 0,
@@ -47,6 +59,8 @@ export function buildRecord(id: string, name: string, req: CreateRequest, image:
     AutoRemove: req.host.AutoRemove ?? false,
     Init: req.host.Init ?? false,
     Ulimits: req.host.Ulimits ?? [],
+    PortBindings: bindings,
+    PublishAllPorts: req.host.PublishAllPorts ?? false,
   };
   const env = mergeEnv(
     [`HOSTNAME=${hostname}`, ...(req.tty ? ['TERM=xterm'] : []), ...(defaults.Env ?? [])],

@@ -252,6 +252,8 @@ export class ContainerService {
       ['net-veth', `vb${r.Id.slice(0, 12)}`],
       ['net-address', `${e.IPAddress}/${e.IPPrefixLen}`],
       ['net-gateway', e.Gateway],
+      ...Object.entries(r.HostConfig.PortBindings ?? {}).flatMap(([port, list]) =>
+        list.map((b): [string, string] => ['publish', `${b.HostIp || '127.0.0.1'}:${b.HostPort || '0'}:${port.split('/')[0]}`])),
     ];
   }
 

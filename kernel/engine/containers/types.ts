@@ -21,6 +21,8 @@ export interface HostConfig {
   AutoRemove: boolean;
   Init: boolean;
   Ulimits: Ulimit[];
+  PortBindings: Record<string, Array<{ HostIp: string; HostPort: string }>>; // "80/tcp" -> bindings ("" = any free port)
+  PublishAllPorts: boolean;
 }
 
 export interface ContainerConfig {
@@ -66,6 +68,15 @@ export interface ShimState {
   Error: string;
   PeakMemory: number;
   CpuNs: number;
+  Ports?: PublishedPort[];
+}
+
+// A port as the shim bound it.
+export interface PublishedPort {
+  HostIp: string;
+  HostPort: number;
+  ContainerPort: number;
+  Protocol: 'tcp';
 }
 
 export type ContainerStatus = 'created' | 'running' | 'paused' | 'exited' | 'dead';

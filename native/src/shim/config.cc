@@ -56,6 +56,7 @@ bool loadConfig(const std::string& path, ContainerConfig* c, std::string* err) {
     else if (key == "net-veth") c->netVeth = val;
     else if (key == "net-address") c->netAddress = val;
     else if (key == "net-gateway") c->netGateway = val;
+    else if (key == "publish") c->publish.push_back(val);
     else if (key == "cgroup-parent") c->cgroupParent = val;
     else if (key == "memory") c->limits.memory = n;
     else if (key == "memory-swap") c->limits.memorySwap = n;

@@ -30,6 +30,7 @@ struct ContainerConfig {
   std::string netPeer;     // the container end's name until it becomes eth0 (set by the shim)
   std::string netAddress;  // "172.30.0.2/16"
   std::string netGateway;  // empty on an internal network: no default route
+  std::vector<std::string> publish;  // "HOSTIP:HOSTPORT:CONTAINERPORT" (tcp)
   std::string cgroupParent = "berth";
   cgroup::Limits limits;
   std::vector<Rlimit> rlimits;

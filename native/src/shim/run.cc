@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <vector>
 
 #include "../common/cgroup.h"
 #include "../common/fsutil.h"
@@ -21,6 +22,7 @@
 #include "config.h"
 #include "init.h"
 #include "logfile.h"
+#include "proxy.h"
 #include "process.h"
 #include "rootfs.h"
 #include "state.h"
@@ -159,6 +161,23 @@ int runContainer(const char* configPath) {
     status.report("error 125 " + err);
     return 125;
   }
+  // Published ports are bound before the container starts, so a taken port
+  // fails the run instead of a running container being unreachable.
+  PortProxy proxy;
+  if (!c.publish.empty()) {
+    std::vector<Publish> ports;
+    for (const auto& spec : c.publish) {
+      auto f = split(spec, ':');
+      if (f.size() != 3) continue;
+      ports.push_back({f[0], atoi(f[1].c_str()), atoi(f[2].c_str())});
+    }
+    if (!proxy.listen(ports, c.netAddress.substr(0, c.netAddress.find('/')), &err)) {
+      status.report("error 125 " + err);
+      cleanup(c);
+      return 125;
+    }
+    st.portsJson = proxy.describeJson();
+  }
   Pipes p;
   bool ok = pipe2(p.sync, O_CLOEXEC) == 0 && pipe2(p.errPipe, O_CLOEXEC) == 0;
   if (c.tty) ok = ok && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, p.sock) == 0;
@@ -283,18 +302,20 @@ int runContainer(const char* configPath) {
     // After the container's init is gone the kernel kills the rest of its
     // PID namespace, so the output pipes close soon; don't wait forever.
     if (exited && monotonicMs() - exitedAt > 3000) break;
-    struct pollfd fds[5];
-    int nfds = 0;
+    std::vector<pollfd> fds;
     int iOut = -1, iErr = -1, iIn = -1, iStatus = -1, iSig;
-    if (outFd >= 0) { iOut = nfds; fds[nfds++] = {outFd, POLLIN, 0}; }
-    if (errFd >= 0) { iErr = nfds; fds[nfds++] = {errFd, POLLIN, 0}; }
-    if (clientIn && inFd >= 0) { iIn = nfds; fds[nfds++] = {0, POLLIN, 0}; }
-    if (attached && status.open) { iStatus = nfds; fds[nfds++] = {kStatusFd, 0, 0}; }
-    iSig = nfds;
-    fds[nfds++] = {sfd, POLLIN, 0};
-    int r = poll(fds, nfds, exited ? 100 : -1);
+    if (outFd >= 0) { iOut = static_cast<int>(fds.size()); fds.push_back({outFd, POLLIN, 0}); }
+    if (errFd >= 0) { iErr = static_cast<int>(fds.size()); fds.push_back({errFd, POLLIN, 0}); }
+    if (clientIn && inFd >= 0) { iIn = static_cast<int>(fds.size()); fds.push_back({0, POLLIN, 0}); }
+    if (attached && status.open) { iStatus = static_cast<int>(fds.size()); fds.push_back({kStatusFd, 0, 0}); }
+    iSig = static_cast<int>(fds.size());
+    fds.push_back({sfd, POLLIN, 0});
+    size_t proxyBase = fds.size();
+    if (!exited) proxy.addPollFds(&fds);
+    int r = poll(fds.data(), fds.size(), exited ? 100 : -1);
     if (r < 0 && errno != EINTR) break;
     if (r <= 0) continue;
+    if (fds.size() > proxyBase) proxy.handle(&fds[proxyBase], fds.size() - proxyBase);
     if (fds[iSig].revents) {
       struct signalfd_siginfo si;
       while (read(sfd, &si, sizeof si) > 0) {}
@@ -339,6 +360,7 @@ int runContainer(const char* configPath) {
     exitStatus = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
   }
   raw.restore();
+  proxy.closeAll();  // the published ports close with the container
   cgroup::Stats cs;
   cgroup::read(c.cgroupParent, c.id, &cs);
   st.status = "exited";

@@ -11,7 +11,7 @@ bool writeState(const std::string& bundle, const RunState& s) {
                   "\",\"ExitCode\":" + std::to_string(s.exitCode) + ",\"OOMKilled\":" +
                   (s.oomKilled ? "true" : "false") + ",\"Error\":\"" + jsonEscape(s.error) +
                   "\",\"PeakMemory\":" + std::to_string(s.peakMemory) + ",\"CpuNs\":" + std::to_string(s.cpuNs) +
-                  "}\n";
+                  ",\"Ports\":" + s.portsJson + "}\n";
   return writeFileAtomic(bundle + "/state.json", j);
 }
 

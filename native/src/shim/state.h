@@ -17,6 +17,7 @@ struct RunState {
   std::string error;
   int64_t peakMemory = 0;
   int64_t cpuNs = 0;
+  std::string portsJson = "[]";  // published ports as bound
 };
 
 bool writeState(const std::string& bundle, const RunState& s);
