@@ -110,7 +110,7 @@ bool createBridge(const std::string& name, std::string* err) {
   return talk(r, err, "creating bridge " + name);
 }
 
-bool createVeth(const std::string& name, const std::string& peer, std::string* err) {
+bool createVeth(const std::string& name, const std::string& peer, int peerPid, std::string* err) {
   Request r(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, sizeof(ifinfomsg));
   static_cast<ifinfomsg*>(r.body())->ifi_family = AF_UNSPEC;
   r.add(IFLA_IFNAME, name);
@@ -124,6 +124,10 @@ bool createVeth(const std::string& name, const std::string& peer, std::string* e
   memcpy(RTA_DATA(peerInfo), &peerMsg, sizeof peerMsg);
   r.h->nlmsg_len += NLMSG_ALIGN(sizeof peerMsg);
   r.add(IFLA_IFNAME, peer);
+  if (peerPid > 0) {
+    uint32_t p = static_cast<uint32_t>(peerPid);
+    r.add(IFLA_NET_NS_PID, &p, sizeof p);
+  }
   r.end(peerInfo);
   r.end(data);
   r.end(info);

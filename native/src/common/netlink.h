@@ -9,7 +9,9 @@ namespace netlink {
 
 bool linkExists(const std::string& name);
 bool createBridge(const std::string& name, std::string* err);
-bool createVeth(const std::string& name, const std::string& peer, std::string* err);
+// The peer is created directly in the network namespace of peerPid (when >0),
+// under its final name: no move between namespaces, which costs an RCU wait.
+bool createVeth(const std::string& name, const std::string& peer, int peerPid, std::string* err);
 bool setMaster(const std::string& name, const std::string& master, std::string* err);
 bool setUp(const std::string& name, std::string* err);
 bool rename(const std::string& name, const std::string& newName, std::string* err);

@@ -27,7 +27,6 @@ struct ContainerConfig {
   std::string network = "none";  // none | host | bridge
   std::string netBridge;   // bridge device the host end joins
   std::string netVeth;     // host end of the veth pair
-  std::string netPeer;     // the container end's name until it becomes eth0 (set by the shim)
   std::string netAddress;  // "172.30.0.2/16"
   std::string netGateway;  // empty on an internal network: no default route
   std::vector<std::string> publish;  // "HOSTIP:HOSTPORT:CONTAINERPORT" (tcp)

@@ -86,7 +86,13 @@ void PortProxy::accept(const Listener& l) {
     sa.sin_family = AF_INET;
     sa.sin_port = htons(static_cast<uint16_t>(l.p.containerPort));
     inet_pton(AF_INET, containerIp_.c_str(), &sa.sin_addr);
-    if (pipe2(c.toUp, O_NONBLOCK | O_CLOEXEC) != 0 || pipe2(c.toClient, O_NONBLOCK | O_CLOEXEC) != 0 ||
+    bool piped = pipe2(c.toUp, O_NONBLOCK | O_CLOEXEC) == 0 && pipe2(c.toClient, O_NONBLOCK | O_CLOEXEC) == 0;
+    if (piped) {
+      // Bigger pipes: fewer splice calls and poll rounds per megabyte.
+      fcntl(c.toUp[1], F_SETPIPE_SZ, static_cast<int>(kChunk));
+      fcntl(c.toClient[1], F_SETPIPE_SZ, static_cast<int>(kChunk));
+    }
+    if (!piped ||
         (connect(c.upstream, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0 && errno != EINPROGRESS)) {
       finish(c);
       continue;
@@ -137,10 +143,20 @@ void PortProxy::handle(const pollfd* fds, size_t count) {
       c.connecting = false;
       continue;
     }
-    if (cr & (POLLIN | POLLHUP | POLLERR)) pump(c, c.client, c.toUp[1], &c.pendUp, &c.clientEof);
-    if (ur & (POLLIN | POLLHUP | POLLERR)) pump(c, c.upstream, c.toClient[1], &c.pendClient, &c.upEof);
-    flush(c, c.toUp[0], c.upstream, &c.pendUp);
-    flush(c, c.toClient[0], c.client, &c.pendClient);
+    // Move data until both directions would block, not one chunk per round.
+    bool moreUp = (cr & (POLLIN | POLLHUP | POLLERR)) || (ur & POLLOUT);
+    bool moreDown = (ur & (POLLIN | POLLHUP | POLLERR)) || (cr & POLLOUT);
+    for (int rounds = 0; rounds < 64 && !c.dead && (moreUp || moreDown); rounds++) {
+      size_t beforeUp = c.pendUp, beforeDown = c.pendClient;
+      bool eofUp = c.clientEof, eofDown = c.upEof;
+      if (moreUp && !c.clientEof && c.pendUp == 0) pump(c, c.client, c.toUp[1], &c.pendUp, &c.clientEof);
+      if (moreDown && !c.upEof && c.pendClient == 0) pump(c, c.upstream, c.toClient[1], &c.pendClient, &c.upEof);
+      size_t readUp = c.pendUp - beforeUp, readDown = c.pendClient - beforeDown;
+      flush(c, c.toUp[0], c.upstream, &c.pendUp);
+      flush(c, c.toClient[0], c.client, &c.pendClient);
+      moreUp = moreUp && (readUp > 0 || c.clientEof != eofUp) && c.pendUp == 0;
+      moreDown = moreDown && (readDown > 0 || c.upEof != eofDown) && c.pendClient == 0;
+    }
     // Half-close once a side is done and everything it sent is delivered.
     if (c.clientEof && c.pendUp == 0) shutdown(c.upstream, SHUT_WR);
     if (c.upEof && c.pendClient == 0) shutdown(c.client, SHUT_WR);

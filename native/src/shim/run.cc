@@ -96,7 +96,7 @@ struct Pipes {
   if (!setupRootfs(c, &err)) failChild(errFd, 125, err);
   if (c.network != "host" && !loopbackUp(&err)) failChild(errFd, 125, err);
   if (c.network == "bridge") {
-    if (!netlink::rename(c.netPeer, "eth0", &err) || !netlink::addAddress("eth0", c.netAddress, &err) ||
+    if (!netlink::addAddress("eth0", c.netAddress, &err) ||
         !netlink::setUp("eth0", &err) || (!c.netGateway.empty() && !netlink::addDefaultRoute(c.netGateway, &err)))
       failChild(errFd, 125, err);
   }
@@ -195,7 +195,6 @@ int runContainer(const char* configPath) {
   sigprocmask(SIG_BLOCK, &chld, &oldMask);
   int sfd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
 
-  c.netPeer = "bp" + std::to_string(getpid());  // unique on the host until it moves
   unsigned long flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC;
   if (c.network != "host") flags |= CLONE_NEWNET;
   std::string v2 = cgroup::unifiedPath(c.cgroupParent, c.id);
@@ -223,10 +222,11 @@ int runContainer(const char* configPath) {
     return 125;
   }
   if (c.network == "bridge") {
-    // The host end joins the bridge; the peer moves into the container's
-    // namespace, where the child names it eth0. The pair dies with the namespace.
-    if (!netlink::createVeth(c.netVeth, c.netPeer, &err) || !netlink::setMaster(c.netVeth, c.netBridge, &err) ||
-        !netlink::setUp(c.netVeth, &err) || !netlink::moveToNetnsOfPid(c.netPeer, child, &err)) {
+    // The host end joins the bridge; the peer is born inside the container's
+    // namespace as eth0, where the child gives it an address. The pair dies
+    // with the namespace.
+    if (!netlink::createVeth(c.netVeth, "eth0", child, &err) || !netlink::setMaster(c.netVeth, c.netBridge, &err) ||
+        !netlink::setUp(c.netVeth, &err)) {
       std::string ignored;
       netlink::deleteLink(c.netVeth, &ignored);
       kill(child, SIGKILL);
