@@ -36,7 +36,6 @@ describe('bad input', () => {
     ['bad name', ['run', '--name', 'no/slash', 'busybox'], 125, /Invalid container name/],
     ['unsupported network mode', ['run', '--network', 'container:other', 'busybox'], 125, /--network container:NAME is not supported yet/],
     ['unknown network', ['run', '--network', 'nosuch', 'busybox'], 125, /network nosuch not found; create it with `berth network create nosuch`/],
-    ['a bridge in the host namespace during tests', ['run', '--network', 'bridge', 'busybox', 'true'], 125, /refusing to create bridge berth0 in the host's network namespace \(BERTH_NO_BRIDGES_IN_NETNS\)/],
     ['too many cpus', ['run', '--cpus', '999', 'busybox'], 125, /range of CPUs is from 0.01/],
     ['bad image reference', ['run', 'BusyBox'], 125, /invalid reference format: repository name must be lowercase/],
     ['unknown command', ['frob'], 1, /unknown command "frob" for "berth"/],
@@ -54,6 +53,17 @@ describe('bad input', () => {
       assert.deepEqual(snapshot(), before);
     });
   }
+
+  it('refuses to make a bridge in a protected network namespace, leaving nothing behind', () => {
+    const before = snapshot();
+    const { spawnSync } = require('child_process');
+    const r = spawnSync(process.execPath, [require('./helpers').cliPath, 'run', '--rm', 'busybox', 'true'], {
+      env: { ...s.env, BERTH_NO_BRIDGES_IN_NETNS: fs.readlinkSync('/proc/self/ns/net') }, encoding: 'utf8',
+    });
+    assert.equal(r.status, 125);
+    assert.match(r.stderr, /refusing to create bridge berth0 in the host's network namespace \(BERTH_NO_BRIDGES_IN_NETNS\)/);
+    assert.deepEqual(snapshot(), before);
+  });
 
   it('a failed start leaves no cgroup behind, and --rm leaves no container', () => {
     const before = snapshot();

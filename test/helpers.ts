@@ -31,9 +31,11 @@ export interface TestStore {
 export async function testStore(name: string): Promise<TestStore> {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), `berth-test-${name}-`));
   const cgroupParent = `${TEST_CGROUP_ROOT}/${path.basename(root)}`;
-  // No test may add a bridge to the machine's own network namespace (the one
-  // this test process runs in); network tests run in a namespace they create.
-  const env = { ...process.env, BERTH_ROOT: root, BERTH_RUN: path.join(root, 'run'), BERTH_CGROUP_PARENT: cgroupParent, BERTH_NO_BRIDGES_IN_NETNS: fs.readlinkSync('/proc/self/ns/net') };
+  // No test may add a bridge to the machine's own network namespace. The
+  // runner (scripts/run-tests.js) runs the suite in a namespace of its own and
+  // names the machine's; run directly, a test's own namespace is protected.
+  const machineNetns = process.env.BERTH_MACHINE_NETNS || fs.readlinkSync('/proc/self/ns/net');
+  const env = { ...process.env, BERTH_ROOT: root, BERTH_RUN: path.join(root, 'run'), BERTH_CGROUP_PARENT: cgroupParent, BERTH_NO_BRIDGES_IN_NETNS: machineNetns };
   const engine = new Engine(storePaths(env));
   const berth = (args: string[], opts: { input?: string; timeoutMs?: number } = {}): Result => {
     const r: SpawnSyncReturns<string> = spawnSync(process.execPath, [cliPath, ...args], {

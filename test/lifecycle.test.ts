@@ -126,7 +126,7 @@ describe('detached containers', () => {
     s.berth(['run', '-d', '--name', 'limited', '-m', '64m', '--pids-limit', '50', 'busybox', 'sh', '-c', 'sleep 300 & sleep 300']); // busybox sh execs the last command: 2 processes
     const r = s.berth(['stats', '--no-stream', 'limited']);
     assert.match(r.stdout, /^CONTAINER ID\s+NAME\s+CPU %\s+MEM USAGE \/ LIMIT\s+MEM %\s+NET I\/O\s+BLOCK I\/O\s+PIDS$/m);
-    assert.match(r.stdout, /limited\s+\d+\.\d\d%\s+[\d.]+[KM]iB \/ 64MiB\s+\d+\.\d\d%\s+0B \/ 0B\s+\S+ \/ \S+\s+2$/m);
+    assert.match(r.stdout, /limited\s+\d+\.\d\d%\s+[\d.]+[KM]iB \/ 64MiB\s+\d+\.\d\d%\s+[\d.]+k?B \/ [\d.]+k?B\s+\S+ \/ \S+\s+2$/m);
   });
 
   it('inspect prints docker-shaped JSON', () => {

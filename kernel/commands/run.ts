@@ -24,7 +24,7 @@ export const createFlags: FlagSpec[] = [
   { long: 'cpu-shares', short: 'c', kind: 'string', value: 'int', help: 'CPU shares (relative weight)' },
   { long: 'pids-limit', kind: 'string', value: 'int', help: 'Tune container pids limit (set -1 for unlimited)' },
   { long: 'read-only', kind: 'bool', help: "Mount the container's root filesystem as read only" },
-  { long: 'network', kind: 'string', aliases: ['net'], help: 'Connect a container to a network (none, host, bridge or a network you created)', default: 'none' },
+  { long: 'network', kind: 'string', aliases: ['net'], help: 'Connect a container to a network (bridge, none, host, or a network you created)', default: 'bridge' },
   { long: 'network-alias', kind: 'list', help: 'Add network-scoped alias for the container' },
   { long: 'ip', kind: 'string', help: 'IPv4 address (e.g., 172.30.32.5) on a user-defined network' },
   { long: 'publish', short: 'p', kind: 'list', help: "Publish a container's port to the host ([IP:][HOSTPORT:]PORT[/tcp]; IP defaults to 127.0.0.1)" },
@@ -106,7 +106,7 @@ export function toCreateRequest(cmd: string, p: Parsed): CreateRequest {
     host.PortBindings[key] = [...(host.PortBindings[key] ?? []), { HostIp: m[1] ?? '127.0.0.1', HostPort: m[2] ?? '' }];
   }
   host.PublishAllPorts = f['publish-all'] === true;
-  if (typeof f.network !== 'string') delete host.NetworkMode; // the engine picks: none, or bridge when publishing
+  if (typeof f.network !== 'string') delete host.NetworkMode; // the engine's default: bridge
   host.ReadonlyRootfs = f['read-only'] === true;
   host.AutoRemove = f.rm === true;
   host.Init = f.init === true;

@@ -195,7 +195,7 @@ class BerthKernelRichOutput(unittest.TestCase):
         self.assertEqual(len(records), 1)
         text = records[0]["content"]["data"]["text/plain"]
         self.assertRegex(text, r"image\s+busybox \(sha256:[0-9a-f]{12}\)")
-        self.assertIn("memory 64MiB, pids 30, network none", text)
+        self.assertIn("memory 64MiB, pids 30, network bridge", text)
         self.assertRegex(text, r"exit code\s+0\n")
         self.assertRegex(text, r"wall time\s+\d+\.\d{3} s")
         self.assertRegex(text, r"peak memory\s+[\d.]+(KiB|MiB)")

@@ -34,9 +34,9 @@ export function buildRecord(id: string, name: string, req: CreateRequest, image:
   if (argv.length === 0) {
     throw new BerthError('No command specified: the image has no CMD or ENTRYPOINT; give one after the image name, e.g. `berth run IMAGE sh`');
   }
-  // Publishing needs a container address: without --network, use the bridge.
+  // Without --network a container joins the default bridge, as in docker.
   const publishing = Object.keys(req.host.PortBindings ?? {}).length > 0 || req.host.PublishAllPorts === true;
-  const network = req.host.NetworkMode ?? (publishing ? 'bridge' : 'none');
+  const network = req.host.NetworkMode ?? 'bridge';
   if (publishing && (network === 'none' || network === 'host')) {
     throw new BerthError(`ports cannot be published with --network ${network}: leave --network out, or use bridge or a network you created`);
   }
