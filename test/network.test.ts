@@ -96,6 +96,14 @@ describe('networks', () => {
     assert.match(out, /dev eth0/);
   });
 
+  it('masquerades outbound traffic of non-internal networks (rules read inside this namespace only)', () => {
+    const rules = () => spawnSync('ip', ['netns', 'exec', ns, 'iptables', '-t', 'nat', '-S', 'POSTROUTING'], { encoding: 'utf8' }).stdout;
+    const [lab] = JSON.parse(inNs(['network', 'inspect', 'lab']).stdout);
+    assert.match(rules(), new RegExp(`-A POSTROUTING -s ${lab.IPAM.Config[0].Subnet.replace(/\./g, '\\.')} ! -o ${lab.Bridge} .*-j MASQUERADE`));
+    assert.doesNotMatch(rules(), /berth sealed/, 'an internal network gets no masquerade');
+    assert.equal(spawnSync('ip', ['netns', 'exec', ns, 'cat', '/proc/sys/net/ipv4/ip_forward'], { encoding: 'utf8' }).stdout.trim(), '1');
+  });
+
   it('the default bridge network works, without name resolution (as docker\'s)', () => {
     const r = inNs(['run', '--rm', '--network', 'bridge', 'busybox', 'sh', '-c', 'ip -4 addr show eth0 | grep inet; grep -c web /etc/hosts']);
     assert.match(r.stdout, /inet 172\.30\.0\.\d+\/16/);
@@ -161,5 +169,7 @@ describe('networks', () => {
     assert.deepEqual(left, []);
     assert.ok(!links().some((l) => l.startsWith('vb')));
     assert.match(inNs(['network', 'prune', '-f']).stdout, /^$/);
+    const rules = spawnSync('ip', ['netns', 'exec', ns, 'iptables', '-t', 'nat', '-S', 'POSTROUTING'], { encoding: 'utf8' }).stdout;
+    assert.doesNotMatch(rules, /berth (lab|fixed|crowd)/, 'removing a network removes its masquerade rule');
   });
 });

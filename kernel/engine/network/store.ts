@@ -1,6 +1,7 @@
 // Networks and their address management. A network is a JSON record; each
 // address in use is a file named after it, created with O_EXCL, so no two
 // processes can hand out the same address and removal frees it for good.
+import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { randomBytes } from 'crypto';
@@ -10,6 +11,25 @@ import { readJson, writeJsonAtomic } from '../store/files';
 import { StorePaths } from '../store/paths';
 import { contains, parseSubnet, toInt, toIp } from './ipv4';
 import { BUILTIN, Endpoint, NetworkRecord } from './types';
+
+// Outbound traffic from a bridge network leaves through the host's address
+// (masquerade), where the host allows it: with iptables present and root.
+// An internal network gets none, and no default route either.
+function masquerade(rec: NetworkRecord, add: boolean): void {
+  const subnet = rec.IPAM.Config[0].Subnet;
+  const rule = ['-t', 'nat', 'POSTROUTING', '-s', subnet, '!', '-o', rec.Bridge, '-j', 'MASQUERADE', '-m', 'comment', '--comment', `berth ${rec.Name}`];
+  const run = (op: string) => spawnSync('iptables', [...rule.slice(0, 2), op, ...rule.slice(2)], { stdio: 'ignore' }).status === 0;
+  try {
+    if (add) {
+      if (!run('-C')) run('-A');
+      fs.writeFileSync('/proc/sys/net/ipv4/ip_forward', '1');
+    } else {
+      while (run('-C')) run('-D');
+    }
+  } catch {
+    /* no iptables, or not allowed here: containers still reach each other */
+  }
+}
 
 export interface CreateNetworkRequest {
   name: string;
@@ -118,6 +138,7 @@ export class NetworkStore {
     const users = this.users(rec);
     if (users.length) throw new BerthError(`error while removing network: network ${rec.Name} id ${rec.Id.slice(0, 12)} has active endpoints (${users.map((u) => u.slice(0, 12)).join(', ')}); remove those containers first`, 1);
     if (native().linkExists(rec.Bridge)) native().deleteLink(rec.Bridge);
+    if (!rec.Internal) masquerade(rec, false);
     fs.rmSync(path.join(this.dir, rec.Id), { recursive: true, force: true });
     fs.rmSync(this.file(rec.Id), { force: true });
     return rec;
@@ -171,7 +192,9 @@ export class NetworkStore {
       throw new BerthError(`refusing to create bridge ${rec.Bridge} in the host's network namespace (BERTH_NO_BRIDGES_IN_NETNS); run this inside a network namespace (ip netns exec NAME ...)`);
     }
     const cfg = rec.IPAM.Config[0];
+    const fresh = !native().linkExists(rec.Bridge);
     native().ensureBridge(rec.Bridge, `${cfg.Gateway}/${parseSubnet(cfg.Subnet).prefix}`);
+    if (fresh && !rec.Internal) masquerade(rec, true);
   }
 
   prune(inUse: (rec: NetworkRecord) => boolean): NetworkRecord[] {
