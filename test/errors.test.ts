@@ -34,7 +34,7 @@ describe('bad input', () => {
     ['missing argument', ['run'], 125, /"berth run" requires at least 1 argument/],
     ['flag without value', ['run', '--name'], 125, /flag needs an argument: --name/],
     ['bad name', ['run', '--name', 'no/slash', 'busybox'], 125, /Invalid container name/],
-    ['unsupported network mode', ['run', '--network', 'container:other', 'busybox'], 125, /--network container:NAME is not supported yet/],
+    ['joining a missing container\'s network', ['run', '--network', 'container:other', 'busybox'], 125, /No such container: other/],
     ['unknown network', ['run', '--network', 'nosuch', 'busybox'], 125, /network nosuch not found; create it with `berth network create nosuch`/],
     ['too many cpus', ['run', '--cpus', '999', 'busybox'], 125, /range of CPUs is from 0.01/],
     ['bad image reference', ['run', 'BusyBox'], 125, /invalid reference format: repository name must be lowercase/],

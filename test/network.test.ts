@@ -110,6 +110,17 @@ describe('networks', () => {
     assert.match(r.stdout, /^0$/m);
   });
 
+  it('--network container:NAME shares another container\'s network namespace', () => {
+    inNs(['run', '-d', '--name', 'svc', '--network', 'lab', 'busybox', 'sh', '-c', 'echo sidecar-ok > /i.html; httpd -f -p 8081 -h /']);
+    const r = inNs(['run', '--rm', '--network', 'container:svc', 'busybox', 'sh', '-c', 'sleep 0.2; wget -q -O - http://127.0.0.1:8081/i.html; ip -4 addr show eth0 | grep -o "inet [0-9.]*"']);
+    assert.equal(r.code, 0, r.stderr);
+    const [svc] = JSON.parse(inNs(['inspect', 'svc']).stdout);
+    assert.equal(r.stdout, `sidecar-ok\ninet ${svc.NetworkSettings.Networks.lab.IPAddress}\n`);
+    inNs(['stop', '-t', '0', 'svc']);
+    assert.match(inNs(['run', '--rm', '--network', 'container:svc', 'busybox', 'true']).stderr, /cannot join the network of a non-running container: svc/);
+    inNs(['rm', '-f', 'svc']);
+  });
+
   it('--network host sees the namespace\'s interfaces; none has only lo', () => {
     const host = inNs(['run', '--rm', '--network', 'host', 'busybox', 'ls', '/sys/class/net']).stdout.trim().split(/\s+/).sort();
     assert.deepEqual(host, links().sort());

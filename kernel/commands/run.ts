@@ -95,7 +95,6 @@ export function toCreateRequest(cmd: string, p: Parsed): CreateRequest {
     host.PidsLimit = n > 0 ? n : 0;
   }
   const network = typeof f.network === 'string' ? f.network : 'none';
-  if (network.startsWith('container:')) throw new BerthError('--network container:NAME is not supported yet; use a user-defined network (berth network create NAME) to put containers together');
   host.NetworkMode = network === 'default' ? 'bridge' : network;
   host.PortBindings = {};
   for (const spec of f.publish as string[]) {

@@ -37,7 +37,7 @@ export function buildRecord(id: string, name: string, req: CreateRequest, image:
   // Without --network a container joins the default bridge, as in docker.
   const publishing = Object.keys(req.host.PortBindings ?? {}).length > 0 || req.host.PublishAllPorts === true;
   const network = req.host.NetworkMode ?? 'bridge';
-  if (publishing && (network === 'none' || network === 'host')) {
+  if (publishing && (network === 'none' || network === 'host' || network.startsWith('container:'))) {
     throw new BerthError(`ports cannot be published with --network ${network}: leave --network out, or use bridge or a network you created`);
   }
   const bindings: HostConfig['PortBindings'] = { ...(req.host.PortBindings ?? {}) };

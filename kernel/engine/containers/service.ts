@@ -54,7 +54,21 @@ export class ContainerService {
 
   private isBridged(c: Container | ContainerRecord): boolean {
     const mode = ('record' in c ? c.record : c).HostConfig.NetworkMode;
-    return mode !== 'none' && mode !== 'host';
+    return mode !== 'none' && mode !== 'host' && !mode.startsWith('container:');
+  }
+
+  // --network container:NAME joins that running container's namespace.
+  private joinPairs(r: ContainerRecord): Array<[string, string | number]> {
+    const mode = r.HostConfig.NetworkMode;
+    if (!mode.startsWith('container:')) return [];
+    let target: Container;
+    try {
+      target = this.get(mode.slice('container:'.length));
+    } catch {
+      throw new BerthError(`cannot join the network of container ${mode.slice(10)}: it no longer exists`);
+    }
+    if (!target.state.Running || !target.shim) throw new BerthError(`cannot join the network of a non-running container: ${target.record.Name}; start it first`);
+    return [['net-join-pid', target.shim.Pid], ['net-join-start', target.shim.PidStart]];
   }
 
   // Rewrites the hosts file of every container on the networks of c.
@@ -187,6 +201,16 @@ export class ContainerService {
         ep.Aliases = net.Name === 'bridge' ? [] : [...(req.networkAliases ?? []), id.slice(0, 12)];
         record.NetworkSettings = { Networks: { [net.Name]: ep } };
         record.HostConfig.NetworkMode = net.Name;
+      } else if (record.HostConfig.NetworkMode.startsWith('container:')) {
+        // Resolve the name now, as docker records the container's ID.
+        let target: Container;
+        try {
+          target = this.get(record.HostConfig.NetworkMode.slice('container:'.length));
+        } catch (e) {
+          throw e instanceof BerthError ? new BerthError(e.message) : e; // run/create errors exit 125
+        }
+        record.HostConfig.NetworkMode = `container:${target.record.Id}`;
+        if (req.ip || req.networkAliases?.length) throw new BerthError('--ip and --network-alias cannot be used with --network container:NAME');
       } else if (req.ip || req.networkAliases?.length) {
         throw new BerthError('--ip and --network-alias need a user-defined network (berth network create NAME, then --network NAME)');
       }
@@ -220,7 +244,8 @@ export class ContainerService {
       ...r.Config.Env.map((e): [string, string] => ['env', e]),
       ['cwd', r.Config.WorkingDir || '/'],
       ['user', r.Config.User],
-      ['network', this.isBridged(r) ? 'bridge' : h.NetworkMode],
+      ['network', this.isBridged(r) ? 'bridge' : h.NetworkMode.startsWith('container:') ? 'container' : h.NetworkMode],
+      ...this.joinPairs(r),
       ...this.networkPairs(r),
       ['cgroup-parent', this.paths.cgroupParent],
       ['memory', h.Memory || undefined],

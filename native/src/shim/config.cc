@@ -57,6 +57,8 @@ bool loadConfig(const std::string& path, ContainerConfig* c, std::string* err) {
     else if (key == "net-address") c->netAddress = val;
     else if (key == "net-gateway") c->netGateway = val;
     else if (key == "publish") c->publish.push_back(val);
+    else if (key == "net-join-pid") c->netJoinPid = static_cast<int>(n);
+    else if (key == "net-join-start") c->netJoinStart = strtoull(val.c_str(), nullptr, 10);
     else if (key == "cgroup-parent") c->cgroupParent = val;
     else if (key == "memory") c->limits.memory = n;
     else if (key == "memory-swap") c->limits.memorySwap = n;

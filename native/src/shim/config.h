@@ -30,6 +30,8 @@ struct ContainerConfig {
   std::string netAddress;  // "172.30.0.2/16"
   std::string netGateway;  // empty on an internal network: no default route
   std::vector<std::string> publish;  // "HOSTIP:HOSTPORT:CONTAINERPORT" (tcp)
+  int netJoinPid = 0;                // --network container:NAME: that container's init
+  unsigned long long netJoinStart = 0;
   std::string cgroupParent = "berth";
   cgroup::Limits limits;
   std::vector<Rlimit> rlimits;

@@ -90,11 +90,19 @@ struct Pipes {
     dup2(p.out[1], 1);
     dup2(p.err[1], 2);
   }
-  closeOtherFds({errFd, p.sock[1]});
   std::string err;
+  if (c.network == "container") {
+    // Join the other container's network namespace, checking it is still
+    // the process that was asked for.
+    int nsfd = open(("/proc/" + std::to_string(c.netJoinPid) + "/ns/net").c_str(), O_RDONLY | O_CLOEXEC);
+    if (nsfd < 0 || processStartTime(c.netJoinPid) != c.netJoinStart || setns(nsfd, CLONE_NEWNET) != 0)
+      failChild(errFd, 125, "cannot join the network namespace of the other container: is it still running?");
+    close(nsfd);
+  }
+  closeOtherFds({errFd, p.sock[1]});
   if (sethostname(c.hostname.data(), c.hostname.size()) != 0) failChild(errFd, 125, "sethostname failed");
   if (!setupRootfs(c, &err)) failChild(errFd, 125, err);
-  if (c.network != "host" && !loopbackUp(&err)) failChild(errFd, 125, err);
+  if (c.network != "host" && c.network != "container" && !loopbackUp(&err)) failChild(errFd, 125, err);
   if (c.network == "bridge") {
     if (!netlink::addAddress("eth0", c.netAddress, &err) ||
         !netlink::setUp("eth0", &err) || (!c.netGateway.empty() && !netlink::addDefaultRoute(c.netGateway, &err)))
@@ -196,7 +204,7 @@ int runContainer(const char* configPath) {
   int sfd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
 
   unsigned long flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC;
-  if (c.network != "host") flags |= CLONE_NEWNET;
+  if (c.network != "host" && c.network != "container") flags |= CLONE_NEWNET;
   std::string v2 = cgroup::unifiedPath(c.cgroupParent, c.id);
   int cgFd = v2.empty() ? -1 : open(v2.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   bool placed = false;
