@@ -121,6 +121,26 @@ describe('networks', () => {
     inNs(['rm', '-f', 'svc']);
   });
 
+  it('network connect and disconnect add and remove an interface on a running container', () => {
+    inNs(['network', 'create', 'second']);
+    inNs(['run', '-d', '--name', 'multi', '--network', 'lab', 'busybox', 'sleep', '60']);
+    inNs(['run', '-d', '--name', 'other-side', '--network', 'second', 'busybox', 'sh', '-c', 'echo across > /x; httpd -f -p 80 -h /']);
+    assert.match(inNs(['exec', 'multi', 'sh', '-c', 'wget -q -O - http://other-side/x 2>&1; true']).stdout, /bad address|can't connect|resolve/i);
+    const c = inNs(['network', 'connect', '--alias', 'multi-alias', 'second', 'multi']);
+    assert.equal(c.code, 0, c.stderr);
+    const ifs = inNs(['exec', 'multi', 'sh', '-c', 'ls /sys/class/net; ip route | grep -c default']).stdout;
+    assert.match(ifs, /eth0\neth1\nlo\n1\n/);
+    assert.equal(inNs(['exec', 'multi', 'wget', '-q', '-O', '-', 'http://other-side/x']).stdout, 'across\n');
+    assert.match(inNs(['exec', 'other-side', 'cat', '/etc/hosts']).stdout, /\tmulti multi-alias [0-9a-f]{12}$/m);
+    assert.match(inNs(['network', 'connect', 'second', 'multi']).stderr, /endpoint with name multi already exists in network second/);
+    assert.equal(inNs(['network', 'disconnect', 'second', 'multi']).code, 0);
+    assert.equal(inNs(['exec', 'multi', 'ls', '/sys/class/net']).stdout, 'eth0\nlo\n');
+    assert.doesNotMatch(inNs(['exec', 'other-side', 'cat', '/etc/hosts']).stdout, /multi/);
+    assert.match(inNs(['network', 'disconnect', 'second', 'multi']).stderr, /is not connected to network second/);
+    inNs(['rm', '-f', 'multi', 'other-side']);
+    assert.equal(inNs(['network', 'rm', 'second']).code, 0);
+  });
+
   it('--network host sees the namespace\'s interfaces; none has only lo', () => {
     const host = inNs(['run', '--rm', '--network', 'host', 'busybox', 'ls', '/sys/class/net']).stdout.trim().split(/\s+/).sort();
     assert.deepEqual(host, links().sort());

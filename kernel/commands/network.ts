@@ -129,3 +129,32 @@ export const portCommand: Command = {
     return 0;
   },
 };
+
+export const networkConnectCommand: Command = {
+  name: 'network-connect',
+  usage: 'network connect [OPTIONS] NETWORK CONTAINER',
+  summary: 'Connect a container to a network',
+  flags: [
+    { long: 'alias', kind: 'list', help: 'Add network-scoped alias for the container' },
+    { long: 'ip', kind: 'string', help: 'IPv4 address (e.g., 172.31.0.9)' },
+  ],
+  minArgs: 2,
+  maxArgs: 2,
+  async run(p, { engine }) {
+    engine.containers.connect(p.args[0], p.args[1], { aliases: p.flags.alias as string[], ip: p.flags.ip as string | undefined });
+    return 0;
+  },
+};
+
+export const networkDisconnectCommand: Command = {
+  name: 'network-disconnect',
+  usage: 'network disconnect [OPTIONS] NETWORK CONTAINER',
+  summary: 'Disconnect a container from a network',
+  flags: [{ long: 'force', short: 'f', kind: 'bool', help: 'Force the container to disconnect from a network' }],
+  minArgs: 2,
+  maxArgs: 2,
+  async run(p, { engine }) {
+    engine.containers.disconnect(p.args[0], p.args[1]);
+    return 0;
+  },
+};

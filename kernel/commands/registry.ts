@@ -41,13 +41,15 @@ const table: Record<string, Loader> = {
   'network-inspect': () => require('./network').networkInspectCommand,
   'network-rm': () => require('./network').networkRmCommand,
   'network-prune': () => require('./network').networkPruneCommand,
+  'network-connect': () => require('./network').networkConnectCommand,
+  'network-disconnect': () => require('./network').networkDisconnectCommand,
 };
 
 const management: Record<string, Record<string, string>> = {
   container: { port: 'port', commit: 'commit', diff: 'diff', export: 'export', run: 'run', create: 'create', start: 'start', stop: 'stop', restart: 'restart', kill: 'kill', rm: 'rm', wait: 'wait', ls: 'ps', ps: 'ps', list: 'ps', logs: 'logs', exec: 'exec', inspect: 'inspect', top: 'top', stats: 'stats' },
   image: { ls: 'images', list: 'images', import: 'import', inspect: 'inspect', build: 'build', history: 'history', tag: 'tag', rm: 'rmi', prune: 'image-prune', save: 'save', load: 'load' },
   builder: { build: 'build' },
-  network: { create: 'network-create', ls: 'network-ls', list: 'network-ls', inspect: 'network-inspect', rm: 'network-rm', remove: 'network-rm', prune: 'network-prune' },
+  network: { create: 'network-create', ls: 'network-ls', list: 'network-ls', inspect: 'network-inspect', rm: 'network-rm', remove: 'network-rm', prune: 'network-prune', connect: 'network-connect', disconnect: 'network-disconnect' },
 };
 
 // The names users type; "image-prune" and the like are reached as "image prune".

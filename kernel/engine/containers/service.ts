@@ -1,13 +1,14 @@
 // Container lifecycle: create, start, stop, kill, remove, wait, exec.
 // The engine writes a container's config.json; its berth-shim writes
 // state.json; both live in BUNDLE = ROOT/containers/ID.
+import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { randomBytes } from 'crypto';
 import { BerthError, NotFoundError } from '../errors';
 import { ImageStore } from '../images/store';
 import { hexOf } from '../images/digest';
-import { native } from '../native';
+import { native, shimPath } from '../native';
 import { readJson, writeJsonAtomic } from '../store/files';
 import { StorePaths } from '../store/paths';
 import { buildRecord, newContainerId, writeEtcFiles, writeHosts } from './create';
@@ -266,20 +267,68 @@ export class ContainerService {
     return encodeShimConfig(pairs);
   }
 
-  private networkPairs(r: ContainerRecord): Array<[string, string]> {
-    const entry = Object.entries(r.NetworkSettings?.Networks ?? {})[0];
-    if (!entry) return [];
-    const net = this.networks.get(entry[0]);
+  // The host end of a container's veth on its i-th network (IFNAMSIZ: 15).
+  private vethName(id: string, i: number): string {
+    return `vb${id.slice(0, 10)}${i}`;
+  }
+
+  private netEntry(r: ContainerRecord, name: string, i: number): string {
+    const net = this.networks.get(name);
     this.networks.up(net);
-    const e = entry[1];
+    const e = r.NetworkSettings!.Networks[name];
+    return [net.Bridge, this.vethName(r.Id, i), `eth${i}`, `${e.IPAddress}/${e.IPPrefixLen}`, e.Gateway].join('|');
+  }
+
+  private networkPairs(r: ContainerRecord): Array<[string, string]> {
+    const names = Object.keys(r.NetworkSettings?.Networks ?? {});
+    if (!names.length) return [];
     return [
-      ['net-bridge', net.Bridge],
-      ['net-veth', `vb${r.Id.slice(0, 12)}`],
-      ['net-address', `${e.IPAddress}/${e.IPPrefixLen}`],
-      ['net-gateway', e.Gateway],
+      ...names.map((n, i): [string, string] => ['net', this.netEntry(r, n, i)]),
       ...Object.entries(r.HostConfig.PortBindings ?? {}).flatMap(([port, list]) =>
         list.map((b): [string, string] => ['publish', `${b.HostIp || '127.0.0.1'}:${b.HostPort || '0'}:${port.split('/')[0]}`])),
     ];
+  }
+
+  // network connect: one more network for a created or running container.
+  connect(netRef: string, ref: string, opts: { aliases: string[]; ip?: string }): void {
+    const net = this.networks.get(netRef);
+    const c = this.get(ref);
+    const r = c.record;
+    if (!this.isBridged(r)) throw new BerthError(`container ${r.Name} cannot be connected to network ${net.Name}: it uses network mode ${r.HostConfig.NetworkMode}`, 1);
+    if (r.NetworkSettings?.Networks[net.Name]) throw new BerthError(`endpoint with name ${r.Name} already exists in network ${net.Name}`, 1);
+    this.networks.up(net);
+    const ep = this.networks.allocate(net, r.Id, opts.ip);
+    ep.Aliases = net.Name === 'bridge' ? [] : [...opts.aliases, r.Id.slice(0, 12)];
+    r.NetworkSettings = { Networks: { ...(r.NetworkSettings?.Networks ?? {}), [net.Name]: ep } };
+    if (c.state.Running && c.shim) {
+      const i = Object.keys(r.NetworkSettings.Networks).length - 1;
+      const file = path.join(c.bundle, `netattach-${randomBytes(4).toString('hex')}.cfg`);
+      fs.writeFileSync(file, encodeShimConfig([['net', this.netEntry(r, net.Name, i)], ['target-pid', c.shim.Pid], ['target-start', c.shim.PidStart]]));
+      const res = spawnSync(shimPath, ['netattach', file], { encoding: 'utf8' });
+      fs.rmSync(file, { force: true });
+      if (res.status !== 0) {
+        this.networks.release(net, ep.IPAddress, r.Id);
+        throw new BerthError(`cannot connect ${r.Name} to ${net.Name}: ${(res.stderr || '').trim()}`, 1);
+      }
+    }
+    writeJsonAtomic(path.join(c.bundle, 'config.json'), r);
+    this.refreshHosts([net.Id]);
+  }
+
+  // network disconnect: the container leaves one network (its interface goes at once).
+  disconnect(netRef: string, ref: string): void {
+    const net = this.networks.get(netRef);
+    const c = this.get(ref);
+    const r = c.record;
+    const names = Object.keys(r.NetworkSettings?.Networks ?? {});
+    const i = names.indexOf(net.Name);
+    if (i < 0) throw new BerthError(`container ${r.Name} is not connected to network ${net.Name}`, 1);
+    if (c.state.Running) native().deleteLink(this.vethName(r.Id, i)); // its peer in the container goes with it
+    const ep = r.NetworkSettings!.Networks[net.Name];
+    delete r.NetworkSettings!.Networks[net.Name];
+    this.networks.release(net, ep.IPAddress, r.Id);
+    writeJsonAtomic(path.join(c.bundle, 'config.json'), r);
+    this.refreshHosts([net.Id]);
   }
 
   // Starts a created or exited container. With DETACHED the shim runs on its

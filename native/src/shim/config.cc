@@ -52,10 +52,15 @@ bool loadConfig(const std::string& path, ContainerConfig* c, std::string* err) {
     else if (key == "cwd") c->cwd = val;
     else if (key == "user") c->user = val;
     else if (key == "network") c->network = val;
-    else if (key == "net-bridge") c->netBridge = val;
-    else if (key == "net-veth") c->netVeth = val;
-    else if (key == "net-address") c->netAddress = val;
-    else if (key == "net-gateway") c->netGateway = val;
+    else if (key == "net") {
+      // BRIDGE|VETH|IFNAME|ADDRESS/PREFIX|GATEWAY
+      auto f = split(val, '|');
+      if (f.size() != 5) {
+        *err = "bad net entry " + val;
+        return false;
+      }
+      c->nets.push_back({f[0], f[1], f[2], f[3], f[4]});
+    }
     else if (key == "publish") c->publish.push_back(val);
     else if (key == "net-join-pid") c->netJoinPid = static_cast<int>(n);
     else if (key == "net-join-start") c->netJoinStart = strtoull(val.c_str(), nullptr, 10);
@@ -87,7 +92,7 @@ bool loadConfig(const std::string& path, ContainerConfig* c, std::string* err) {
     // Unknown keys are ignored so that an older shim can run a newer config.
   }
   if (c->args.empty()) {
-    *err = "no command specified";
+    *err = "no command specified";  // netattach configs carry none: callers decide
     return false;
   }
   return true;

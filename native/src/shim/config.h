@@ -25,10 +25,12 @@ struct ContainerConfig {
   std::string cwd = "/";
   std::string user;
   std::string network = "none";  // none | host | bridge
-  std::string netBridge;   // bridge device the host end joins
-  std::string netVeth;     // host end of the veth pair
-  std::string netAddress;  // "172.30.0.2/16"
-  std::string netGateway;  // empty on an internal network: no default route
+  // One per network, in order: the first is eth0 and carries the default
+  // route (unless its gateway is empty: an internal network).
+  struct Net {
+    std::string bridge, veth, ifname, address, gateway;
+  };
+  std::vector<Net> nets;
   std::vector<std::string> publish;  // "HOSTIP:HOSTPORT:CONTAINERPORT" (tcp)
   int netJoinPid = 0;                // --network container:NAME: that container's init
   unsigned long long netJoinStart = 0;

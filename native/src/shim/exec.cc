@@ -8,10 +8,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstring>
 
 #include "../common/cgroup.h"
 #include "../common/fsutil.h"
+#include "../common/netlink.h"
 #include "config.h"
 #include "init.h"
 #include "process.h"
@@ -131,6 +133,38 @@ int execInContainer(const char* configPath) {
   int code = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
   report("exited " + std::to_string(code) + " 0 0 0");
   return code;
+}
+
+}  // namespace berth
+
+namespace berth {
+
+int attachNetwork(const char* configPath) {
+  ContainerConfig c;
+  std::string err;
+  if (!loadConfig(configPath, &c, &err) && c.nets.empty()) {
+    fprintf(stderr, "%s\n", err.c_str());
+    return 125;
+  }
+  if (c.nets.size() != 1 || c.targetPid <= 0 || processStartTime(c.targetPid) != c.targetStart) {
+    fprintf(stderr, "the container is not running\n");
+    return 125;
+  }
+  const auto& n = c.nets[0];
+  int nsfd = open(("/proc/" + std::to_string(c.targetPid) + "/ns/net").c_str(), O_RDONLY | O_CLOEXEC);
+  if (nsfd < 0 || !netlink::createVeth(n.veth, n.ifname, c.targetPid, &err) || !netlink::setMaster(n.veth, n.bridge, &err) ||
+      !netlink::setUp(n.veth, &err)) {
+    std::string ignored;
+    netlink::deleteLink(n.veth, &ignored);
+    fprintf(stderr, "%s\n", err.empty() ? "cannot open the container's network namespace" : err.c_str());
+    return 125;
+  }
+  // This process is single-threaded: setns moves all of it.
+  if (setns(nsfd, CLONE_NEWNET) != 0 || !netlink::addAddress(n.ifname, n.address, &err) || !netlink::setUp(n.ifname, &err)) {
+    fprintf(stderr, "%s\n", err.empty() ? strerror(errno) : err.c_str());
+    return 125;
+  }
+  return 0;
 }
 
 }  // namespace berth

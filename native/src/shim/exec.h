@@ -7,4 +7,9 @@ namespace berth {
 
 int execInContainer(const char* configPath);
 
+// `berth-shim netattach CONFIG`: gives a running container one more network
+// interface (network connect): a veth whose peer is born in its namespace,
+// then the address set from inside. Prints nothing; exit 0 or 125 + message.
+int attachNetwork(const char* configPath);
+
 }  // namespace berth

@@ -10,6 +10,7 @@
 int main(int argc, char** argv) {
   if (argc == 3 && !strcmp(argv[1], "run")) return berth::runContainer(argv[2]);
   if (argc == 3 && !strcmp(argv[1], "exec")) return berth::execInContainer(argv[2]);
+  if (argc == 3 && !strcmp(argv[1], "netattach")) return berth::attachNetwork(argv[2]);
   fprintf(stderr, "usage: berth-shim run|exec CONFIG\n(berth-shim is started by the Berth engine.)\n");
   return 2;
 }

@@ -103,9 +103,10 @@ struct Pipes {
   if (sethostname(c.hostname.data(), c.hostname.size()) != 0) failChild(errFd, 125, "sethostname failed");
   if (!setupRootfs(c, &err)) failChild(errFd, 125, err);
   if (c.network != "host" && c.network != "container" && !loopbackUp(&err)) failChild(errFd, 125, err);
-  if (c.network == "bridge") {
-    if (!netlink::addAddress("eth0", c.netAddress, &err) ||
-        !netlink::setUp("eth0", &err) || (!c.netGateway.empty() && !netlink::addDefaultRoute(c.netGateway, &err)))
+  for (size_t i = 0; i < c.nets.size(); i++) {
+    const auto& n = c.nets[i];
+    if (!netlink::addAddress(n.ifname, n.address, &err) || !netlink::setUp(n.ifname, &err) ||
+        (i == 0 && !n.gateway.empty() && !netlink::addDefaultRoute(n.gateway, &err)))
       failChild(errFd, 125, err);
   }
   if (c.tty) {
@@ -179,7 +180,8 @@ int runContainer(const char* configPath) {
       if (f.size() != 3) continue;
       ports.push_back({f[0], atoi(f[1].c_str()), atoi(f[2].c_str())});
     }
-    if (!proxy.listen(ports, c.netAddress.substr(0, c.netAddress.find('/')), &err)) {
+    std::string ip = c.nets.empty() ? "127.0.0.1" : c.nets[0].address.substr(0, c.nets[0].address.find('/'));
+    if (!proxy.listen(ports, ip, &err)) {
       status.report("error 125 " + err);
       cleanup(c);
       return 125;
@@ -229,14 +231,14 @@ int runContainer(const char* configPath) {
     cleanup(c);
     return 125;
   }
-  if (c.network == "bridge") {
+  for (const auto& n : c.nets) {
     // The host end joins the bridge; the peer is born inside the container's
-    // namespace as eth0, where the child gives it an address. The pair dies
-    // with the namespace.
-    if (!netlink::createVeth(c.netVeth, "eth0", child, &err) || !netlink::setMaster(c.netVeth, c.netBridge, &err) ||
-        !netlink::setUp(c.netVeth, &err)) {
+    // namespace as eth0, eth1..., where the child gives it an address. The
+    // pair dies with the namespace.
+    if (!netlink::createVeth(n.veth, n.ifname, child, &err) || !netlink::setMaster(n.veth, n.bridge, &err) ||
+        !netlink::setUp(n.veth, &err)) {
       std::string ignored;
-      netlink::deleteLink(c.netVeth, &ignored);
+      for (const auto& m : c.nets) netlink::deleteLink(m.veth, &ignored);
       kill(child, SIGKILL);
       waitpid(child, nullptr, 0);
       status.report("error 125 " + err);
