@@ -187,7 +187,28 @@ describe('networks', () => {
     const taken = inNs(['run', '--rm', '-p', '8080:80', 'busybox', 'true']);
     assert.equal(taken.code, 125);
     assert.match(taken.stderr, /Bind for 127\.0\.0\.1:8080 failed: port is already allocated/);
-    assert.match(inNs(['run', '--rm', '-p', '53:53/udp', 'busybox', 'true']).stderr, /publishing UDP ports is not supported yet/);
+    // UDP: a datagram to the published port reaches the container, and the
+    // reply comes back from that port. Debian's busybox has no UDP server,
+    // so the test builds a small static echo server into an image.
+    const udpDir = path.join(s.root, 'udpecho');
+    fs.mkdirSync(udpDir, { recursive: true });
+    fs.writeFileSync(path.join(udpDir, 'udpecho.c'), [
+      '#include <netinet/in.h>', '#include <sys/socket.h>', '#include <string.h>',
+      'int main(void) { int s = socket(AF_INET, SOCK_DGRAM, 0); struct sockaddr_in a; memset(&a, 0, sizeof a);',
+      '  a.sin_family = AF_INET; a.sin_port = htons(5353); bind(s, (struct sockaddr*)&a, sizeof a); char b[2048];',
+      '  for (;;) { struct sockaddr_in f; socklen_t l = sizeof f; int n = recvfrom(s, b, sizeof b, 0, (struct sockaddr*)&f, &l);',
+      '    if (n > 0) { memcpy(b + n, "-echo", 5); sendto(s, b, n + 5, 0, (struct sockaddr*)&f, l); } } }', '',
+    ].join('\n'));
+    assert.equal(spawnSync('gcc', ['-static', '-O2', '-o', path.join(udpDir, 'udpecho'), path.join(udpDir, 'udpecho.c')]).status, 0);
+    fs.writeFileSync(path.join(udpDir, 'Dockerfile'), 'FROM busybox\nCOPY udpecho /bin/udpecho\nCMD ["/bin/udpecho"]\n');
+    assert.equal(inNs(['build', '-q', '-t', 'udpecho', udpDir]).code, 0);
+    inNs(['run', '-d', '--name', 'udp', '-p', '5353:5353/udp', 'udpecho']);
+    assert.equal(inNs(['port', 'udp']).stdout, '5353/udp -> 127.0.0.1:5353\n');
+    const client = "const d=require('dgram').createSocket('udp4');let n=0;const go=()=>{if(n++>20)process.exit(1);d.send('ping',5353,'127.0.0.1')};" +
+      "d.on('message',(m)=>{console.log(String(m));process.exit(0)});go();setInterval(go,100);";
+    const reply = spawnSync('ip', ['netns', 'exec', ns, process.execPath, '-e', client], { encoding: 'utf8', timeout: 10000 });
+    assert.equal(reply.stdout, 'ping-echo\n', reply.stderr);
+    inNs(['rm', '-f', 'udp']);
     assert.match(inNs(['run', '--rm', '--network', 'none', '-p', '80', 'busybox', 'true']).stderr, /ports cannot be published with --network none/);
     inNs(['rm', '-f', 'pub', 'pub2']);
     assert.notEqual(fetch('http://127.0.0.1:8080/index.html').status, 0, 'the port closes with the container');

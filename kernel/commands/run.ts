@@ -27,7 +27,7 @@ export const createFlags: FlagSpec[] = [
   { long: 'network', kind: 'string', aliases: ['net'], help: 'Connect a container to a network (bridge, none, host, or a network you created)', default: 'bridge' },
   { long: 'network-alias', kind: 'list', help: 'Add network-scoped alias for the container' },
   { long: 'ip', kind: 'string', help: 'IPv4 address (e.g., 172.30.32.5) on a user-defined network' },
-  { long: 'publish', short: 'p', kind: 'list', help: "Publish a container's port to the host ([IP:][HOSTPORT:]PORT[/tcp]; IP defaults to 127.0.0.1)" },
+  { long: 'publish', short: 'p', kind: 'list', help: "Publish a container's port to the host ([IP:][HOSTPORT:]PORT[/tcp|/udp]; IP defaults to 127.0.0.1)" },
   { long: 'publish-all', short: 'P', kind: 'bool', help: 'Publish all exposed ports to random ports on 127.0.0.1' },
   { long: 'init', kind: 'bool', help: 'Run an init inside the container that forwards signals and reaps processes' },
   { long: 'ulimit', kind: 'list', value: 'ulimit', help: 'Ulimit options (e.g. nofile=1024:2048)' },
@@ -99,9 +99,8 @@ export function toCreateRequest(cmd: string, p: Parsed): CreateRequest {
   host.PortBindings = {};
   for (const spec of f.publish as string[]) {
     const m = /^(?:(\d+\.\d+\.\d+\.\d+):)?(?:(\d*):)?(\d+)(?:\/(tcp|udp))?$/.exec(spec);
-    if (!m) invalid(cmd, spec, '-p, --publish', 'expected [IP:][HOSTPORT:]CONTAINERPORT[/tcp], e.g. 8080:80');
-    if (m[4] === 'udp') throw new BerthError(`publishing UDP ports is not supported yet (${spec}); publish TCP ports`);
-    const key = `${m[3]}/tcp`;
+    if (!m) invalid(cmd, spec, '-p, --publish', 'expected [IP:][HOSTPORT:]CONTAINERPORT[/tcp|/udp], e.g. 8080:80');
+    const key = `${m[3]}/${m[4] ?? 'tcp'}`;
     host.PortBindings[key] = [...(host.PortBindings[key] ?? []), { HostIp: m[1] ?? '127.0.0.1', HostPort: m[2] ?? '' }];
   }
   host.PublishAllPorts = f['publish-all'] === true;

@@ -43,7 +43,6 @@ export function buildRecord(id: string, name: string, req: CreateRequest, image:
   const bindings: HostConfig['PortBindings'] = { ...(req.host.PortBindings ?? {}) };
   if (req.host.PublishAllPorts) {
     for (const port of Object.keys(defaults.ExposedPorts ?? {})) {
-      if (!port.endsWith('/tcp')) continue;
       bindings[port] = bindings[port] ?? [{ HostIp: '127.0.0.1', HostPort: '' }];
     }
   }

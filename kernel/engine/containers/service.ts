@@ -285,7 +285,7 @@ export class ContainerService {
     return [
       ...names.map((n, i): [string, string] => ['net', this.netEntry(r, n, i)]),
       ...Object.entries(r.HostConfig.PortBindings ?? {}).flatMap(([port, list]) =>
-        list.map((b): [string, string] => ['publish', `${b.HostIp || '127.0.0.1'}:${b.HostPort || '0'}:${port.split('/')[0]}`])),
+        list.map((b): [string, string] => ['publish', `${b.HostIp || '127.0.0.1'}:${b.HostPort || '0'}:${port}`])),
     ];
   }
 

@@ -76,7 +76,7 @@ export interface PublishedPort {
   HostIp: string;
   HostPort: number;
   ContainerPort: number;
-  Protocol: 'tcp';
+  Protocol: 'tcp' | 'udp';
 }
 
 export type ContainerStatus = 'created' | 'running' | 'paused' | 'exited' | 'dead';

@@ -7,6 +7,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <time.h>
+
 #include <cstring>
 
 namespace berth {
@@ -14,6 +16,13 @@ namespace berth {
 namespace {
 
 const size_t kChunk = 1 << 20;
+const long kUdpIdleSeconds = 60;
+
+long nowSeconds() {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec;
+}
 
 void closeFd(int* fd) {
   if (*fd >= 0) close(*fd);
@@ -25,14 +34,14 @@ void closeFd(int* fd) {
 bool PortProxy::listen(const std::vector<Publish>& ports, const std::string& containerIp, std::string* err) {
   containerIp_ = containerIp;
   for (const auto& p : ports) {
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    int fd = socket(AF_INET, (p.udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     int one = 1;
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     sockaddr_in sa = {};
     sa.sin_family = AF_INET;
     sa.sin_port = htons(static_cast<uint16_t>(p.hostPort));
     if (inet_pton(AF_INET, p.hostIp.c_str(), &sa.sin_addr) != 1 || bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0 ||
-        ::listen(fd, 128) != 0) {
+        (!p.udp && ::listen(fd, 128) != 0)) {
       *err = "Bind for " + p.hostIp + ":" + std::to_string(p.hostPort) + " failed: " +
              (errno == EADDRINUSE ? std::string("port is already allocated") : std::string(strerror(errno)));
       close(fd);
@@ -53,13 +62,14 @@ std::string PortProxy::describeJson() const {
   for (size_t i = 0; i < listeners_.size(); i++) {
     const auto& p = listeners_[i].p;
     out += (i ? "," : "") + std::string("{\"HostIp\":\"") + p.hostIp + "\",\"HostPort\":" + std::to_string(p.hostPort) +
-           ",\"ContainerPort\":" + std::to_string(p.containerPort) + ",\"Protocol\":\"tcp\"}";
+           ",\"ContainerPort\":" + std::to_string(p.containerPort) + ",\"Protocol\":\"" + (p.udp ? "udp" : "tcp") + "\"}";
   }
   return out + "]";
 }
 
 void PortProxy::addPollFds(std::vector<pollfd>* fds) {
   for (const auto& l : listeners_) fds->push_back({l.fd, POLLIN, 0});
+  for (const auto& u : udp_) fds->push_back({u.upstream, POLLIN, 0});
   for (const auto& c : conns_) {
     short up = 0, cl = 0;
     if (c.connecting) {
@@ -120,14 +130,73 @@ void PortProxy::flush(Conn& c, int pipeR, int to, size_t* pend) {
   }
 }
 
+void PortProxy::udpFromClient(const Listener& l) {
+  char buf[65536];
+  for (;;) {
+    sockaddr_storage from;
+    socklen_t len = sizeof from;
+    ssize_t n = recvfrom(l.fd, buf, sizeof buf, 0, reinterpret_cast<sockaddr*>(&from), &len);
+    if (n < 0) return;
+    UdpSession* s = nullptr;
+    for (auto& u : udp_)
+      if (u.listenerFd == l.fd && u.clientLen == len && memcmp(&u.client, &from, len) == 0) s = &u;
+    if (!s) {
+      UdpSession u;
+      u.listenerFd = l.fd;
+      u.client = from;
+      u.clientLen = len;
+      u.upstream = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+      sockaddr_in sa = {};
+      sa.sin_family = AF_INET;
+      sa.sin_port = htons(static_cast<uint16_t>(l.p.containerPort));
+      inet_pton(AF_INET, containerIp_.c_str(), &sa.sin_addr);
+      if (u.upstream < 0 || connect(u.upstream, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) {
+        if (u.upstream >= 0) close(u.upstream);
+        continue;
+      }
+      udp_.push_back(u);
+      s = &udp_.back();
+    }
+    s->lastActive = nowSeconds();
+    if (send(s->upstream, buf, static_cast<size_t>(n), 0) < 0) {}
+  }
+}
+
+void PortProxy::udpFromContainer(UdpSession& s) {
+  char buf[65536];
+  for (;;) {
+    ssize_t n = recv(s.upstream, buf, sizeof buf, 0);
+    if (n < 0) return;
+    s.lastActive = nowSeconds();
+    // Replies leave from the published port, as the client expects.
+    if (sendto(s.listenerFd, buf, static_cast<size_t>(n), 0, reinterpret_cast<sockaddr*>(&s.client), s.clientLen) < 0) {}
+  }
+}
+
 void PortProxy::handle(const pollfd* fds, size_t count) {
   size_t i = 0;
   for (const auto& l : listeners_) {
-    if (i < count && (fds[i].revents & POLLIN)) accept(l);
+    if (i < count && (fds[i].revents & POLLIN)) {
+      if (l.p.udp) udpFromClient(l);
+      else accept(l);
+    }
     i++;
   }
+  size_t udpPolled = 0;
+  for (size_t k = 0; i < count && k < udp_.size(); k++, i++, udpPolled++) {
+    if (fds[i].revents & POLLIN) udpFromContainer(udp_[k]);
+  }
+  long now = nowSeconds();
+  for (size_t k = 0; k < udp_.size();) {
+    if (now - udp_[k].lastActive > kUdpIdleSeconds) {
+      close(udp_[k].upstream);
+      udp_.erase(udp_.begin() + static_cast<long>(k));
+    } else {
+      k++;
+    }
+  }
   // conns_ may have grown in accept(): only the ones that were polled.
-  size_t polled = (count - listeners_.size()) / 2;
+  size_t polled = (count - listeners_.size() - udpPolled) / 2;
   for (size_t k = 0; k < polled && k < conns_.size(); k++) {
     Conn& c = conns_[k];
     short cr = fds[i++].revents, ur = fds[i++].revents;
@@ -181,6 +250,8 @@ void PortProxy::finish(Conn& c) {
 void PortProxy::closeAll() {
   for (auto& c : conns_) finish(c);
   conns_.clear();
+  for (auto& u : udp_) close(u.upstream);
+  udp_.clear();
   for (auto& l : listeners_) close(l.fd);
   listeners_.clear();
 }

@@ -3,6 +3,7 @@
 // through a pipe per direction. It lives as long as the container.
 #pragma once
 #include <poll.h>
+#include <sys/socket.h>
 
 #include <string>
 #include <vector>
@@ -13,6 +14,7 @@ struct Publish {
   std::string hostIp;  // "127.0.0.1", "0.0.0.0"
   int hostPort;        // 0: any free port (the chosen one is reported)
   int containerPort;
+  bool udp = false;
 };
 
 class PortProxy {
@@ -32,6 +34,16 @@ class PortProxy {
     int fd;
     Publish p;
   };
+  // One per UDP client address: a connected socket towards the container.
+  struct UdpSession {
+    int listenerFd = -1, upstream = -1;
+    sockaddr_storage client;
+    socklen_t clientLen = 0;
+    long lastActive = 0;
+  };
+  void udpFromClient(const Listener& l);
+  void udpFromContainer(UdpSession& s);
+  std::vector<UdpSession> udp_;
   struct Conn {
     int client = -1, upstream = -1;
     int toUp[2] = {-1, -1}, toClient[2] = {-1, -1};

@@ -176,9 +176,10 @@ int runContainer(const char* configPath) {
   if (!c.publish.empty()) {
     std::vector<Publish> ports;
     for (const auto& spec : c.publish) {
+      // HOSTIP:HOSTPORT:CONTAINERPORT[/udp]
       auto f = split(spec, ':');
       if (f.size() != 3) continue;
-      ports.push_back({f[0], atoi(f[1].c_str()), atoi(f[2].c_str())});
+      ports.push_back({f[0], atoi(f[1].c_str()), atoi(f[2].c_str()), f[2].find("/udp") != std::string::npos});
     }
     std::string ip = c.nets.empty() ? "127.0.0.1" : c.nets[0].address.substr(0, c.nets[0].address.find('/'));
     if (!proxy.listen(ports, ip, &err)) {
