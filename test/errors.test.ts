@@ -28,7 +28,7 @@ describe('bad input', () => {
   const cases: Array<[string, string[], number, RegExp]> = [
     ['unknown flag', ['run', '--frobnicate', 'busybox'], 125, /unknown flag: --frobnicate\nSee 'berth run --help'/],
     ['unknown shorthand', ['run', '-Z', 'busybox'], 125, /unknown shorthand flag: 'Z' in -Z/],
-    ['unknown image', ['run', 'no-such-image'], 125, /Unable to find image 'no-such-image:latest' locally; import it/],
+    ['unknown image', ['run', 'no-such-image'], 125, /Unable to find image 'no-such-image:latest' locally, and pulling it failed: cannot reach registry registry-1\.docker\.io: only loopback registries are allowed while BERTH_OFFLINE=1/],
     ['malformed memory', ['run', '-m', '12x', 'busybox'], 125, /invalid argument "12x" for "-m, --memory" flag: invalid size: '12x'/],
     ['tiny memory', ['run', '-m', '1k', 'busybox'], 125, /Minimum memory limit allowed is 6MB/],
     ['missing argument', ['run'], 125, /"berth run" requires at least 1 argument/],

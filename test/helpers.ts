@@ -35,7 +35,7 @@ export async function testStore(name: string): Promise<TestStore> {
   // runner (scripts/run-tests.js) runs the suite in a namespace of its own and
   // names the machine's; run directly, a test's own namespace is protected.
   const machineNetns = process.env.BERTH_MACHINE_NETNS || fs.readlinkSync('/proc/self/ns/net');
-  const env = { ...process.env, BERTH_ROOT: root, BERTH_RUN: path.join(root, 'run'), BERTH_CGROUP_PARENT: cgroupParent, BERTH_NO_BRIDGES_IN_NETNS: machineNetns };
+  const env = { ...process.env, BERTH_ROOT: root, BERTH_RUN: path.join(root, 'run'), BERTH_CGROUP_PARENT: cgroupParent, BERTH_NO_BRIDGES_IN_NETNS: machineNetns, BERTH_OFFLINE: '1' };
   const engine = new Engine(storePaths(env));
   const berth = (args: string[], opts: { input?: string; timeoutMs?: number } = {}): Result => {
     const r: SpawnSyncReturns<string> = spawnSync(process.execPath, [cliPath, ...args], {

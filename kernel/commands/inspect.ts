@@ -47,7 +47,7 @@ export function imageInspect(img: Image): Record<string, unknown> {
   return {
     Id: img.id,
     RepoTags: img.refs,
-    RepoDigests: [],
+    RepoDigests: img.repoDigests ?? [],
     Created: img.config.created,
     Author: img.config.author ?? '',
     Config: img.config.config,

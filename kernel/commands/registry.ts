@@ -36,6 +36,10 @@ const table: Record<string, Loader> = {
   load: () => require('./archive').loadCommand,
   export: () => require('./archive').exportCommand,
   port: () => require('./network').portCommand,
+  pull: () => require('./registry-cmds').pullCommand,
+  push: () => require('./registry-cmds').pushCommand,
+  login: () => require('./registry-cmds').loginCommand,
+  logout: () => require('./registry-cmds').logoutCommand,
   'network-create': () => require('./network').networkCreateCommand,
   'network-ls': () => require('./network').networkLsCommand,
   'network-inspect': () => require('./network').networkInspectCommand,
@@ -47,7 +51,7 @@ const table: Record<string, Loader> = {
 
 const management: Record<string, Record<string, string>> = {
   container: { port: 'port', commit: 'commit', diff: 'diff', export: 'export', run: 'run', create: 'create', start: 'start', stop: 'stop', restart: 'restart', kill: 'kill', rm: 'rm', wait: 'wait', ls: 'ps', ps: 'ps', list: 'ps', logs: 'logs', exec: 'exec', inspect: 'inspect', top: 'top', stats: 'stats' },
-  image: { ls: 'images', list: 'images', import: 'import', inspect: 'inspect', build: 'build', history: 'history', tag: 'tag', rm: 'rmi', prune: 'image-prune', save: 'save', load: 'load' },
+  image: { ls: 'images', list: 'images', import: 'import', inspect: 'inspect', build: 'build', history: 'history', tag: 'tag', rm: 'rmi', prune: 'image-prune', save: 'save', load: 'load', pull: 'pull', push: 'push' },
   builder: { build: 'build' },
   network: { create: 'network-create', ls: 'network-ls', list: 'network-ls', inspect: 'network-inspect', rm: 'network-rm', remove: 'network-rm', prune: 'network-prune', connect: 'network-connect', disconnect: 'network-disconnect' },
 };

@@ -1,7 +1,7 @@
 // `run` and `create`: docker's flags turned into a typed CreateRequest.
 import * as fs from 'fs';
 import * as os from 'os';
-import { BerthError } from '../engine/errors';
+import { BerthError, NotFoundError } from '../engine/errors';
 import { CreateRequest, DETACHED, HostConfig, Ulimit } from '../engine/containers/types';
 import { parseBytes } from '../render/units';
 import { experimentRecord } from '../render/experiment';
@@ -143,9 +143,32 @@ export function toCreateRequest(cmd: string, p: Parsed): CreateRequest {
   };
 }
 
+// As the docker CLI: an image missing here is pulled first.
+export async function ensureImage(ctx: CommandContext, image: string): Promise<void> {
+  try {
+    ctx.engine.images.resolve(image);
+    return;
+  } catch (e) {
+    if (!(e instanceof NotFoundError)) throw e;
+  }
+  const { registryRef } = await import('../engine/registry/names');
+  const ref = registryRef(image);
+  ctx.io.err(`Unable to find image '${ref.familiar}' locally\n`);
+  const { loadCommand } = await import('./registry');
+  try {
+    await loadCommand('pull')!.run({ flags: { quiet: false }, args: [image] }, { ...ctx, io: { ...ctx.io, out: ctx.io.err } });
+  } catch (e) {
+    if (e instanceof BerthError) {
+      throw new BerthError(`Unable to find image '${ref.familiar}' locally, and pulling it failed: ${e.message}. Import or build it (berth import, berth build), or check the name.`);
+    }
+    throw e;
+  }
+}
+
 async function runForeground(p: Parsed, ctx: CommandContext): Promise<number> {
   const req = toCreateRequest('run', p);
   const { io, engine } = ctx;
+  await ensureImage(ctx, req.image);
   if (p.flags.detach === true) {
     const h = await engine.containers.run(req, DETACHED);
     (io.value ?? io.out)(`${h.container.record.Id}\n`);
@@ -188,7 +211,9 @@ export const createCommand: Command = {
   flags: createFlags,
   interspersed: false,
   async run(p, ctx) {
-    const c = await ctx.engine.containers.create(toCreateRequest('create', p));
+    const req = toCreateRequest('create', p);
+    await ensureImage(ctx, req.image);
+    const c = await ctx.engine.containers.create(req);
     (ctx.io.value ?? ctx.io.out)(`${c.record.Id}\n`);
     return 0;
   },

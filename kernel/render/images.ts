@@ -14,7 +14,10 @@ export function imagesTable(images: Image[], opts: { quiet: boolean; noTrunc: bo
     for (const ref of refs) {
       const colon = ref.lastIndexOf(':');
       const row = [ref.slice(0, colon), ref.slice(colon + 1), id(img), ago(img.config.created, now), humanSize(img.size)];
-      if (opts.digests) row.splice(2, 0, img.manifestDigest);
+      if (opts.digests) {
+        const repo = ref.slice(0, colon);
+        row.splice(2, 0, img.repoDigests?.find((d) => d.startsWith(`${repo}@`))?.split('@')[1] ?? '<none>');
+      }
       rows.push(row);
     }
   }

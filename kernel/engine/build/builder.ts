@@ -160,7 +160,13 @@ export class Builder {
     try {
       img = this.images.resolve(ref);
     } catch (e) {
-      throw new DockerfileError(ins.line, (e as Error).message);
+      // As docker: a base image missing here is pulled.
+      try {
+        const { pullImage } = await import('../registry/pull');
+        img = await pullImage(this.images, { ref });
+      } catch (pullError) {
+        throw new DockerfileError(ins.line, `${(e as Error).message}; pulling it failed too: ${(pullError as Error).message}`);
+      }
     }
     return { config: JSON.parse(JSON.stringify(img.config)) as ImageConfig, layers: [...img.layers], chainIds: [...img.chainIds], manifest: img.manifestDigest, args: new Map(), cmdSet: false };
   }

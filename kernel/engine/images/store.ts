@@ -108,6 +108,9 @@ export class ImageStore {
       }
       if (ref) img.refs.push(ref);
       if (d.annotations?.[INTERMEDIATE_ANNOTATION] !== 'true') img.intermediate = false;
+      for (const rd of (d.annotations?.['io.berth.image.repo-digests'] ?? '').split(',').filter(Boolean)) {
+        img.repoDigests = [...new Set([...(img.repoDigests ?? []), rd])];
+      }
     }
     return [...byManifest.values()];
   }
@@ -145,6 +148,55 @@ export class ImageStore {
       throw new NotFoundError(`Unable to find image '${ref}' locally; import it with \`berth import TARBALL ${ref}\`, or list images with \`berth images\``, 125);
     }
     return found;
+  }
+
+  // Like commitImage, for config bytes that must keep their digest (a pulled
+  // image keeps the registry's image ID).
+  commitRawConfig(configBytes: Buffer, layers: Descriptor[], ref: string): Image {
+    const cfg = this.putBlob(configBytes);
+    const manifest: ImageManifest = { schemaVersion: 2, mediaType: MEDIA.manifest, config: { mediaType: MEDIA.config, digest: cfg.digest, size: cfg.size }, layers };
+    const man = this.putBlob(JSON.stringify(manifest));
+    this.tag(man.digest, man.size, ref);
+    const img = this.load(man.digest);
+    img.refs = [formatReference(parseReference(ref))];
+    return img;
+  }
+
+  // The registry digest a pulled or pushed image is known by (RepoDigests).
+  setRepoDigest(manifestDigest: string, repoDigest: string): void {
+    withLock(this.lockFile, () => {
+      const index = this.readIndex();
+      for (const m of index.manifests) {
+        if (m.digest !== manifestDigest) continue;
+        const list = (m.annotations?.['io.berth.image.repo-digests'] ?? '').split(',').filter(Boolean);
+        if (!list.includes(repoDigest)) list.push(repoDigest);
+        m.annotations = { ...(m.annotations ?? {}), 'io.berth.image.repo-digests': list.join(',') };
+        // Keep it on every entry of the image, so a retag does not lose it.
+      }
+      writeJsonAtomic(this.indexFile, index);
+    });
+  }
+
+  repoDigests(manifestDigest: string): string[] {
+    const out = new Set<string>();
+    for (const m of this.readIndex().manifests) {
+      if (m.digest === manifestDigest) for (const d of (m.annotations?.['io.berth.image.repo-digests'] ?? '').split(',').filter(Boolean)) out.add(d);
+    }
+    return [...out];
+  }
+
+  // Where a layer came from in registries (compressed digest, size, repo),
+  // so push can skip or mount it instead of uploading it again.
+  layerSources(): Record<string, { digest: string; size: number; mediaType: string; registry: string; repo: string }> {
+    return readJson(path.join(this.paths.images, 'layer-sources.json')) ?? {};
+  }
+
+  recordLayerSource(diffId: string, src: { digest: string; size: number; mediaType: string; registry: string; repo: string }): void {
+    withLock(this.lockFile, () => {
+      const all = this.layerSources();
+      all[diffId] = src;
+      writeJsonAtomic(path.join(this.paths.images, 'layer-sources.json'), all);
+    });
   }
 
   // Records config + layers as a manifest and points ref at it. Without a

@@ -56,4 +56,5 @@ export interface Image {
   size: number; // bytes of all layers, uncompressed
   layers: Descriptor[];
   intermediate: boolean; // a build step's image, not shown by `images` without -a
+  repoDigests?: string[]; // "repo@sha256:..." as registries know it
 }

@@ -1,0 +1,100 @@
+// An OCI distribution client on undici (Node's fetch). It answers 401
+// challenges itself: Basic with stored credentials, or the Bearer token flow
+// (realm, service, scope; token or access_token; kept until it expires).
+import { BerthError } from '../errors';
+import { Credentials } from './credentials';
+import { scheme } from './names';
+
+export class RegistryError extends BerthError {}
+
+interface Token {
+  value: string;
+  expires: number;
+}
+
+function parseChallenge(header: string): { scheme: string; params: Record<string, string> } {
+  const m = /^(\w+)\s*(.*)$/s.exec(header.trim());
+  const params: Record<string, string> = {};
+  if (!m) return { scheme: '', params };
+  const re = /(\w+)="([^"]*)"/g;
+  let p: RegExpExecArray | null;
+  while ((p = re.exec(m[2]))) params[p[1]] = p[2];
+  return { scheme: m[1].toLowerCase(), params };
+}
+
+export class RegistryClient {
+  private tokens = new Map<string, Token>();
+  private basic = false;
+
+  constructor(readonly registry: string, private readonly creds: Credentials | undefined, private readonly env: NodeJS.ProcessEnv = process.env) {
+    // BERTH_OFFLINE=1 (the test suite sets it): loopback registries only,
+    // refused before any connection is attempted.
+    const host = registry.replace(/:\d+$/, '');
+    if (env.BERTH_OFFLINE === '1' && host !== 'localhost' && !/^127\./.test(host)) {
+      throw new RegistryError(`cannot reach registry ${registry}: only loopback registries are allowed while BERTH_OFFLINE=1`, 1);
+    }
+  }
+
+  get base(): string {
+    return `${scheme(this.registry, this.env)}://${this.registry}`;
+  }
+
+  private authHeader(scope: string): string | undefined {
+    const t = this.tokens.get(scope);
+    if (t && t.expires > Date.now()) return `Bearer ${t.value}`;
+    if (this.basic && this.creds) return `Basic ${Buffer.from(`${this.creds.username}:${this.creds.password}`).toString('base64')}`;
+    return undefined;
+  }
+
+  private async authenticate(challenge: string, scope: string): Promise<void> {
+    const c = parseChallenge(challenge);
+    if (c.scheme === 'basic') {
+      if (!this.creds) throw new RegistryError(`${this.registry} asks for a login; run \`berth login ${this.registry}\``, 1);
+      this.basic = true;
+      return;
+    }
+    if (c.scheme !== 'bearer' || !c.params.realm) throw new RegistryError(`${this.registry} asked for an authentication Berth does not know: ${challenge}`, 1);
+    const url = new URL(c.params.realm);
+    if (c.params.service) url.searchParams.set('service', c.params.service);
+    const wanted = scope || c.params.scope;
+    if (wanted) url.searchParams.set('scope', wanted);
+    const headers: Record<string, string> = {};
+    if (this.creds) headers.authorization = `Basic ${Buffer.from(`${this.creds.username}:${this.creds.password}`).toString('base64')}`;
+    let r: Response;
+    try {
+      r = await fetch(url, { headers });
+    } catch (e) {
+      throw new RegistryError(`cannot reach the token service ${url.origin}: ${(e as Error).message}`, 1);
+    }
+    if (!r.ok) throw new RegistryError(`the token service of ${this.registry} refused: HTTP ${r.status}${r.status === 401 ? '; check `berth login`' : ''}`, 1);
+    const body = (await r.json()) as { token?: string; access_token?: string; expires_in?: number };
+    const value = body.token ?? body.access_token;
+    if (!value) throw new RegistryError(`the token service of ${this.registry} answered without a token`, 1);
+    this.tokens.set(scope, { value, expires: Date.now() + Math.max(10, (body.expires_in ?? 60) - 5) * 1000 });
+  }
+
+  // One request, authenticating on a 401 and trying once more.
+  async request(method: string, path: string, opts: { scope: string; headers?: Record<string, string>; body?: Buffer | NodeJS.ReadableStream; absolute?: boolean; redirect?: RequestRedirect } = { scope: '' }): Promise<Response> {
+    const url = opts.absolute ? path : `${this.base}${path}`;
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const headers: Record<string, string> = { ...(opts.headers ?? {}) };
+      const auth = this.authHeader(opts.scope);
+      if (auth) headers.authorization = auth;
+      let r: Response;
+      try {
+        r = await fetch(url, { method, headers, body: opts.body as BodyInit | undefined, redirect: opts.redirect ?? 'follow', duplex: 'half' } as RequestInit);
+      } catch (e) {
+        throw new RegistryError(`cannot reach registry ${this.registry}: ${(e as Error).message}; is it running, and is the name right?`, 1);
+      }
+      if (r.status !== 401 || attempt === 1) return r;
+      const challenge = r.headers.get('www-authenticate');
+      await r.arrayBuffer().catch(() => undefined);
+      if (!challenge) return r;
+      await this.authenticate(challenge, opts.scope);
+      if (opts.body && typeof (opts.body as NodeJS.ReadableStream).pipe === 'function') {
+        throw new RegistryError('the registry asked to authenticate in the middle of an upload; run `berth login` first', 1);
+      }
+    }
+    throw new RegistryError('unreachable', 1);
+  }
+}

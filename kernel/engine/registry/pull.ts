@@ -1,0 +1,138 @@
+// pull: image index or manifest list (platform chosen), OCI or Docker v2
+// manifests, every blob checked against its digest, gzip layers decompressed
+// on the way in and checked against their diff IDs, several at once, layers
+// already here skipped. Nothing half-written stays: a failed layer leaves
+// no blob and no snapshot, and a retried pull only fetches what is missing.
+import * as fs from 'fs';
+import * as path from 'path';
+import { Readable } from 'stream';
+import { pipeline } from 'stream/promises';
+import * as zlib from 'zlib';
+import { BerthError } from '../errors';
+import { chainIds, hashingTap, sha256 } from '../images/digest';
+import { ImageStore } from '../images/store';
+import { Descriptor, Image, ImageConfig } from '../images/types';
+import { RegistryClient, RegistryError } from './client';
+import { lookup } from './credentials';
+import { registryRef } from './names';
+
+const ACCEPT = [
+  'application/vnd.oci.image.index.v1+json',
+  'application/vnd.docker.distribution.manifest.list.v2+json',
+  'application/vnd.oci.image.manifest.v1+json',
+  'application/vnd.docker.distribution.manifest.v2+json',
+].join(', ');
+
+export type PullEvent =
+  | { type: 'resolved'; digest: string }
+  | { type: 'layer'; digest: string; status: 'exists' | 'downloading' | 'done'; done?: number; total?: number }
+  | { type: 'done'; image: Image; digest: string; upToDate: boolean };
+
+export interface PullRequest {
+  ref: string;
+  platform?: string; // "linux/amd64"
+}
+
+interface Manifest {
+  mediaType?: string;
+  manifests?: Array<Descriptor & { platform?: { os: string; architecture: string; variant?: string } }>;
+  config?: Descriptor;
+  layers?: Descriptor[];
+}
+
+async function getManifest(client: RegistryClient, repo: string, reference: string, scope: string): Promise<{ body: Buffer; digest: string; manifest: Manifest }> {
+  const r = await client.request('GET', `/v2/${repo}/manifests/${reference}`, { scope, headers: { accept: ACCEPT } });
+  if (r.status === 404) throw new RegistryError(`manifest for ${repo}:${reference} not found on ${client.registry}; check the name and tag`, 1);
+  if (!r.ok) throw new RegistryError(`${client.registry} answered HTTP ${r.status} for ${repo}:${reference}`, 1);
+  const body = Buffer.from(await r.arrayBuffer());
+  const digest = sha256(body);
+  const claimed = r.headers.get('docker-content-digest');
+  if ((reference.startsWith('sha256:') && digest !== reference) || (claimed && claimed !== digest)) {
+    throw new RegistryError(`manifest digest mismatch for ${repo}:${reference} (got ${digest}); refusing it`, 1);
+  }
+  return { body, digest, manifest: JSON.parse(body.toString('utf8')) as Manifest };
+}
+
+export async function pullImage(store: ImageStore, req: PullRequest, emit: (e: PullEvent) => void = () => undefined, env: NodeJS.ProcessEnv = process.env): Promise<Image> {
+  const ref = registryRef(req.ref);
+  const client = new RegistryClient(ref.registry, lookup(ref.display, env) ?? lookup(ref.registry, env), env);
+  const scope = `repository:${ref.path}:pull`;
+  store.ensureLayout();
+  let { body, digest, manifest } = await getManifest(client, ref.path, ref.digest ?? ref.tag, scope);
+  if (manifest.manifests) {
+    const [os, arch] = (req.platform ?? `linux/${process.arch === 'x64' ? 'amd64' : process.arch}`).split('/');
+    const pick = manifest.manifests.find((m) => m.platform?.os === os && m.platform?.architecture === arch);
+    if (!pick) {
+      const have = manifest.manifests.map((m) => `${m.platform?.os}/${m.platform?.architecture}`).join(', ');
+      throw new RegistryError(`no ${os}/${arch} image in ${req.ref} (it has ${have}); choose one with --platform`, 1);
+    }
+    ({ body, digest, manifest } = await getManifest(client, ref.path, pick.digest, scope));
+  }
+  void body;
+  emit({ type: 'resolved', digest });
+  if (!manifest.config || !manifest.layers) throw new RegistryError(`${req.ref} has a manifest Berth cannot read (schema 1?)`, 1);
+  const cfgResp = await client.request('GET', `/v2/${ref.path}/blobs/${manifest.config.digest}`, { scope });
+  if (!cfgResp.ok) throw new RegistryError(`cannot fetch the config of ${req.ref}: HTTP ${cfgResp.status}`, 1);
+  const configBytes = Buffer.from(await cfgResp.arrayBuffer());
+  if (sha256(configBytes) !== manifest.config.digest) throw new RegistryError(`config blob of ${req.ref} does not match its digest; refusing it`, 1);
+  const config = JSON.parse(configBytes.toString('utf8')) as ImageConfig;
+  const diffIds = config.rootfs.diff_ids;
+  if (diffIds.length !== manifest.layers.length) throw new RegistryError(`${req.ref}: manifest and config disagree on the number of layers`, 1);
+  const chains = chainIds(diffIds);
+  const layers: Descriptor[] = new Array(diffIds.length);
+  fs.mkdirSync(store.paths.tmp, { recursive: true });
+  const fetchLayer = async (i: number) => {
+    const desc = manifest.layers![i];
+    const diffId = diffIds[i];
+    if (fs.existsSync(store.blobPath(diffId)) && fs.existsSync(store.snapshotDir(chains[i]))) {
+      layers[i] = { mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: diffId, size: fs.statSync(store.blobPath(diffId)).size };
+      emit({ type: 'layer', digest: desc.digest, status: 'exists' });
+      return;
+    }
+    const r = await client.request('GET', `/v2/${ref.path}/blobs/${desc.digest}`, { scope });
+    if (!r.ok || !r.body) throw new RegistryError(`cannot fetch layer ${desc.digest.slice(0, 19)}: HTTP ${r.status}`, 1);
+    const tmp = path.join(store.paths.tmp, `pull-${diffId.slice(7, 19)}-${process.pid}-${Date.now()}.tar`);
+    const compressed = hashingTap();
+    const plain = hashingTap();
+    let seen = 0;
+    compressed.stream.on('data', (c: Buffer) => {
+      seen += c.length;
+      emit({ type: 'layer', digest: desc.digest, status: 'downloading', done: seen, total: desc.size });
+    });
+    const gz = /gzip/.test(desc.mediaType) || desc.mediaType.endsWith('.tar.gzip');
+    try {
+      await pipeline([Readable.fromWeb(r.body as never), compressed.stream, ...(gz ? [zlib.createGunzip()] : []), plain.stream, fs.createWriteStream(tmp)]);
+    } catch (e) {
+      fs.rmSync(tmp, { force: true });
+      throw new RegistryError(`layer ${desc.digest.slice(0, 19)} could not be read: ${(e as Error).message}; nothing of it was kept`, 1);
+    }
+    if (compressed.digest() !== desc.digest || plain.digest() !== diffId) {
+      fs.rmSync(tmp, { force: true });
+      throw new RegistryError(`layer ${desc.digest.slice(0, 19)} does not match its digest (got ${compressed.digest().slice(0, 19)}); refusing it, nothing of it was kept`, 1);
+    }
+    const { descriptor } = await store.addLayer(tmp, diffId, plain.size(), i === 0 ? undefined : chains[i - 1]);
+    layers[i] = descriptor;
+    store.recordLayerSource(diffId, { digest: desc.digest, size: desc.size, mediaType: desc.mediaType, registry: ref.registry, repo: ref.path });
+    emit({ type: 'layer', digest: desc.digest, status: 'done' });
+  };
+  // Three layers at a time, as docker does.
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.min(3, diffIds.length) }, async () => {
+    while (next < diffIds.length) await fetchLayer(next++);
+  }));
+  let before: string | undefined;
+  try {
+    before = store.resolve(ref.familiar).manifestDigest;
+  } catch {
+    /* not here yet */
+  }
+  const image = store.commitRawConfig(configBytes, layers, ref.familiar);
+  const upToDate = before === image.manifestDigest && store.repoDigests(image.manifestDigest).some((d) => d.endsWith(`@${digest}`));
+  store.setRepoDigest(image.manifestDigest, `${ref.familiar.slice(0, ref.familiar.lastIndexOf(':'))}@${digest}`);
+  emit({ type: 'done', image, digest, upToDate });
+  return image;
+}
+
+export function notFoundHint(e: unknown): never {
+  throw e instanceof BerthError ? e : new BerthError(String(e), 1);
+}

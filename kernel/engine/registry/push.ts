@@ -1,0 +1,119 @@
+// push: each layer gzip-compressed (deterministically, so its digest is
+// stable), skipped when the registry has it, mounted from another repository
+// of the same registry when it came from there, else uploaded (monolithic,
+// or chunked above CHUNK); then the config and the manifest.
+import * as fs from 'fs';
+import * as path from 'path';
+import { pipeline } from 'stream/promises';
+import * as zlib from 'zlib';
+import { hashingTap, sha256 } from '../images/digest';
+import { ImageStore } from '../images/store';
+import { Image } from '../images/types';
+import { RegistryClient, RegistryError } from './client';
+import { lookup } from './credentials';
+import { registryRef } from './names';
+
+const CHUNK = 8 * 1024 * 1024;
+const LAYER_GZIP = 'application/vnd.docker.image.rootfs.diff.tar.gzip';
+
+export type PushEvent =
+  | { type: 'layer'; digest: string; status: 'exists' | 'mounted' | 'pushed'; from?: string }
+  | { type: 'done'; tag: string; digest: string; size: number };
+
+async function exists(client: RegistryClient, repo: string, digest: string, scope: string): Promise<boolean> {
+  const r = await client.request('HEAD', `/v2/${repo}/blobs/${digest}`, { scope });
+  return r.ok;
+}
+
+async function upload(client: RegistryClient, repo: string, file: string, digest: string, size: number, scope: string): Promise<void> {
+  const start = await client.request('POST', `/v2/${repo}/blobs/uploads/`, { scope });
+  if (start.status !== 202) throw new RegistryError(`${client.registry} refused an upload to ${repo}: HTTP ${start.status}${start.status === 401 || start.status === 403 ? '; check `berth login`' : ''}`, 1);
+  let location = new URL(start.headers.get('location') ?? '', client.base).toString();
+  if (size > CHUNK) {
+    // Chunked: PATCH each range, following the Location the registry returns.
+    const fd = fs.openSync(file, 'r');
+    try {
+      for (let off = 0; off < size; off += CHUNK) {
+        const len = Math.min(CHUNK, size - off);
+        const buf = Buffer.alloc(len);
+        fs.readSync(fd, buf, 0, len, off);
+        const r = await client.request('PATCH', location, { scope, absolute: true, body: buf, headers: { 'content-type': 'application/octet-stream', 'content-range': `${off}-${off + len - 1}` } });
+        if (r.status !== 202) throw new RegistryError(`chunk upload to ${client.registry} failed: HTTP ${r.status}`, 1);
+        location = new URL(r.headers.get('location') ?? location, client.base).toString();
+      }
+    } finally {
+      fs.closeSync(fd);
+    }
+    const url = new URL(location);
+    url.searchParams.set('digest', digest);
+    const done = await client.request('PUT', url.toString(), { scope, absolute: true, body: Buffer.alloc(0) });
+    if (done.status !== 201) throw new RegistryError(`finishing the upload of ${digest.slice(0, 19)} failed: HTTP ${done.status}`, 1);
+    return;
+  }
+  const url = new URL(location);
+  url.searchParams.set('digest', digest);
+  const r = await client.request('PUT', url.toString(), { scope, absolute: true, body: fs.readFileSync(file), headers: { 'content-type': 'application/octet-stream' } });
+  if (r.status !== 201) throw new RegistryError(`uploading ${digest.slice(0, 19)} failed: HTTP ${r.status}`, 1);
+}
+
+export async function pushImage(store: ImageStore, refText: string, emit: (e: PushEvent) => void = () => undefined, env: NodeJS.ProcessEnv = process.env): Promise<{ digest: string; size: number }> {
+  const image: Image = store.resolve(refText);
+  const ref = registryRef(refText);
+  const client = new RegistryClient(ref.registry, lookup(ref.display, env) ?? lookup(ref.registry, env), env);
+  const scope = `repository:${ref.path}:pull,push`;
+  const sources = store.layerSources();
+  const layers = [];
+  for (const l of image.layers) {
+    const known = sources[l.digest];
+    if (known && known.registry === ref.registry) {
+      if (await exists(client, ref.path, known.digest, scope)) {
+        emit({ type: 'layer', digest: known.digest, status: 'exists' });
+        layers.push({ mediaType: known.mediaType, digest: known.digest, size: known.size });
+        continue;
+      }
+      if (known.repo !== ref.path) {
+        const m = await client.request('POST', `/v2/${ref.path}/blobs/uploads/?mount=${encodeURIComponent(known.digest)}&from=${encodeURIComponent(known.repo)}`, { scope: `${scope} repository:${known.repo}:pull` });
+        if (m.status === 201) {
+          emit({ type: 'layer', digest: known.digest, status: 'mounted', from: known.repo });
+          layers.push({ mediaType: known.mediaType, digest: known.digest, size: known.size });
+          continue;
+        }
+        await m.arrayBuffer().catch(() => undefined);
+      }
+    }
+    // gzip with a fixed header (no name, mtime 0): the same layer compresses
+    // to the same bytes every time.
+    const tmp = path.join(store.paths.tmp, `push-${l.digest.slice(7, 19)}-${process.pid}.tar.gz`);
+    fs.mkdirSync(store.paths.tmp, { recursive: true });
+    const tap = hashingTap();
+    try {
+      await pipeline(fs.createReadStream(store.blobPath(l.digest)), zlib.createGzip({ level: 6 }), tap.stream, fs.createWriteStream(tmp));
+      const digest = tap.digest();
+      const size = tap.size();
+      if (await exists(client, ref.path, digest, scope)) emit({ type: 'layer', digest, status: 'exists' });
+      else {
+        await upload(client, ref.path, tmp, digest, size, scope);
+        emit({ type: 'layer', digest, status: 'pushed' });
+      }
+      layers.push({ mediaType: LAYER_GZIP, digest, size });
+      store.recordLayerSource(l.digest, { digest, size, mediaType: LAYER_GZIP, registry: ref.registry, repo: ref.path });
+    } finally {
+      fs.rmSync(tmp, { force: true });
+    }
+  }
+  const configFile = store.blobPath(image.id);
+  const configSize = fs.statSync(configFile).size;
+  if (!(await exists(client, ref.path, image.id, scope))) await upload(client, ref.path, configFile, image.id, configSize, scope);
+  const manifest = Buffer.from(JSON.stringify({
+    schemaVersion: 2,
+    mediaType: 'application/vnd.docker.distribution.manifest.v2+json',
+    config: { mediaType: 'application/vnd.docker.container.image.v1+json', size: configSize, digest: image.id },
+    layers,
+  }));
+  const r = await client.request('PUT', `/v2/${ref.path}/manifests/${ref.tag}`, { scope, body: manifest, headers: { 'content-type': 'application/vnd.docker.distribution.manifest.v2+json' } });
+  if (r.status !== 201) throw new RegistryError(`${client.registry} refused the manifest: HTTP ${r.status} ${(await r.text()).slice(0, 200)}`, 1);
+  const digest = sha256(manifest);
+  store.setRepoDigest(image.manifestDigest, `${ref.familiar.slice(0, ref.familiar.lastIndexOf(':'))}@${digest}`);
+  emit({ type: 'done', tag: ref.tag, digest, size: manifest.length });
+  return { digest, size: manifest.length };
+}
