@@ -11,7 +11,7 @@ if [ "$(id -u)" != 0 ]; then
   exit 1
 fi
 
-pkgs=(busybox-static mmdebstrap iproute2 iptables runc g++ make python3 bsdutils python3-jupyter-client python3-jupyter-kernel-test python3-ipykernel python3-nbclient python3-nbformat jupyter-notebook python3-jupyter-server chromium skopeo umoci)
+pkgs=(busybox-static mmdebstrap iproute2 iptables runc g++ make python3 bsdutils python3-jupyter-client python3-jupyter-kernel-test python3-ipykernel python3-nbclient python3-nbformat jupyter-notebook python3-jupyter-server chromium skopeo umoci docker-registry apache2-utils)
 missing=()
 for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

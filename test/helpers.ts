@@ -28,7 +28,7 @@ export interface TestStore {
   cleanup(): Promise<void>;
 }
 
-export async function testStore(name: string): Promise<TestStore> {
+export async function testStore(name: string, opts: { empty?: boolean } = {}): Promise<TestStore> {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), `berth-test-${name}-`));
   const cgroupParent = `${TEST_CGROUP_ROOT}/${path.basename(root)}`;
   // No test may add a bridge to the machine's own network namespace. The
@@ -56,8 +56,10 @@ export async function testStore(name: string): Promise<TestStore> {
       child.stdin.end(opts.input ?? '');
       child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
     });
-  const imported = berth(['import', '-c', 'CMD ["sh"]', busyboxTar, 'busybox']);
-  if (imported.code !== 0) throw new Error(`cannot import busybox: ${imported.stderr}`);
+  if (!opts.empty) {
+    const imported = berth(['import', '-c', 'CMD ["sh"]', busyboxTar, 'busybox']);
+    if (imported.code !== 0) throw new Error(`cannot import busybox: ${imported.stderr}`);
+  }
   const cleanup = async () => {
     for (const id of engine.containers.listIds()) {
       try {

@@ -26,7 +26,10 @@ export const imagesCommand: Command = {
       } else throw new BerthError(`invalid filter '${f}': use dangling=true|false or reference=PATTERN`, 1);
     }
     if (p.args[0]) {
-      const [repo, tag] = p.args[0].split(':');
+      // A tag follows the last "/" ("localhost:5000/app:v1").
+      const arg = p.args[0];
+      const colon = arg.lastIndexOf(':');
+      const [repo, tag] = colon > arg.lastIndexOf('/') ? [arg.slice(0, colon), arg.slice(colon + 1)] : [arg, undefined];
       images = images
         .map((i) => ({ ...i, refs: i.refs.filter((r) => r.startsWith(`${repo}:`) && (!tag || r === `${repo}:${tag}`)) }))
         .filter((i) => i.refs.length > 0);

@@ -33,8 +33,9 @@ export const pullCommand: Command = {
       io.out(`${e.digest.slice(7, 19)}: ${e.status === 'exists' ? 'Already exists' : 'Pull complete'}\n`);
     });
     const digest = engine.images.repoDigests(img.manifestDigest).pop()?.split('@')[1] ?? '';
-    if (quiet) io.out(`${ref.familiar}\n`);
-    else io.out(`Digest: ${digest}\nStatus: ${upToDate ? 'Image is up to date for' : 'Downloaded newer image for'} ${ref.familiar}\n${ref.display === 'docker.io' ? 'docker.io/' : ''}${ref.familiar}\n`);
+    const shown = ref.digest ? `${ref.familiar.slice(0, ref.familiar.lastIndexOf(':'))}@${ref.digest}` : ref.familiar;
+    if (quiet) io.out(`${shown}\n`);
+    else io.out(`Digest: ${digest}\nStatus: ${upToDate ? 'Image is up to date for' : 'Downloaded newer image for'} ${shown}\n${ref.display === 'docker.io' ? 'docker.io/' : ''}${shown}\n`);
     return 0;
   },
 };

@@ -10,7 +10,8 @@ export function imagesTable(images: Image[], opts: { quiet: boolean; noTrunc: bo
   const rows: string[][] = [];
   const now = Date.now();
   for (const img of sorted) {
-    const refs = img.refs.length ? img.refs : ['<none>:<none>'];
+    // An untagged image a registry knows shows its repository, as docker's.
+    const refs = img.refs.length ? img.refs : img.repoDigests?.length ? [...new Set(img.repoDigests.map((d) => `${d.split('@')[0]}:<none>`))] : ['<none>:<none>'];
     for (const ref of refs) {
       const colon = ref.lastIndexOf(':');
       const row = [ref.slice(0, colon), ref.slice(colon + 1), id(img), ago(img.config.created, now), humanSize(img.size)];

@@ -138,6 +138,11 @@ export class ImageStore {
       const byId = images.filter((i) => hexOf(i.id).startsWith(idHex));
       if (byId.length === 1) return byId[0];
     }
+    // "repo@sha256:..." finds an image by the digest a registry knows it by.
+    if (nameOrId.includes('@sha256:')) {
+      const byRepoDigest = images.find((i) => i.repoDigests?.includes(nameOrId));
+      if (byRepoDigest) return byRepoDigest;
+    }
     if (/^sha256:[a-f0-9]{64}$/.test(nameOrId)) {
       const byManifest = images.find((i) => i.manifestDigest === nameOrId);
       if (byManifest) return byManifest;
@@ -152,13 +157,14 @@ export class ImageStore {
 
   // Like commitImage, for config bytes that must keep their digest (a pulled
   // image keeps the registry's image ID).
-  commitRawConfig(configBytes: Buffer, layers: Descriptor[], ref: string): Image {
+  commitRawConfig(configBytes: Buffer, layers: Descriptor[], ref?: string): Image {
     const cfg = this.putBlob(configBytes);
     const manifest: ImageManifest = { schemaVersion: 2, mediaType: MEDIA.manifest, config: { mediaType: MEDIA.config, digest: cfg.digest, size: cfg.size }, layers };
     const man = this.putBlob(JSON.stringify(manifest));
-    this.tag(man.digest, man.size, ref);
+    if (ref) this.tag(man.digest, man.size, ref);
+    else this.keepUntagged(man.digest, man.size, false);
     const img = this.load(man.digest);
-    img.refs = [formatReference(parseReference(ref))];
+    img.refs = ref ? [formatReference(parseReference(ref))] : [];
     return img;
   }
 
@@ -234,6 +240,8 @@ export class ImageStore {
     withLock(this.lockFile, () => {
       const index = this.readIndex();
       const previous = index.manifests.find((m) => m.annotations?.[REF_ANNOTATION] === ref);
+      // What registries know this image by stays with it across retags.
+      const repoDigests = index.manifests.find((m) => m.digest === manifestDigest && m.annotations?.['io.berth.image.repo-digests'])?.annotations?.['io.berth.image.repo-digests'];
       index.manifests = index.manifests.filter((m) => m.annotations?.[REF_ANNOTATION] !== ref && !(m.digest === manifestDigest && !m.annotations?.[REF_ANNOTATION]));
       if (previous && previous.digest !== manifestDigest && !index.manifests.some((m) => m.digest === previous.digest)) {
         index.manifests.push({ mediaType: MEDIA.manifest, digest: previous.digest, size: previous.size, annotations: {} });
@@ -242,7 +250,7 @@ export class ImageStore {
         mediaType: MEDIA.manifest,
         digest: manifestDigest,
         size,
-        annotations: { [REF_ANNOTATION]: ref, [OCI_REF_ANNOTATION]: ref.slice(ref.lastIndexOf(':') + 1) },
+        annotations: { [REF_ANNOTATION]: ref, [OCI_REF_ANNOTATION]: ref.slice(ref.lastIndexOf(':') + 1), ...(repoDigests ? { 'io.berth.image.repo-digests': repoDigests } : {}) },
       });
       writeJsonAtomic(this.indexFile, index);
     });

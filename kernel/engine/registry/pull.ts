@@ -120,15 +120,19 @@ export async function pullImage(store: ImageStore, req: PullRequest, emit: (e: P
   await Promise.all(Array.from({ length: Math.min(3, diffIds.length) }, async () => {
     while (next < diffIds.length) await fetchLayer(next++);
   }));
+  const repo = ref.familiar.slice(0, ref.familiar.lastIndexOf(':'));
   let before: string | undefined;
+  let knewDigest = false;
   try {
-    before = store.resolve(ref.familiar).manifestDigest;
+    before = store.resolve(ref.digest ? `${repo}@${ref.digest}` : ref.familiar).manifestDigest;
+    knewDigest = store.repoDigests(before).includes(`${repo}@${digest}`);
   } catch {
     /* not here yet */
   }
-  const image = store.commitRawConfig(configBytes, layers, ref.familiar);
-  const upToDate = before === image.manifestDigest && store.repoDigests(image.manifestDigest).some((d) => d.endsWith(`@${digest}`));
-  store.setRepoDigest(image.manifestDigest, `${ref.familiar.slice(0, ref.familiar.lastIndexOf(':'))}@${digest}`);
+  // Pulled by digest: no tag, as docker keeps it; found again by repo@digest.
+  const image = store.commitRawConfig(configBytes, layers, ref.digest ? undefined : ref.familiar);
+  const upToDate = before === image.manifestDigest && knewDigest;
+  store.setRepoDigest(image.manifestDigest, `${repo}@${digest}`);
   emit({ type: 'done', image, digest, upToDate });
   return image;
 }

@@ -1,0 +1,194 @@
+// Pull, push and login against Debian's docker-registry on 127.0.0.1, with
+// skopeo as the other client. The suite's network namespace has only
+// loopback, and BERTH_OFFLINE keeps Berth to loopback registries.
+import { after, before, describe, it } from 'node:test';
+import * as assert from 'node:assert/strict';
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as http from 'http';
+import * as path from 'path';
+import { TestStore, testStore } from './helpers';
+import { freePort, Registry, startRegistry } from './registry-server';
+
+let s: TestStore;
+let clean: TestStore;
+let reg: Registry;
+let digest = '';
+
+before(async () => {
+  s = await testStore('registry');
+  clean = await testStore('registry-clean', { empty: true });
+  reg = await startRegistry(path.join(s.root, 'registry'));
+});
+after(async () => {
+  await reg?.stop();
+  await s?.cleanup();
+  await clean?.cleanup();
+});
+
+function skopeo(args: string[], env: NodeJS.ProcessEnv = s.env) {
+  const r = spawnSync('skopeo', args, { encoding: 'utf8', env });
+  assert.equal(r.status, 0, `skopeo ${args.join(' ')}: ${r.stderr}`);
+  return r.stdout;
+}
+
+describe('push and pull', () => {
+  it('push prints docker\'s lines, and skopeo reads what was pushed', () => {
+    assert.equal(s.berth(['tag', 'busybox', `${reg.host}/lab/bb:v1`]).code, 0);
+    const r = s.berth(['push', `${reg.host}/lab/bb:v1`]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, new RegExp(`^The push refers to repository \\[${reg.host}/lab/bb\\]\\n[0-9a-f]{12}: Pushed\\nv1: digest: (sha256:[0-9a-f]{64}) size: \\d+\\n$`));
+    digest = /digest: (sha256:[0-9a-f]{64})/.exec(r.stdout)![1];
+    const info = JSON.parse(skopeo(['inspect', '--tls-verify=false', `docker://${reg.host}/lab/bb:v1`]));
+    assert.equal(info.Digest, digest);
+    const [img] = JSON.parse(s.berth(['inspect', 'busybox']).stdout);
+    assert.equal(info.Layers.length, img.RootFS.Layers.length);
+    skopeo(['copy', '--src-tls-verify=false', `docker://${reg.host}/lab/bb:v1`, `oci-archive:${path.join(s.root, 'copied.tar')}:v1`]);
+    // A second push skips the layer; another repository mounts it.
+    assert.match(s.berth(['push', `${reg.host}/lab/bb:v1`]).stdout, /: Layer already exists\n/);
+    s.berth(['tag', 'busybox', `${reg.host}/other/bb:v1`]);
+    assert.match(s.berth(['push', `${reg.host}/other/bb:v1`]).stdout, /: Mounted from lab\/bb\n/);
+  });
+
+  it('pull by digest into a clean store, then run it', () => {
+    const r = clean.berth(['pull', `${reg.host}/lab/bb@${digest}`]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /Pull complete/);
+    assert.match(r.stdout, new RegExp(`Digest: ${digest}`));
+    assert.equal(clean.berth(['run', '--rm', '--network', 'none', `${reg.host}/lab/bb@${digest}`, 'echo', 'pulled']).stdout, 'pulled\n');
+    // Pulled by digest: no tag, as docker; the image ID is the registry's config digest.
+    assert.match(clean.berth(['images', '--digests']).stdout, new RegExp(`127\\.0\\.0\\.1:\\d+/lab/bb\\s+<none>\\s+${digest}`));
+    const pushedId = s.berth(['inspect', '-f', '{{.Id}}', 'busybox']).stdout.trim();
+    assert.equal(clean.berth(['inspect', '-f', '{{.Id}}', `${reg.host}/lab/bb@${digest}`]).stdout.trim(), pushedId);
+  });
+
+  it('an image skopeo pushes is pulled and run; a second pull is up to date', () => {
+    assert.equal(s.berth(['save', '-o', path.join(s.root, 'bb.tar'), 'busybox']).code, 0);
+    skopeo(['copy', '--dest-tls-verify=false', `docker-archive:${path.join(s.root, 'bb.tar')}`, `docker://${reg.host}/from/skopeo:v2`]);
+    const r = clean.berth(['pull', `${reg.host}/from/skopeo:v2`]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(clean.berth(['run', '--rm', '--network', 'none', `${reg.host}/from/skopeo:v2`, 'echo', 'via skopeo']).stdout, 'via skopeo\n');
+    assert.match(clean.berth(['pull', `${reg.host}/from/skopeo:v2`]).stdout, /Already exists[\s\S]*Status: Image is up to date/);
+    assert.match(clean.berth(['images', '--digests', `${reg.host}/from/skopeo`]).stdout, /sha256:[0-9a-f]{64}/);
+  });
+
+  it('run pulls a missing image by itself, as docker does', () => {
+    clean.berth(['rmi', '-f', `${reg.host}/from/skopeo:v2`]);
+    const r = clean.berth(['run', '--rm', '--network', 'none', `${reg.host}/from/skopeo:v2`, 'echo', 'auto-pulled']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /Unable to find image '127\.0\.0\.1:\d+\/from\/skopeo:v2' locally/);
+    assert.equal(r.stdout, 'auto-pulled\n');
+  });
+
+  it('a missing tag is a clear error', () => {
+    const r = clean.berth(['pull', `${reg.host}/lab/none:v9`]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /manifest for lab\/none:v9 not found on 127\.0\.0\.1:\d+; check the name and tag/);
+  });
+});
+
+// A proxy in front of the registry that flips a byte in layer blobs, or
+// drops the connection for one chosen blob the first time it is asked.
+async function proxy(target: string, mode: { flip?: boolean; dropOnce?: string }): Promise<{ host: string; close(): void }> {
+  const port = await freePort();
+  let dropped = false;
+  const server = http.createServer((req, res) => {
+    const up = http.request({ host: '127.0.0.1', port: Number(target.split(':')[1]), path: req.url, method: req.method, headers: req.headers }, (ur) => {
+      const isLayer = /\/blobs\/sha256:/.test(req.url ?? '') && Number(ur.headers['content-length'] ?? 0) > 4096;
+      if (mode.dropOnce && !dropped && (req.url ?? '').includes(mode.dropOnce)) {
+        dropped = true;
+        res.destroy();
+        ur.resume();
+        return;
+      }
+      res.writeHead(ur.statusCode ?? 502, ur.headers);
+      if (!(mode.flip && isLayer)) return void ur.pipe(res);
+      let flipped = false;
+      ur.on('data', (c: Buffer) => {
+        if (!flipped && c.length > 100) {
+          c[100] ^= 0xff;
+          flipped = true;
+        }
+        res.write(c);
+      });
+      ur.on('end', () => res.end());
+    });
+    req.pipe(up);
+  });
+  await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
+  return { host: `127.0.0.1:${port}`, close: () => server.close() };
+}
+
+describe('integrity', () => {
+  it('a corrupted layer is refused and nothing of it stays', async () => {
+    const empty = await testStore('registry-corrupt', { empty: true });
+    const p = await proxy(reg.host, { flip: true });
+    try {
+      // (async: the proxy lives in this process, a sync spawn would starve it)
+      const r = await empty.berthAsync(['pull', `${p.host}/lab/bb:v1`]);
+      assert.equal(r.code, 1, r.stdout);
+      assert.match(r.stderr, /(does not match its digest .*refusing it|could not be read: .*)[,;] nothing of it was kept/);
+      assert.equal(empty.berth(['images', '-a', '-q']).stdout, '');
+      assert.deepEqual(fs.readdirSync(path.join(empty.root, 'tmp')).filter((f) => f.startsWith('pull-')), []);
+      const blobs = fs.readdirSync(path.join(empty.root, 'images', 'blobs', 'sha256'));
+      assert.ok(blobs.length === 0, `blobs left: ${blobs.join(', ')}`);
+    } finally {
+      p.close();
+      await empty.cleanup();
+    }
+  });
+
+  it('an interrupted pull resumes without fetching finished layers again', async () => {
+    const dir = path.join(s.root, 'two-layers');
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, 'Dockerfile'), 'FROM busybox\nRUN head -c 200000 /dev/urandom > /blob.bin\n');
+    assert.equal(s.berth(['build', '-q', '-t', `${reg.host}/lab/two:v1`, dir]).code, 0);
+    assert.equal(s.berth(['push', `${reg.host}/lab/two:v1`]).code, 0);
+    const manifest = await (await fetch(`http://${reg.host}/v2/lab/two/manifests/v1`, { headers: { accept: 'application/vnd.docker.distribution.manifest.v2+json' } })).json() as { layers: Array<{ digest: string }> };
+    const fresh = await testStore('registry-resume', { empty: true });
+    const p = await proxy(reg.host, { dropOnce: manifest.layers[1].digest });
+    try {
+      const first = await fresh.berthAsync(['pull', `${p.host}/lab/two:v1`]);
+      assert.equal(first.code, 1, first.stdout);
+      const second = await fresh.berthAsync(['pull', `${p.host}/lab/two:v1`]);
+      assert.equal(second.code, 0, second.stderr);
+      assert.match(second.stdout, new RegExp(`${manifest.layers[0].digest.slice(7, 19)}: Already exists`));
+      assert.match(second.stdout, new RegExp(`${manifest.layers[1].digest.slice(7, 19)}: Pull complete`));
+    } finally {
+      p.close();
+      await fresh.cleanup();
+    }
+  });
+});
+
+describe('login', () => {
+  it('basic auth: refused without login and with a wrong password; push and pull after login; docker-compatible file', async () => {
+    const authReg = await startRegistry(path.join(s.root, 'auth-registry'), { htpasswd: { user: 'ada', password: 'lovelace' } });
+    const cfgDir = path.join(s.root, 'docker-config');
+    const env = { ...s.env, DOCKER_CONFIG: cfgDir };
+    const as = (args: string[], input = '') => {
+      const r = spawnSync(process.execPath, [require('./helpers').cliPath, ...args], { env, encoding: 'utf8', input });
+      return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+    };
+    try {
+      as(['tag', 'busybox', `${authReg.host}/private/bb:v1`]);
+      assert.match(as(['push', `${authReg.host}/private/bb:v1`]).stderr, /asks for a login; run `berth login 127\.0\.0\.1:\d+`/);
+      const wrong = as(['login', '-u', 'ada', '--password-stdin', authReg.host], 'wrong\n');
+      assert.equal(wrong.code, 1);
+      assert.match(wrong.stderr, /login attempt to http:\/\/127\.0\.0\.1:\d+\/v2\/ failed with status: 401/);
+      const ok = as(['login', '-u', 'ada', '--password-stdin', authReg.host], 'lovelace\n');
+      assert.equal(ok.stdout, 'Login Succeeded\n', ok.stderr);
+      const cfg = JSON.parse(fs.readFileSync(path.join(cfgDir, 'config.json'), 'utf8'));
+      assert.equal(Buffer.from(cfg.auths[authReg.host].auth, 'base64').toString(), 'ada:lovelace');
+      assert.equal(as(['push', `${authReg.host}/private/bb:v1`]).code, 0);
+      // skopeo reads the same credentials file.
+      skopeo(['inspect', '--tls-verify=false', '--authfile', path.join(cfgDir, 'config.json'), `docker://${authReg.host}/private/bb:v1`], env);
+      as(['rmi', `${authReg.host}/private/bb:v1`]);
+      assert.equal(as(['pull', `${authReg.host}/private/bb:v1`]).code, 0);
+      assert.match(as(['logout', authReg.host]).stdout, /Removing login credentials for 127\.0\.0\.1:\d+/);
+      assert.match(as(['pull', `${authReg.host}/private/bb:v1`]).stderr, /asks for a login/);
+    } finally {
+      await authReg.stop();
+    }
+  });
+});
