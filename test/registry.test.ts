@@ -192,3 +192,72 @@ describe('login', () => {
     }
   });
 });
+
+// A token issuer for the test: answers the registry's Bearer challenges
+// with RS256 JWTs whose x5c certificate the registry trusts (rootcertbundle),
+// granting exactly the scope asked for, and only to ada:lovelace.
+async function tokenIssuer(dir: string, service: string, issuer: string): Promise<{ realm: string; certFile: string; scopes: string[]; close(): void }> {
+  const crypto = await import('crypto');
+  spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=berth-test-token'], { stdio: 'ignore' });
+  const key = fs.readFileSync(path.join(dir, 'key.pem'));
+  const der = new crypto.X509Certificate(fs.readFileSync(path.join(dir, 'cert.pem'))).raw.toString('base64');
+  const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
+  const scopes: string[] = [];
+  const port = await freePort();
+  const server = http.createServer((req, res) => {
+    const url = new URL(req.url ?? '/', `http://127.0.0.1:${port}`);
+    const auth = Buffer.from((req.headers.authorization ?? '').replace(/^Basic /, ''), 'base64').toString();
+    if (auth !== 'ada:lovelace') {
+      res.writeHead(401).end();
+      return;
+    }
+    const scope = url.searchParams.get('scope') ?? '';
+    scopes.push(scope);
+    const access = scope.split(' ').filter(Boolean).map((sc) => {
+      const [type, name, actions] = sc.split(':');
+      return { type, name, actions: actions.split(',') };
+    });
+    const now = Math.floor(Date.now() / 1000);
+    const head = b64({ typ: 'JWT', alg: 'RS256', x5c: [der] });
+    const body = b64({ iss: issuer, sub: 'ada', aud: service, exp: now + 300, nbf: now - 10, iat: now, jti: crypto.randomBytes(8).toString('hex'), access });
+    const sig = crypto.sign('sha256', Buffer.from(`${head}.${body}`), key).toString('base64url');
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ token: `${head}.${body}.${sig}`, expires_in: 300 }));
+  });
+  await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
+  return { realm: `http://127.0.0.1:${port}/token`, certFile: path.join(dir, 'cert.pem'), scopes, close: () => server.close() };
+}
+
+describe('token auth', () => {
+  it('pulls and pushes with scoped Bearer tokens from the registry\'s token service', async () => {
+    const dir = path.join(s.root, 'token-registry');
+    fs.mkdirSync(dir, { recursive: true });
+    const issuer = await tokenIssuer(dir, 'berth-test-registry', 'berth-test-issuer');
+    const tokReg = await startRegistry(dir, { token: { realm: issuer.realm, service: 'berth-test-registry', issuer: 'berth-test-issuer', certFile: issuer.certFile } });
+    const cfgDir = path.join(s.root, 'token-config');
+    const env = { ...s.env, DOCKER_CONFIG: cfgDir };
+    const as = (args: string[], input = '') => new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+      const c = require('child_process').spawn(process.execPath, [require('./helpers').cliPath, ...args], { env });
+      let stdout = '';
+      let stderr = '';
+      c.stdout.on('data', (d: Buffer) => (stdout += d));
+      c.stderr.on('data', (d: Buffer) => (stderr += d));
+      c.stdin.end(input);
+      c.on('close', (code: number | null) => resolve({ code, stdout, stderr }));
+    });
+    try {
+      await as(['tag', 'busybox', `${tokReg.host}/team/app:v1`]);
+      assert.match((await as(['push', `${tokReg.host}/team/app:v1`])).stderr, /token service of 127\.0\.0\.1:\d+ refused: HTTP 401; check `berth login`/);
+      assert.equal((await as(['login', '-u', 'ada', '--password-stdin', tokReg.host], 'lovelace\n')).stdout, 'Login Succeeded\n');
+      const pushed = await as(['push', `${tokReg.host}/team/app:v1`]);
+      assert.equal(pushed.code, 0, pushed.stderr);
+      assert.ok(issuer.scopes.includes('repository:team/app:pull,push'), issuer.scopes.join(' | '));
+      await as(['rmi', `${tokReg.host}/team/app:v1`]);
+      const pulled = await as(['pull', `${tokReg.host}/team/app:v1`]);
+      assert.equal(pulled.code, 0, pulled.stderr);
+      assert.ok(issuer.scopes.includes('repository:team/app:pull'), issuer.scopes.join(' | '));
+    } finally {
+      await tokReg.stop();
+      issuer.close();
+    }
+  });
+});
