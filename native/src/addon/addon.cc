@@ -163,11 +163,28 @@ Napi::Value Untar(const Napi::CallbackInfo& info) {
 Napi::Value EnsureBridge(const Napi::CallbackInfo& info) {
   std::string name = info[0].As<Napi::String>(), cidr = info[1].As<Napi::String>(), err;
   if (!berth::netlink::linkExists(name)) {
-    if (!berth::netlink::createBridge(name, &err) || !berth::netlink::addAddress(name, cidr, &err) ||
-        !berth::netlink::setUp(name, &err)) {
-      std::string ignored;
-      berth::netlink::deleteLink(name, &ignored);
+    // Several Berth processes may race to make the same bridge: losing the
+    // race (EEXIST on the link or its address) is success.
+    bool made = berth::netlink::createBridge(name, &err);
+    if (!made && !berth::netlink::linkExists(name)) {
       Napi::Error::New(info.Env(), err).ThrowAsJavaScriptException();
+      return info.Env().Undefined();
+    }
+    if (made) {
+      if ((!berth::netlink::addAddress(name, cidr, &err) && err.find("File exists") == std::string::npos) ||
+          !berth::netlink::setUp(name, &err)) {
+        std::string ignored;
+        berth::netlink::deleteLink(name, &ignored);
+        Napi::Error::New(info.Env(), err).ThrowAsJavaScriptException();
+      }
+    } else {
+      // The winner may still be adding the address; wait briefly for it to come up.
+      for (int i = 0; i < 100; i++) {
+        std::string state;
+        berth::readFile("/sys/class/net/" + name + "/operstate", &state);
+        if (state.find("down") == std::string::npos || i == 99) break;
+        usleep(2000);
+      }
     }
   }
   return info.Env().Undefined();
