@@ -64,3 +64,25 @@ export function row(label: string, ms: number[] | undefined, note = ''): string 
   const s = stats(ms);
   return `${label.padEnd(44)} ${s.mean.toFixed(2).padStart(9)} ${s.median.toFixed(2).padStart(9)} ${s.min.toFixed(2).padStart(9)}   ${note}`;
 }
+
+// Runs this benchmark file again inside a network namespace made for it
+// (only loopback up there), calling inner() in that copy; the namespace is
+// deleted afterwards. Network benchmarks never touch the machine's interfaces.
+export function inOwnNetns(file: string, inner: () => Promise<void>): void {
+  if (process.argv.includes('--inner')) {
+    spawnSync('ip', ['link', 'set', 'lo', 'up']);
+    inner().catch((e) => {
+      console.error(e);
+      process.exit(1);
+    });
+    return;
+  }
+  const ns = `berth-bench-${process.pid}`;
+  if (spawnSync('ip', ['netns', 'add', ns]).status !== 0) throw new Error('cannot create a network namespace for the benchmark (ip netns add)');
+  try {
+    const r = spawnSync('ip', ['netns', 'exec', ns, process.execPath, file, '--inner'], { stdio: 'inherit', env: process.env });
+    if (r.status !== 0) process.exitCode = 1;
+  } finally {
+    spawnSync('ip', ['netns', 'del', ns]);
+  }
+}

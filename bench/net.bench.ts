@@ -5,7 +5,7 @@
 import { spawnSync } from 'child_process';
 import * as net from 'net';
 import { DETACHED } from '../kernel/engine/containers/types';
-import { benchStore, row, stats, time } from './common';
+import { benchStore, inOwnNetns, row, stats, time } from './common';
 
 const N = Number(process.env.BENCH_N || 50);
 const BYTES = Number(process.env.BENCH_BYTES || 1 << 30);
@@ -34,7 +34,6 @@ function send(host: string, port: number): Promise<number> {
 }
 
 async function inner(): Promise<void> {
-  spawnSync('ip', ['link', 'set', 'lo', 'up']);
   const store = await benchStore();
   const c = store.engine.containers;
   const req = (cmd: string[], extra: object = {}) => ({ image: 'busybox', command: cmd, env: [], tty: false, openStdin: false, host: { AutoRemove: true, ...extra } });
@@ -66,7 +65,7 @@ async function inner(): Promise<void> {
       await p.done();
     }
     const mean = (a: number[]) => a.reduce((x, y) => x + y, 0) / a.length;
-    console.log(`TCP throughput, ${(BYTES / 2 ** 30).toFixed(0)} GiB per transfer, ${rounds} rounds, MB/s`);
+    console.log(`TCP throughput, ${(BYTES / 2 ** 20).toFixed(0)} MiB per transfer, ${rounds} rounds, MB/s`);
     console.log(`  direct to the container's address      ${mean(direct).toFixed(0)}`);
     console.log(`  through a published port (127.0.0.1)   ${mean(proxied).toFixed(0)}   ${((mean(proxied) / mean(direct)) * 100).toFixed(0)}% of direct (target >= 80%)`);
   } finally {
@@ -74,22 +73,4 @@ async function inner(): Promise<void> {
   }
 }
 
-function outer(): void {
-  const ns = `berth-bench-${process.pid}`;
-  if (spawnSync('ip', ['netns', 'add', ns]).status !== 0) throw new Error('cannot create a network namespace for the benchmark (ip netns add)');
-  try {
-    const r = spawnSync('ip', ['netns', 'exec', ns, process.execPath, __filename, '--inner'], { stdio: 'inherit', env: process.env });
-    if (r.status !== 0) process.exitCode = 1;
-  } finally {
-    spawnSync('ip', ['netns', 'del', ns]);
-  }
-}
-
-if (process.argv.includes('--inner')) {
-  inner().catch((e) => {
-    console.error(e);
-    process.exit(1);
-  });
-} else {
-  outer();
-}
+inOwnNetns(__filename, inner);

@@ -10,10 +10,9 @@ import { Engine } from '../kernel/engine';
 import { storePaths } from '../kernel/engine/store/paths';
 import { pullImage } from '../kernel/engine/registry/pull';
 import { pushImage } from '../kernel/engine/registry/push';
-import { repoRoot, row, stats } from './common';
+import { inOwnNetns, repoRoot, row, stats } from './common';
 
 async function inner(): Promise<void> {
-  spawnSync('ip', ['link', 'set', 'lo', 'up']);
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-bench-pull-'));
   fs.writeFileSync(path.join(work, 'config.yml'), `version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: ${work}/data\nhttp:\n  addr: 127.0.0.1:5055\n`);
   const reg: ChildProcess = spawn('docker-registry', ['serve', path.join(work, 'config.yml')], { stdio: 'ignore' });
@@ -58,26 +57,5 @@ async function inner(): Promise<void> {
   }
 }
 
-function outer(): void {
-  if (!fs.existsSync(path.join(repoRoot, 'images', 'debian', 'rootfs.tar'))) {
-    console.log('images/debian/rootfs.tar is missing: run npm run setup first');
-    return;
-  }
-  const ns = `berth-bench-${process.pid}`;
-  spawnSync('ip', ['netns', 'add', ns]);
-  try {
-    const r = spawnSync('ip', ['netns', 'exec', ns, process.execPath, __filename, '--inner'], { stdio: 'inherit' });
-    if (r.status !== 0) process.exitCode = 1;
-  } finally {
-    spawnSync('ip', ['netns', 'del', ns]);
-  }
-}
-
-if (process.argv.includes('--inner')) {
-  inner().catch((e) => {
-    console.error(e);
-    process.exit(1);
-  });
-} else {
-  outer();
-}
+if (fs.existsSync(path.join(repoRoot, 'images', 'debian', 'rootfs.tar'))) inOwnNetns(__filename, inner);
+else console.log('images/debian/rootfs.tar is missing: run npm run setup first');

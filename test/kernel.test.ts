@@ -19,6 +19,17 @@ after(async () => {
   await s.cleanup();
 });
 
+// Runs test/jupyter/MODULE.py with Debian's python3 against this store.
+function python(module: string) {
+  const r = spawnSync('/usr/bin/python3', ['-m', 'unittest', '-v', module], {
+    cwd: path.join(repoRoot, 'test', 'jupyter'),
+    env: { ...s.env, JUPYTER_PATH: path.join(jupyterPath, 'share', 'jupyter'), BERTH_HISTORY: path.join(s.root, 'history.jsonl'), PYTHONUNBUFFERED: '1' },
+    encoding: 'utf8',
+    timeout: 300000,
+  });
+  return { status: r.status, out: `${r.stdout}\n${r.stderr}` };
+}
+
 describe('jupyter kernel', () => {
   it('installs a kernelspec that jupyter finds', () => {
     const spec = JSON.parse(fs.readFileSync(path.join(jupyterPath, 'share', 'jupyter', 'kernels', 'berth', 'kernel.json'), 'utf8'));
@@ -31,26 +42,14 @@ describe('jupyter kernel', () => {
   });
 
   it('runs a notebook of magics top to bottom under nbclient', () => {
-    const r = spawnSync('/usr/bin/python3', ['-m', 'unittest', '-v', 'test_notebook'], {
-      cwd: path.join(repoRoot, 'test', 'jupyter'),
-      env: { ...s.env, JUPYTER_PATH: path.join(jupyterPath, 'share', 'jupyter'), BERTH_HISTORY: path.join(s.root, 'history.jsonl'), PYTHONUNBUFFERED: '1' },
-      encoding: 'utf8',
-      timeout: 300000,
-    });
-    const out = `${r.stdout}\n${r.stderr}`;
-    assert.equal(r.status, 0, out);
+    const { status, out } = python('test_notebook');
+    assert.equal(status, 0, out);
     assert.match(out, /Ran 2 tests/);
   });
 
   it('passes jupyter_client checks and the jupyter_kernel_test suite', () => {
-    const r = spawnSync('/usr/bin/python3', ['-m', 'unittest', '-v', 'test_kernel'], {
-      cwd: path.join(repoRoot, 'test', 'jupyter'),
-      env: { ...s.env, JUPYTER_PATH: path.join(jupyterPath, 'share', 'jupyter'), BERTH_HISTORY: path.join(s.root, 'history.jsonl'), PYTHONUNBUFFERED: '1' },
-      encoding: 'utf8',
-      timeout: 300000,
-    });
-    const out = `${r.stdout}\n${r.stderr}`;
-    assert.equal(r.status, 0, out);
+    const { status, out } = python('test_kernel');
+    assert.equal(status, 0, out);
     assert.match(out, /Ran \d+ tests/);
     // Berth never sends clear_output (live views update one display); every other check runs.
     const skipped = [...out.matchAll(/^(test_\w+) \(.*\) \.\.\. skipped/gm)].map((m) => m[1]).sort();
