@@ -2,7 +2,6 @@
 // traffic leaves it): `run --rm busybox true` on the default bridge against
 // --network none, and TCP throughput through a published port against the
 // same transfer straight to the container's address.
-import { spawnSync } from 'child_process';
 import * as net from 'net';
 import { DETACHED } from '../kernel/engine/containers/types';
 import { benchStore, inOwnNetns, row, stats, time } from './common';

@@ -7,7 +7,7 @@ export class Signer {
   private seen = new Set<string>();
   private order: string[] = [];
 
-  constructor(private readonly key: string, private readonly scheme = 'hmac-sha256') {
+  constructor(private readonly key: string, scheme = 'hmac-sha256') {
     if (key && scheme !== 'hmac-sha256') throw new Error(`unsupported signature scheme ${scheme}; use hmac-sha256`);
   }
 

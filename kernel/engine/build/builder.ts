@@ -10,11 +10,12 @@ import { ContainerService } from '../containers/service';
 import { hexOf } from '../images/digest';
 import { writeLayer } from '../images/diff';
 import { ImageStore } from '../images/store';
-import { ContainerDefaults, Descriptor, HistoryEntry, Image, ImageConfig } from '../images/types';
+import { Descriptor, HistoryEntry, Image, ImageConfig } from '../images/types';
 import { readJson, withLock, writeJsonAtomic } from '../store/files';
 import { BuildContext } from './context';
 import { copyTree, CopyOptions, download, ensureParents, extractArchive, looksLikeArchive, Owner } from './copy';
-import { DockerfileError, expand, Instruction, keyValues, parseDockerfile } from './parser';
+import { applyMetadata, DEFAULT_SHELL, envMap, METADATA_INSTRUCTIONS } from './metadata';
+import { DockerfileError, expand, Instruction, parseDockerfile } from './parser';
 import { parseReference } from '../images/reference';
 
 export interface BuildRequest {
@@ -46,8 +47,6 @@ interface State {
   cmdSet: boolean; // CMD given in this stage (ENTRYPOINT then keeps it)
 }
 
-const DEFAULT_SHELL = ['/bin/sh', '-c'];
-
 function emptyConfig(): ImageConfig {
   return {
     architecture: process.arch === 'x64' ? 'amd64' : process.arch,
@@ -57,26 +56,6 @@ function emptyConfig(): ImageConfig {
     rootfs: { type: 'layers', diff_ids: [] },
     history: [],
   };
-}
-
-function envMap(cfg: ContainerDefaults): Map<string, string> {
-  const m = new Map<string, string>();
-  for (const e of cfg.Env ?? []) {
-    const i = e.indexOf('=');
-    m.set(i < 0 ? e : e.slice(0, i), i < 0 ? '' : e.slice(i + 1));
-  }
-  return m;
-}
-
-function setEnv(cfg: ContainerDefaults, key: string, value: string): void {
-  cfg.Env = [...(cfg.Env ?? []).filter((e) => e.split('=')[0] !== key), `${key}=${value}`];
-}
-
-function durationNs(text: string | undefined): number | undefined {
-  if (!text) return undefined;
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(text);
-  if (!m) throw new BerthError(`invalid duration "${text}": use e.g. 30s, 1m, 500ms`, 1);
-  return Math.round(Number(m[1]) * { ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 }[m[2] as 'ms']);
 }
 
 export class Builder {
@@ -207,111 +186,30 @@ export class Builder {
     const cfg = next.config.config;
     const created = new Date().toISOString();
     const nop = (): HistoryEntry => ({ created, created_by: `/bin/sh -c #(nop)  ${ins.original}`, empty_layer: true });
-    let history: HistoryEntry;
-    const shellOf = () => cfg.Shell ?? DEFAULT_SHELL;
-    const cmdForm = () => ins.json ?? [...shellOf(), ins.rest];
-    switch (ins.cmd) {
-      case 'RUN': {
-        history = { created, created_by: ins.json ? ins.json.join(' ') : `${shellOf().join(' ')} ${ins.rest}` };
-        await this.run(ins, next, emit);
-        break;
-      }
-      case 'COPY':
-      case 'ADD': {
-        history = { created, created_by: `/bin/sh -c #(nop) ${ins.original}` };
-        await this.copy(ins, next, vars, context, done, emit);
-        break;
-      }
-      case 'CMD':
-        cfg.Cmd = cmdForm();
-        next.cmdSet = true;
-        history = nop();
-        break;
-      case 'ENTRYPOINT':
-        cfg.Entrypoint = cmdForm();
-        // Docker drops a CMD inherited from the base image when a stage sets
-        // ENTRYPOINT; a CMD set earlier in the same stage stays.
-        if (!next.cmdSet) cfg.Cmd = [];
-        history = nop();
-        break;
-      case 'ENV': {
-        const pairs = ins.rest.includes('=') && /^[^\s=]+=/.test(ins.rest) ? keyValues(ins.rest, ins.line) : [[ins.rest.split(/\s+/)[0], ins.rest.replace(/^\S+\s*/, '')] as [string, string]];
-        for (const [k, v] of pairs) setEnv(cfg, k, expand(v, new Map([...vars, ...envMap(cfg)])));
-        history = nop();
-        break;
-      }
-      case 'ARG': {
-        const [name, def] = ins.rest.includes('=') ? [ins.rest.slice(0, ins.rest.indexOf('=')), ins.rest.slice(ins.rest.indexOf('=') + 1)] : [ins.rest, undefined];
-        const v = req.buildArgs[name.trim()] ?? (def !== undefined ? expand(def, vars) : undefined);
-        if (v !== undefined) next.args.set(name.trim(), v);
-        return next; // ARG leaves no step image, as in docker
-      }
-      case 'WORKDIR': {
-        const dir = expand(ins.rest, vars);
-        cfg.WorkingDir = path.posix.resolve(cfg.WorkingDir || '/', dir);
-        history = nop();
-        break;
-      }
-      case 'USER':
-        cfg.User = expand(ins.rest, vars);
-        history = nop();
-        break;
-      case 'EXPOSE':
-        for (const p of expand(ins.rest, vars).split(/\s+/)) cfg.ExposedPorts = { ...(cfg.ExposedPorts ?? {}), [p.includes('/') ? p : `${p}/tcp`]: {} };
-        history = nop();
-        break;
-      case 'VOLUME':
-        for (const v of ins.json ?? expand(ins.rest, vars).split(/\s+/)) cfg.Volumes = { ...(cfg.Volumes ?? {}), [v]: {} };
-        history = nop();
-        break;
-      case 'LABEL':
-        for (const [k, v] of keyValues(ins.rest, ins.line)) cfg.Labels = { ...(cfg.Labels ?? {}), [k]: expand(v, vars) };
-        history = nop();
-        break;
-      case 'MAINTAINER':
-        next.config.author = ins.rest;
-        history = nop();
-        break;
-      case 'SHELL':
-        if (!ins.json) throw new DockerfileError(ins.line, 'SHELL requires the exec (JSON) form, e.g. SHELL ["/bin/bash", "-c"]');
-        cfg.Shell = ins.json;
-        history = nop();
-        break;
-      case 'STOPSIGNAL':
-        cfg.StopSignal = expand(ins.rest, vars);
-        history = nop();
-        break;
-      case 'HEALTHCHECK': {
-        if (/^NONE$/i.test(ins.rest)) cfg.Healthcheck = { Test: ['NONE'] };
-        else {
-          const m = /^CMD\s+([\s\S]+)$/i.exec(ins.rest);
-          if (!m) throw new DockerfileError(ins.line, 'HEALTHCHECK takes [OPTIONS] CMD command, or NONE');
-          let json: string[] | undefined;
-          try {
-            json = m[1].trim().startsWith('[') ? (JSON.parse(m[1]) as string[]) : undefined;
-          } catch {
-            json = undefined;
-          }
-          cfg.Healthcheck = {
-            Test: json ? ['CMD', ...json] : ['CMD-SHELL', m[1].trim()],
-            Interval: durationNs(ins.flags.interval),
-            Timeout: durationNs(ins.flags.timeout),
-            StartPeriod: durationNs(ins.flags['start-period']),
-            Retries: ins.flags.retries ? Number(ins.flags.retries) : undefined,
-          };
+    let history: HistoryEntry = nop();
+    if (METADATA_INSTRUCTIONS.has(ins.cmd)) {
+      next.cmdSet = applyMetadata(ins, next.config, vars, next.cmdSet);
+    } else {
+      const shell = cfg.Shell ?? DEFAULT_SHELL;
+      switch (ins.cmd) {
+        case 'RUN':
+          history = { created, created_by: ins.json ? ins.json.join(' ') : `${shell.join(' ')} ${ins.rest}` };
+          await this.run(ins, next, emit);
+          break;
+        case 'COPY':
+        case 'ADD':
+          history = { created, created_by: `/bin/sh -c #(nop) ${ins.original}` };
+          await this.copy(ins, next, vars, context, done, emit);
+          break;
+        case 'ARG': {
+          const [name, def] = ins.rest.includes('=') ? [ins.rest.slice(0, ins.rest.indexOf('=')), ins.rest.slice(ins.rest.indexOf('=') + 1)] : [ins.rest, undefined];
+          const v = req.buildArgs[name.trim()] ?? (def !== undefined ? expand(def, vars) : undefined);
+          if (v !== undefined) next.args.set(name.trim(), v);
+          return next; // ARG leaves no step image, as in docker
         }
-        history = nop();
-        break;
+        default:
+          throw new DockerfileError(ins.line, `unknown instruction: ${ins.cmd}`);
       }
-      case 'ONBUILD': {
-        const trigger = ins.rest.trim();
-        if (/^(ONBUILD|FROM|MAINTAINER)\b/i.test(trigger)) throw new DockerfileError(ins.line, `${trigger.split(/\s/)[0]} isn't allowed as an ONBUILD trigger`);
-        cfg.OnBuild = [...(cfg.OnBuild ?? []), trigger];
-        history = nop();
-        break;
-      }
-      default:
-        throw new DockerfileError(ins.line, `unknown instruction: ${ins.cmd}`);
     }
     next.config.created = created;
     next.config.history = [...next.config.history, history];

@@ -4,6 +4,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { BerthError } from '../errors';
+import { isWhiteout } from '../images/diff';
 import { unpackLayer } from '../images/unpack';
 
 export interface Owner {
@@ -14,10 +15,6 @@ export interface Owner {
 export interface CopyOptions {
   owner?: Owner;
   mode?: number;
-}
-
-function isWhiteout(st: fs.Stats): boolean {
-  return st.isCharacterDevice() && st.rdev === 0;
 }
 
 // Copies src (file, dir or symlink) to dst, giving files the owner and mode asked for.

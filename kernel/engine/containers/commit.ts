@@ -3,7 +3,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { BerthError } from '../errors';
-import { applyChanges } from '../images/import';
+import { applyChanges } from '../build/metadata';
 import { Change, listChanges, writeLayer } from '../images/diff';
 import { hexOf } from '../images/digest';
 import { ImageStore } from '../images/store';

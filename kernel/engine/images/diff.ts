@@ -14,7 +14,8 @@ export interface Change {
   path: string; // absolute inside the container, "/etc/hosts"
 }
 
-function isWhiteout(st: fs.Stats): boolean {
+// An overlayfs whiteout: a 0:0 character device.
+export function isWhiteout(st: fs.Stats): boolean {
   return st.isCharacterDevice() && st.rdev === 0;
 }
 

@@ -8,6 +8,7 @@ import * as zlib from 'zlib';
 import { BerthError } from '../errors';
 import { MEDIA, ImageStore } from './store';
 import { ContainerDefaults, Image, ImageConfig } from './types';
+import { applyChanges } from '../build/metadata';
 import { chainIds, hashingTap } from './digest';
 
 export interface ImportRequest {
@@ -15,50 +16,6 @@ export interface ImportRequest {
   ref?: string;
   message?: string;
   changes?: string[]; // Dockerfile lines: CMD, ENTRYPOINT, ENV, WORKDIR, USER, LABEL, EXPOSE, STOPSIGNAL
-}
-
-function jsonOrShell(rest: string, shell: boolean): string[] {
-  const t = rest.trim();
-  if (t.startsWith('[')) {
-    try {
-      const v = JSON.parse(t) as unknown;
-      if (Array.isArray(v) && v.every((x) => typeof x === 'string')) return v as string[];
-    } catch {
-      /* fall through to the shell form */
-    }
-  }
-  return shell ? ['/bin/sh', '-c', t] : t.split(/\s+/);
-}
-
-export function applyChanges(defaults: ContainerDefaults, changes: string[]): void {
-  for (const line of changes) {
-    const m = /^\s*(\w+)\s+(.*)$/s.exec(line);
-    if (!m) throw new BerthError(`invalid --change "${line}": expected an instruction such as CMD ["sh"]`);
-    const [, instr, rest] = m;
-    switch (instr.toUpperCase()) {
-      case 'CMD': defaults.Cmd = jsonOrShell(rest, true); break;
-      case 'ENTRYPOINT': defaults.Entrypoint = jsonOrShell(rest, true); break;
-      case 'WORKDIR': defaults.WorkingDir = rest.trim(); break;
-      case 'USER': defaults.User = rest.trim(); break;
-      case 'STOPSIGNAL': defaults.StopSignal = rest.trim(); break;
-      case 'ENV': {
-        const kv = rest.includes('=') ? rest.trim().split(/\s+/) : [rest.trim().replace(/\s+/, '=')];
-        defaults.Env = [...(defaults.Env ?? []).filter((e) => !kv.some((n) => e.split('=')[0] === n.split('=')[0])), ...kv];
-        break;
-      }
-      case 'LABEL':
-        for (const kv of rest.trim().split(/\s+/)) {
-          const [k, ...v] = kv.split('=');
-          defaults.Labels = { ...(defaults.Labels ?? {}), [k]: v.join('=').replace(/^"|"$/g, '') };
-        }
-        break;
-      case 'EXPOSE':
-        for (const p of rest.trim().split(/\s+/)) defaults.ExposedPorts = { ...(defaults.ExposedPorts ?? {}), [p.includes('/') ? p : `${p}/tcp`]: {} };
-        break;
-      default:
-        throw new BerthError(`${instr} is not supported by --change; use CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, STOPSIGNAL, USER or WORKDIR`);
-    }
-  }
 }
 
 function isGzip(file: string): boolean {

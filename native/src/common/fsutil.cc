@@ -70,7 +70,7 @@ bool mkdirAll(const std::string& path, unsigned mode) {
   return true;
 }
 
-static bool removeAt(int dirfd, const char* name) {
+bool removeTreeAt(int dirfd, const char* name) {
   if (unlinkat(dirfd, name, 0) == 0 || errno == ENOENT) return true;
   if (errno != EISDIR && errno != EPERM) return false;
   int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -83,13 +83,13 @@ static bool removeAt(int dirfd, const char* name) {
   bool ok = true;
   while (struct dirent* e = readdir(d)) {
     if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
-    ok = removeAt(::dirfd(d), e->d_name) && ok;
+    ok = removeTreeAt(::dirfd(d), e->d_name) && ok;
   }
   closedir(d);
   return unlinkat(dirfd, name, AT_REMOVEDIR) == 0 && ok;
 }
 
-bool removeTree(const std::string& path) { return removeAt(AT_FDCWD, path.c_str()); }
+bool removeTree(const std::string& path) { return removeTreeAt(AT_FDCWD, path.c_str()); }
 
 int64_t parseInt64(const std::string& s, int64_t fallback) {
   std::string t = trim(s);

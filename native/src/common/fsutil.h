@@ -16,6 +16,8 @@ bool exists(const std::string& path);
 bool mkdirAll(const std::string& path, unsigned mode);
 // Removes a tree without following symlinks; missing is success.
 bool removeTree(const std::string& path);
+// The same, for name inside the directory dirfd (never following a symlink).
+bool removeTreeAt(int dirfd, const char* name);
 // Parses a decimal that may be "max" (returns -1 then).
 int64_t parseInt64(const std::string& s, int64_t fallback);
 std::string trim(const std::string& s);

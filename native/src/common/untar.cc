@@ -186,22 +186,8 @@ class Tree {
   std::map<std::string, int> cache_;
 };
 
-bool removeAt(int dirfd, const char* name) {
-  struct stat st;
-  if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) return true;
-  if (!S_ISDIR(st.st_mode)) return unlinkat(dirfd, name, 0) == 0;
-  int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  if (fd < 0) return false;
-  char path[64];
-  snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
-  std::string p;
-  char buf[4096];
-  ssize_t n = readlink(path, buf, sizeof buf - 1);
-  close(fd);
-  if (n <= 0) return false;
-  p.assign(buf, static_cast<size_t>(n));
-  return removeTree(p);
-}
+// Removes whatever is at name, as the entry replacing it requires.
+bool removeAt(int dirfd, const char* name) { return removeTreeAt(dirfd, name); }
 
 struct DirTime {
   std::vector<std::string> parts;

@@ -85,6 +85,14 @@ void PortProxy::addPollFds(std::vector<pollfd>* fds) {
   }
 }
 
+sockaddr_in PortProxy::upstreamAddress(int port) const {
+  sockaddr_in sa = {};
+  sa.sin_family = AF_INET;
+  sa.sin_port = htons(static_cast<uint16_t>(port));
+  inet_pton(AF_INET, containerIp_.c_str(), &sa.sin_addr);
+  return sa;
+}
+
 void PortProxy::accept(const Listener& l) {
   for (;;) {
     int client = accept4(l.fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -92,10 +100,7 @@ void PortProxy::accept(const Listener& l) {
     Conn c;
     c.client = client;
     c.upstream = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    sockaddr_in sa = {};
-    sa.sin_family = AF_INET;
-    sa.sin_port = htons(static_cast<uint16_t>(l.p.containerPort));
-    inet_pton(AF_INET, containerIp_.c_str(), &sa.sin_addr);
+    sockaddr_in sa = upstreamAddress(l.p.containerPort);
     bool piped = pipe2(c.toUp, O_NONBLOCK | O_CLOEXEC) == 0 && pipe2(c.toClient, O_NONBLOCK | O_CLOEXEC) == 0;
     if (piped) {
       // Bigger pipes: fewer splice calls and poll rounds per megabyte.
@@ -146,10 +151,7 @@ void PortProxy::udpFromClient(const Listener& l) {
       u.client = from;
       u.clientLen = len;
       u.upstream = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-      sockaddr_in sa = {};
-      sa.sin_family = AF_INET;
-      sa.sin_port = htons(static_cast<uint16_t>(l.p.containerPort));
-      inet_pton(AF_INET, containerIp_.c_str(), &sa.sin_addr);
+      sockaddr_in sa = upstreamAddress(l.p.containerPort);
       if (u.upstream < 0 || connect(u.upstream, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) {
         if (u.upstream >= 0) close(u.upstream);
         continue;

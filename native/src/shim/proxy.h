@@ -3,6 +3,7 @@
 // through a pipe per direction. It lives as long as the container.
 #pragma once
 #include <poll.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 
 #include <string>
@@ -50,6 +51,7 @@ class PortProxy {
     size_t pendUp = 0, pendClient = 0;
     bool connecting = true, clientEof = false, upEof = false, dead = false;
   };
+  sockaddr_in upstreamAddress(int port) const;
   void accept(const Listener& l);
   void pump(Conn& c, int from, int pipeW, size_t* pend, bool* eof);
   void flush(Conn& c, int pipeR, int to, size_t* pend);
