@@ -15,9 +15,18 @@ after(async () => {
 });
 
 function snapshot() {
-  const containers = fs.existsSync(path.join(s.root, 'containers')) ? fs.readdirSync(path.join(s.root, 'containers')) : [];
-  const names = fs.existsSync(path.join(s.root, 'names')) ? fs.readdirSync(path.join(s.root, 'names')) : [];
-  return { containers, names, cgroups: s.engine.containers.listIds().length };
+  const list = (...p: string[]) => (fs.existsSync(path.join(s.root, ...p)) ? fs.readdirSync(path.join(s.root, ...p)).sort() : []);
+  return {
+    containers: list('containers'),
+    names: list('names'),
+    blobs: list('images', 'blobs', 'sha256'),
+    // "init" is the store's shared mount-point layer, made once by the first container.
+    snapshots: list('snapshots').filter((n) => n !== 'init'),
+    // The default bridge network always exists for users; any other counts.
+    networks: list('networks').filter((f) => f.endsWith('.json') && !fs.readFileSync(path.join(s.root, 'networks', f), 'utf8').includes('"Name": "bridge"')).length,
+    index: fs.existsSync(path.join(s.root, 'images', 'index.json')) ? fs.readFileSync(path.join(s.root, 'images', 'index.json'), 'utf8') : '',
+    tmp: list('tmp'),
+  };
 }
 
 function noStack(text: string) {
@@ -51,6 +60,45 @@ describe('bad input', () => {
       assert.match(r.stderr, message);
       noStack(r.stderr);
       assert.deepEqual(snapshot(), before);
+    });
+  }
+
+  // The commands beyond run: image, archive, network and registry commands.
+  // @/NAME is a path in the store's directory, known only once it exists.
+  const out = (name: string) => `@/${name}`;
+  const resolveArgs = (args: string[]) => args.map((a) => (a.startsWith('@/') ? path.join(s.root, a.slice(2)) : a));
+  const more: Array<[string, string[], number, RegExp]> = [
+    ['tag of a missing image', ['tag', 'ghost', 'x:y'], 1, /Unable to find image 'ghost:latest' locally; pull, build or import it/],
+    ['history of a missing image', ['history', 'ghost'], 1, /Unable to find image 'ghost:latest' locally/],
+    ['save of a missing image', ['save', '-o', out('ghost.tar'), 'ghost'], 1, /Unable to find image 'ghost:latest' locally/],
+    ['load of a missing file', ['load', '-i', out('none.tar')], 1, /open .*none\.tar: no such file or directory/],
+    ['export of a missing container', ['export', '-o', out('ghost-fs.tar'), 'ghost'], 1, /No such container: ghost/],
+    ['commit of a missing container', ['commit', 'ghost', 'x'], 1, /No such container: ghost/],
+    ['diff of a missing container', ['diff', 'ghost'], 1, /No such container: ghost/],
+    ['build of a missing context', ['build', out('no-context')], 1, /unable to prepare context: path ".*no-context" not found/],
+    ['build with a bad tag', ['build', '-t', 'Bad:Tag', '.'], 125, /invalid reference format: repository name must be lowercase/],
+    ['import with a bad --change', ['import', '-c', 'FROBNICATE x', require('./helpers').busyboxTar, 'x'], 1, /invalid --change "FROBNICATE x": unknown instruction: FROBNICATE/],
+    ['import with a --change that only builds can use', ['import', '-c', 'RUN true', require('./helpers').busyboxTar, 'x'], 1, /RUN is not supported by --change/],
+    ['network create with a bad subnet', ['network', 'create', '--subnet', '10.0.0.0/99', 'x'], 1, /invalid subnet "10\.0\.0\.0\/99"/],
+    ['network create with a bad name', ['network', 'create', 'no/slash'], 1, /invalid network name "no\/slash"/],
+    ['network create with another driver', ['network', 'create', '-d', 'overlay', 'x'], 1, /driver overlay is not supported/],
+    ['network rm of a missing network', ['network', 'rm', 'ghost'], 1, /network ghost not found/],
+    ['network connect to a missing network', ['network', 'connect', 'ghost', 'x'], 1, /network ghost not found/],
+    ['port of a missing container', ['port', 'ghost'], 1, /No such container: ghost/],
+    ['push of a missing image', ['push', 'localhost:5999/none:v1'], 1, /Unable to find image 'localhost:5999\/none:v1' locally/],
+    ['pull of a bad reference', ['pull', 'Bad/Name'], 125, /invalid reference format: repository name must be lowercase/],
+    ['pull from a registry that is not on loopback', ['pull', 'example.org/x:v1'], 1, /only loopback registries are allowed while BERTH_OFFLINE=1/],
+    ['login without credentials', ['login', 'localhost:5999'], 1, /give a username and a password/],
+  ];
+  for (const [what, args, code, message] of more) {
+    it(`${what}: exit ${code} with a clear message, nothing left behind`, () => {
+      const before = snapshot();
+      const r = s.berth(resolveArgs(args));
+      assert.equal(r.code, code, `${r.stdout}${r.stderr}`);
+      assert.match(r.stderr, message);
+      noStack(r.stderr);
+      assert.deepEqual(snapshot(), before);
+      for (const f of ['ghost.tar', 'ghost-fs.tar']) assert.ok(!fs.existsSync(path.join(s.root, f)), `${f} was created`);
     });
   }
 

@@ -66,6 +66,7 @@ export class Builder {
   }
 
   async build(req: BuildRequest, emit: (e: BuildEvent) => void): Promise<Image> {
+    for (const t of req.tags) parseReference(t); // a bad -t fails before any work
     const context = new BuildContext(path.resolve(req.context));
     const dfPath = req.dockerfile ? path.resolve(req.dockerfile) : path.join(context.dir, 'Dockerfile');
     let text = req.dockerfileText;
@@ -78,7 +79,6 @@ export class Builder {
     }
     const all = parseDockerfile(text);
     this.images.ensureLayout();
-    for (const t of req.tags) parseReference(t); // a bad -t fails before any work
     // Stages: instructions grouped by FROM; global ARGs before the first.
     const globalArgs = new Map<string, string>();
     const stages: Array<{ name?: string; from: Instruction; body: Instruction[] }> = [];

@@ -177,7 +177,6 @@ export class ContainerService {
         await this.images.ensureSnapshot(image.chainIds[i], manifest.layers[i].digest);
       }
     }
-    this.images.ensureInitLayer();
     const id = newContainerId();
     const name = claimName(this.paths.names, id, req.name);
     const bundle = this.bundle(id);
@@ -217,6 +216,7 @@ export class ContainerService {
       }
       // The upper dir's own mode becomes the mode of the container's "/":
       // 0755 so that non-root users inside can reach anything at all.
+      this.images.ensureInitLayer(); // only once the request is known to be good
       fs.mkdirSync(path.join(bundle, 'upper'), { recursive: true, mode: 0o755 });
       fs.mkdirSync(path.join(bundle, 'work'), { mode: 0o700 });
       fs.mkdirSync(path.join(bundle, 'merged'), { mode: 0o755 });

@@ -150,7 +150,7 @@ export class ImageStore {
     const ref = formatReference(parseReference(nameOrId));
     const found = images.find((i) => i.refs.includes(ref));
     if (!found) {
-      throw new NotFoundError(`Unable to find image '${ref}' locally; import it with \`berth import TARBALL ${ref}\`, or list images with \`berth images\``, 125);
+      throw new NotFoundError(`Unable to find image '${ref}' locally; pull, build or import it (berth pull ${ref}), or list images with \`berth images\``);
     }
     return found;
   }
