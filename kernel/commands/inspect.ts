@@ -33,7 +33,7 @@ export function containerInspect(c: Container): Record<string, unknown> {
         MergedDir: `${bundle}/merged`,
       },
     },
-    Mounts: [],
+    Mounts: (r.Mounts ?? []).map(({ NoCopy: _n, ...m }) => m),
     Config: { ...r.Config, AttachStdout: true, AttachStderr: true, StdinOnce: false },
     NetworkSettings: {
       Networks: r.NetworkSettings?.Networks ?? { [r.HostConfig.NetworkMode]: {} },

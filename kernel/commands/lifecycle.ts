@@ -83,7 +83,7 @@ export const rmCommand: Command = {
     { long: 'volumes', short: 'v', kind: 'bool', help: 'Remove anonymous volumes associated with the container' },
   ],
   minArgs: 1,
-  run: (p, ctx) => forEach(p, ctx, async (ref) => void (await ctx.engine.containers.remove(ref, p.flags.force === true))),
+  run: (p, ctx) => forEach(p, ctx, async (ref) => void (await ctx.engine.containers.remove(ref, p.flags.force === true, p.flags.volumes === true))),
 };
 
 export const waitCommand: Command = {

@@ -47,12 +47,18 @@ const table: Record<string, Loader> = {
   'network-prune': () => require('./network').networkPruneCommand,
   'network-connect': () => require('./network').networkConnectCommand,
   'network-disconnect': () => require('./network').networkDisconnectCommand,
+  'volume-create': () => require('./volume').volumeCreateCommand,
+  'volume-ls': () => require('./volume').volumeLsCommand,
+  'volume-inspect': () => require('./volume').volumeInspectCommand,
+  'volume-rm': () => require('./volume').volumeRmCommand,
+  'volume-prune': () => require('./volume').volumePruneCommand,
 };
 
 const management: Record<string, Record<string, string>> = {
   container: { port: 'port', commit: 'commit', diff: 'diff', export: 'export', run: 'run', create: 'create', start: 'start', stop: 'stop', restart: 'restart', kill: 'kill', rm: 'rm', wait: 'wait', ls: 'ps', ps: 'ps', list: 'ps', logs: 'logs', exec: 'exec', inspect: 'inspect', top: 'top', stats: 'stats' },
   image: { ls: 'images', list: 'images', import: 'import', inspect: 'inspect', build: 'build', history: 'history', tag: 'tag', rm: 'rmi', prune: 'image-prune', save: 'save', load: 'load', pull: 'pull', push: 'push' },
   builder: { build: 'build' },
+  volume: { create: 'volume-create', ls: 'volume-ls', list: 'volume-ls', inspect: 'volume-inspect', rm: 'volume-rm', remove: 'volume-rm', prune: 'volume-prune' },
   network: { create: 'network-create', ls: 'network-ls', list: 'network-ls', inspect: 'network-inspect', rm: 'network-rm', remove: 'network-rm', prune: 'network-prune', connect: 'network-connect', disconnect: 'network-disconnect' },
 };
 

@@ -6,6 +6,7 @@ import { CreateRequest, DETACHED, HostConfig, Ulimit } from '../engine/container
 import { parseBytes } from '../render/units';
 import { experimentRecord } from '../render/experiment';
 import { FlagSpec, Parsed, UsageError } from './flags';
+import { mountsFromFlags } from './mount-flags';
 import { Command, CommandContext } from './types';
 
 export const createFlags: FlagSpec[] = [
@@ -32,7 +33,10 @@ export const createFlags: FlagSpec[] = [
   { long: 'init', kind: 'bool', help: 'Run an init inside the container that forwards signals and reaps processes' },
   { long: 'ulimit', kind: 'list', value: 'ulimit', help: 'Ulimit options (e.g. nofile=1024:2048)' },
   { long: 'label', short: 'l', kind: 'list', help: 'Set meta data on a container' },
-  { long: 'rm', kind: 'bool', help: 'Automatically remove the container when it exits' },
+  { long: 'volume', short: 'v', kind: 'list', help: 'Bind mount a volume ([NAME|HOST-PATH:]CONTAINER-PATH[:ro])' },
+  { long: 'mount', kind: 'list', help: 'Attach a filesystem mount to the container (type=bind|volume|tmpfs,source=...,target=...[,readonly])' },
+  { long: 'tmpfs', kind: 'list', help: 'Mount a tmpfs directory (PATH[:OPTIONS], e.g. /run:size=64m)' },
+  { long: 'rm', kind: 'bool', help: 'Automatically remove the container and its anonymous volumes when it exits' },
 ];
 
 const runFlags: FlagSpec[] = [
@@ -125,9 +129,11 @@ export function toCreateRequest(cmd: string, p: Parsed): CreateRequest {
     const [k, ...v] = l.split('=');
     labels[k] = v.join('=');
   }
+  const mounts = mountsFromFlags(cmd, f.volume as string[], f.mount as string[], f.tmpfs as string[], host);
   return {
     image,
     command,
+    mounts,
     name: f.name as string | undefined,
     entrypoint: f.entrypoint as string | undefined,
     env,

@@ -5,6 +5,7 @@ import { ContainerService } from './containers/service';
 import { NetworkStore } from './network/store';
 import { ImageStore } from './images/store';
 import { native } from './native';
+import { VolumeStore } from './volumes/store';
 import { StorePaths, storePaths } from './store/paths';
 
 export class Engine {
@@ -12,11 +13,13 @@ export class Engine {
   readonly containers: ContainerService;
   readonly builder: Builder;
   readonly networks: NetworkStore;
+  readonly volumes: VolumeStore;
 
   constructor(readonly paths: StorePaths = storePaths()) {
     this.images = new ImageStore(paths);
     this.networks = new NetworkStore(paths);
     this.containers = new ContainerService(paths, this.images, this.networks);
+    this.volumes = this.containers.volumes;
     this.builder = new Builder(this.images, this.containers);
   }
 
@@ -32,3 +35,4 @@ export { BerthError, NotFoundError } from './errors';
 export type { StorePaths } from './store/paths';
 export * from './containers/types';
 export type { Image, ImageConfig } from './images/types';
+export type { VolumeRecord } from './volumes/types';

@@ -251,6 +251,7 @@ export class Builder {
       tty: false,
       openStdin: false,
       host: { NetworkMode: 'none' },
+      skipImageVolumes: true,
     });
     const id = c.record.Id;
     emit({ type: 'running', containerId: id });

@@ -60,6 +60,9 @@ export function buildRecord(id: string, name: string, req: CreateRequest, image:
     Ulimits: req.host.Ulimits ?? [],
     PortBindings: bindings,
     PublishAllPorts: req.host.PublishAllPorts ?? false,
+    Binds: req.host.Binds ?? [],
+    Mounts: req.host.Mounts ?? [],
+    Tmpfs: req.host.Tmpfs ?? {},
   };
   const env = mergeEnv(
     [`HOSTNAME=${hostname}`, ...(req.tty ? ['TERM=xterm'] : []), ...(defaults.Env ?? [])],
@@ -89,6 +92,7 @@ export function buildRecord(id: string, name: string, req: CreateRequest, image:
     },
     HostConfig: host,
     RestartCount: 0,
+    Mounts: [], // made by the engine once the request is known to be good
   };
 }
 

@@ -14,6 +14,9 @@ import { StorePaths } from '../store/paths';
 import { buildRecord, newContainerId, writeEtcFiles, writeHosts } from './create';
 import { NetworkStore } from '../network/store';
 import { NetworkRecord } from '../network/types';
+import { resolveMounts, shimMountValues } from './mounts';
+import { VolumeStore } from '../volumes/store';
+import { isAnonymous } from '../volumes/types';
 import { claimName, lookupName, releaseName, validateName } from './names';
 import { encodeShimConfig, ShimHandle, startShim } from './shim';
 import { parseSignal } from './signals';
@@ -51,7 +54,16 @@ function sleep(ms: number): Promise<void> {
 }
 
 export class ContainerService {
-  constructor(readonly paths: StorePaths, readonly images: ImageStore, readonly networks: NetworkStore) {}
+  readonly volumes: VolumeStore;
+
+  constructor(readonly paths: StorePaths, readonly images: ImageStore, readonly networks: NetworkStore) {
+    this.volumes = new VolumeStore(paths, (name) => this.usersOfVolume(name));
+  }
+
+  // The containers, running or not, whose mounts name a volume.
+  usersOfVolume(name: string): string[] {
+    return this.list(true).filter((c) => (c.record.Mounts ?? []).some((m) => m.Type === 'volume' && m.Name === name)).map((c) => c.record.Id.slice(0, 12));
+  }
 
   private isBridged(c: Container | ContainerRecord): boolean {
     const mode = ('record' in c ? c.record : c).HostConfig.NetworkMode;
@@ -181,8 +193,13 @@ export class ContainerService {
     const name = claimName(this.paths.names, id, req.name);
     const bundle = this.bundle(id);
     const endpoints: Array<{ net: NetworkRecord; ip: string }> = [];
+    let anonymous: string[] = [];
     try {
       const record = buildRecord(id, name, req, image);
+      const imageVolumes = req.skipImageVolumes ? [] : Object.keys(image.config.config.Volumes ?? {});
+      const resolved = resolveMounts(req.mounts ?? [], imageVolumes, this.volumes);
+      record.Mounts = resolved.mounts;
+      anonymous = resolved.anonymous;
       if (this.isBridged(record)) {
         let net: NetworkRecord;
         try {
@@ -225,6 +242,7 @@ export class ContainerService {
       return { record, shim: undefined, state: this.stateOf(undefined), bundle };
     } catch (e) {
       for (const ep of endpoints) this.networks.release(ep.net, ep.ip, id);
+      for (const v of anonymous) this.volumes.remove(v, true);
       releaseName(this.paths.names, name, id);
       fs.rmSync(bundle, { recursive: true, force: true });
       throw e;
@@ -256,7 +274,10 @@ export class ContainerService {
       ['cpu-shares', h.CpuShares || undefined],
       ['pids-limit', h.PidsLimit > 0 ? h.PidsLimit : undefined],
       ...h.Ulimits.map((u): [string, string] => ['rlimit', `${u.Name}=${u.Soft}:${u.Hard}`]),
+      ...shimMountValues(r.Mounts ?? []).map((m): [string, string] => ['mount', m]),
       ['release', path.join(this.paths.names, r.Name)],
+      // --rm takes the container's anonymous volumes with it, as docker does.
+      ...this.anonymousVolumes(r).map((v): [string, string] => ['release-dir', path.dirname(this.volumes.dataDir(v))]),
       ...Object.values(r.NetworkSettings?.Networks ?? {}).map((e): [string, string] => ['release', this.networks.addressFile(e.NetworkID, e.IPAddress)]),
       ['tty', r.Config.Tty],
       ['stdin', r.Config.OpenStdin],
@@ -265,6 +286,10 @@ export class ContainerService {
       ['rm', h.AutoRemove],
     ];
     return encodeShimConfig(pairs);
+  }
+
+  private anonymousVolumes(r: ContainerRecord): string[] {
+    return (r.Mounts ?? []).filter((m) => m.Type === 'volume' && m.Name).map((m) => this.volumes.find(m.Name!)).filter((v) => v && isAnonymous(v)).map((v) => v!.Name);
   }
 
   // The host end of a container's veth on its i-th network (IFNAMSIZ: 15).
@@ -405,7 +430,9 @@ export class ContainerService {
     return fresh;
   }
 
-  async remove(ref: string, force = false): Promise<Container> {
+  // With volumes=true (rm -v) the container's anonymous volumes go too;
+  // named volumes always stay.
+  async remove(ref: string, force = false, volumes = false): Promise<Container> {
     const c = this.get(ref);
     if (c.state.Running) {
       if (!force) {
@@ -431,7 +458,15 @@ export class ContainerService {
       this.networks.release(net, e.IPAddress, c.record.Id);
       netIds.push(e.NetworkID);
     }
+    const anonymous = volumes ? this.anonymousVolumes(c.record) : [];
     fs.rmSync(c.bundle, { recursive: true, force: true, maxRetries: 5, retryDelay: 20 });
+    for (const v of anonymous) {
+      try {
+        this.volumes.remove(v);
+      } catch {
+        /* another container mounts it (--volumes-from): it stays */
+      }
+    }
     this.refreshHosts(netIds);
     return c;
   }

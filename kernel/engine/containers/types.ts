@@ -23,6 +23,33 @@ export interface HostConfig {
   Ulimits: Ulimit[];
   PortBindings: Record<string, Array<{ HostIp: string; HostPort: string }>>; // "80/tcp" -> bindings ("" = any free port)
   PublishAllPorts: boolean;
+  Binds: string[]; // -v as given
+  Mounts: MountSpec[]; // --mount, parsed
+  Tmpfs: Record<string, string>; // --tmpfs PATH -> options
+}
+
+// A mount as asked for (docker's HostConfig.Mounts shape).
+export interface MountSpec {
+  Type: 'bind' | 'volume' | 'tmpfs';
+  Source?: string; // host path or volume name; none for an anonymous volume or tmpfs
+  Target: string;
+  ReadOnly: boolean;
+  NoCopy?: boolean; // volume: do not copy the image's files into a new, empty volume
+  CreateHostPath?: boolean; // bind from -v: a missing host directory is created
+  TmpfsOptions?: string; // tmpfs: mount data, e.g. size=64m,mode=1777
+}
+
+// A mount as made (docker inspect's top-level Mounts).
+export interface MountPoint {
+  Type: 'bind' | 'volume' | 'tmpfs';
+  Name?: string;
+  Source: string;
+  Destination: string;
+  Driver?: string;
+  Mode: string; // tmpfs: its mount options
+  RW: boolean;
+  Propagation: string;
+  NoCopy?: boolean;
 }
 
 export interface ContainerConfig {
@@ -52,6 +79,7 @@ export interface ContainerRecord {
   Config: ContainerConfig;
   HostConfig: HostConfig;
   RestartCount: number;
+  Mounts: MountPoint[];
   NetworkSettings?: { Networks: Record<string, Endpoint> };
 }
 
@@ -117,6 +145,8 @@ export interface CreateRequest {
   labels?: Record<string, string>;
   networkAliases?: string[];
   ip?: string;
+  mounts?: MountSpec[]; // -v, --mount and --tmpfs, in that order
+  skipImageVolumes?: boolean; // build steps: an image VOLUME gets no anonymous volume
 }
 
 // How a caller attaches to a container's stdio when it starts it.

@@ -72,6 +72,16 @@ bool loadConfig(const std::string& path, ContainerConfig* c, std::string* err) {
     else if (key == "cpu-shares") c->limits.cpuShares = n;
     else if (key == "pids-limit") c->limits.pidsLimit = n;
     else if (key == "release") c->releaseFiles.push_back(val);
+    else if (key == "release-dir") c->releaseDirs.push_back(val);
+    else if (key == "mount") {
+      // TYPE\nSOURCE\nDEST\nro|rw\nCOPYUP\nDATA
+      auto f = split(val, '\n');
+      if (f.size() != 6 || f[2].empty() || f[2][0] != '/') {
+        *err = "bad mount entry " + val;
+        return false;
+      }
+      c->mounts.push_back({f[0], f[1], f[2], f[3] == "ro", f[4] == "1", f[5]});
+    }
     else if (key == "tty") c->tty = val == "1";
     else if (key == "stdin") c->openStdin = val == "1";
     else if (key == "readonly") c->readonly = val == "1";

@@ -37,6 +37,16 @@ struct ContainerConfig {
   std::string cgroupParent = "berth";
   cgroup::Limits limits;
   std::vector<Rlimit> rlimits;
+  // -v, --mount, --tmpfs and image VOLUMEs, parents before children.
+  struct Mount {
+    std::string type;  // bind | volume | tmpfs
+    std::string source, dest;
+    bool readonly = false;
+    bool copyUp = false;  // volume: fill an empty one from the image's files at dest
+    std::string data;     // tmpfs mount options
+  };
+  std::vector<Mount> mounts;
+  std::vector<std::string> releaseDirs;   // removed with an auto-removed container: its anonymous volumes
   std::vector<std::string> releaseFiles;  // removed with an auto-removed container: its name link, its addresses
   bool tty = false;
   bool openStdin = false;

@@ -14,6 +14,7 @@
 #include <cstring>
 
 #include "../common/fsutil.h"
+#include "mounts.h"
 
 namespace berth {
 
@@ -123,6 +124,7 @@ bool setupRootfs(const ContainerConfig& c, std::string* err) {
   if (!doMount("sysfs", root + "/sys", "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr, err))
     return false;
   if (!setupDev(root, err)) return false;
+  if (!setupMounts(root, c, err)) return false;
   for (const char* f : {"hostname", "hosts", "resolv.conf"}) {
     std::string src = c.bundle + "/" + f, dst = root + "/etc/" + f;
     if (exists(src) && exists(dst) && !doMount(src.c_str(), dst, nullptr, MS_BIND, nullptr, err)) return false;

@@ -149,6 +149,7 @@ void cleanup(const ContainerConfig& c) {
   cgroup::remove(c.cgroupParent, c.id);
   if (c.autoRemove) {
     for (const auto& f : c.releaseFiles) unlink(f.c_str());
+    for (const auto& d : c.releaseDirs) removeTree(d);
     removeTree(c.bundle);
   }
 }
