@@ -15,6 +15,7 @@ import { BerthError } from './engine/errors';
 import { CompleteReply, ExecuteContext, ExecuteOutcome, Interpreter } from './jupyter/interpreter';
 import { MimeBundle } from './jupyter/messages';
 import { renderExperiment } from './render/experiment';
+import { DEFAULT_RECORD_FILE } from './commands/records';
 
 const GRACE_MS = 2000;
 
@@ -42,12 +43,32 @@ export class BerthInterpreter implements Interpreter {
   readonly languageInfo = { name: 'berth', version: '1.0', mimetype: 'text/x-sh', file_extension: '.berth', codemirror_mode: 'shell', pygments_lexer: 'bash' };
   readonly banner = 'Berth: real containers in notebook cells. %help lists the commands.';
 
+  // Set by %record on: every foreground run appends its record here.
+  private recordFile: string | undefined;
+
   constructor(private readonly engine = new Engine()) {}
+
+  // %record on [FILE] | off | (no argument: where records go now)
+  private recordMagic(args: string[], ctx: ExecuteContext): ExecuteOutcome {
+    if (args[0] === 'on' && args.length <= 2) {
+      this.recordFile = args[1] ?? DEFAULT_RECORD_FILE;
+      ctx.stream('stdout', `Recording every run to ${this.recordFile}; %records lists them, %records compare 1 last compares two\n`);
+    } else if (args[0] === 'off' && args.length === 1) {
+      if (this.recordFile) ctx.stream('stdout', `Recording stopped; the records stay in ${this.recordFile}\n`);
+      this.recordFile = undefined;
+    } else if (args.length === 0) {
+      ctx.stream('stdout', this.recordFile ? `Recording every run to ${this.recordFile}\n` : 'Recording is off; %record on [FILE] turns it on (or add --record FILE to one run)\n');
+    } else {
+      return failure('UsageError', 'write %record on [FILE], %record off, or %record to see where records go');
+    }
+    return { status: 'ok' };
+  }
 
   private io(ctx: ExecuteContext, state: LineState): Io {
     const shown = new Set<string>();
     return {
       out: (t) => ctx.stream('stdout', t),
+      recordTo: this.recordFile,
       experiment: (rec) => {
         state.oomKilled = rec.oomKilled;
         const r = renderExperiment(rec);
@@ -155,6 +176,7 @@ export class BerthInterpreter implements Interpreter {
       ctx.stream('stdout', overview().replace(/berth /g, '%'));
       return { status: 'ok' };
     }
+    if (argv[0] === 'record') return this.recordMagic(argv.slice(1), ctx);
     const state: LineState = { interrupted: false };
     try {
       const code = await execute(argv, { engine: this.engine, io: this.io(ctx, state) });
@@ -223,7 +245,7 @@ export class BerthInterpreter implements Interpreter {
     let candidates: string[];
     if (atCommand) {
       const prefix = token.startsWith('%%') ? '%%' : token.startsWith('%') ? '%' : '';
-      candidates = (prefix === '%%' ? ['run', 'file', 'build'] : [...commandNames(), 'help']).map((n) => prefix + n);
+      candidates = (prefix === '%%' ? ['run', 'file', 'build'] : [...commandNames(), 'help', 'record']).map((n) => prefix + n);
     } else if (token.startsWith('-')) {
       let argv: string[] = [];
       try {

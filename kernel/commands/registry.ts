@@ -36,6 +36,7 @@ const table: Record<string, Loader> = {
   load: () => require('./archive').loadCommand,
   export: () => require('./archive').exportCommand,
   port: () => require('./network').portCommand,
+  records: () => require('./records').recordsCommand,
   pull: () => require('./registry-cmds').pullCommand,
   push: () => require('./registry-cmds').pushCommand,
   login: () => require('./registry-cmds').loginCommand,

@@ -1,5 +1,7 @@
 // `run` and `create`: docker's flags turned into a typed CreateRequest.
+import { createHash } from 'crypto';
 import * as fs from 'fs';
+import { Readable } from 'stream';
 import * as os from 'os';
 import { BerthError, NotFoundError } from '../engine/errors';
 import { CreateRequest, DETACHED, HostConfig, Ulimit } from '../engine/containers/types';
@@ -7,6 +9,7 @@ import { parseBytes } from '../render/units';
 import { experimentRecord } from '../render/experiment';
 import { FlagSpec, Parsed, UsageError } from './flags';
 import { mountsFromFlags } from './mount-flags';
+import { appendRecord } from './records';
 import { Command, CommandContext } from './types';
 
 export const createFlags: FlagSpec[] = [
@@ -41,6 +44,7 @@ export const createFlags: FlagSpec[] = [
 
 const runFlags: FlagSpec[] = [
   { long: 'detach', short: 'd', kind: 'bool', help: 'Run container in background and print container ID' },
+  { long: 'record', kind: 'string', help: 'Append an experiment record of this run to FILE (JSON lines; see berth records)' },
   ...createFlags,
 ];
 
@@ -171,17 +175,38 @@ export async function ensureImage(ctx: CommandContext, image: string): Promise<v
   }
 }
 
+// Hashes what the container prints on stdout, for the experiment record.
+function stdoutTap(stream: Readable | null): { digest: string; bytes: number } | undefined {
+  if (!stream) return undefined;
+  const hash = createHash('sha256');
+  const result = { digest: '', bytes: 0 };
+  stream.on('data', (d: Buffer | string) => {
+    const b = typeof d === 'string' ? Buffer.from(d, 'utf8') : d;
+    hash.update(b);
+    result.bytes += b.length;
+  });
+  stream.on('end', () => (result.digest = `sha256:${hash.digest('hex')}`));
+  return result;
+}
+
 async function runForeground(p: Parsed, ctx: CommandContext): Promise<number> {
   const req = toCreateRequest('run', p);
   const { io, engine } = ctx;
+  const recordFile = (p.flags.record as string | undefined) ?? io.recordTo;
+  if (typeof p.flags.record === 'string' && p.flags.detach === true) throw new BerthError('--record keeps the record of a foreground run: leave out -d');
   await ensureImage(ctx, req.image);
   if (p.flags.detach === true) {
     const h = await engine.containers.run(req, DETACHED);
     (io.value ?? io.out)(`${h.container.record.Id}\n`);
     return 0;
   }
+  const startedAt = new Date();
   const t0 = Date.now();
-  const h = await engine.containers.run(req, io.attach(req.openStdin));
+  let attach = io.attach(req.openStdin);
+  // A recorded run's stdout passes through here to be hashed on its way out.
+  const relay = recordFile !== undefined && attach.stdout === 'inherit' && !req.tty;
+  if (relay) attach = { ...attach, stdout: 'pipe' };
+  const h = await engine.containers.run(req, attach);
   // As docker's sig-proxy: signals the front end receives go to the container.
   const stopForwarding = io.onSignal?.((sig) => {
     try {
@@ -191,10 +216,16 @@ async function runForeground(p: Parsed, ctx: CommandContext): Promise<number> {
     }
   });
   try {
+    const tap = recordFile !== undefined ? stdoutTap(h.stdout) : undefined;
+    if (relay && h.stdout) h.stdout.pipe(process.stdout, { end: false });
     const pumping = io.pump?.(h, req.openStdin);
     const exit = await h.exited;
     await pumping;
-    io.experiment?.(experimentRecord(h.container.record, exit, Date.now() - t0));
+    const out = h.stdout;
+    if (tap && out && !out.readableEnded) await new Promise((r) => out.once('end', r).once('error', r));
+    const rec = experimentRecord(h.container.record, exit, startedAt, Date.now() - t0, tap?.digest ? tap : undefined);
+    if (recordFile !== undefined) appendRecord(recordFile, rec);
+    io.experiment?.(rec);
     return exit.exitCode;
   } finally {
     stopForwarding?.();

@@ -22,6 +22,9 @@ export interface Io {
   // Long operations (builds) report progress; the kernel draws a bar it
   // refreshes in place, the CLI prints nothing extra.
   progress?(id: string, done: number, total: number, label: string): void;
+  // Where this front end keeps experiment records when every run is
+  // recorded (the kernel's %record on); --record FILE names one per run.
+  recordTo?: string;
   err(text: string): void;
   // How containers started in the foreground reach this front end.
   attach(interactive: boolean): AttachOptions;

@@ -1,59 +1,129 @@
-// The experiment record shown after a foreground run in a notebook: what
-// ran, under which limits, and what it cost, so a rerun can be compared.
+// Experiment records: what ran (image digest, command, env, limits, mounts)
+// and what it cost and produced (exit code, wall and CPU time, peak memory,
+// a digest of stdout), shown after a foreground run in a notebook, kept as
+// JSON lines with --record or %record on, and compared with %records.
 import { ContainerRecord, ExitInfo } from '../engine/containers/types';
 import { escapeHtml } from './html';
-import { Rendered } from './table';
+import { Rendered, table } from './table';
 import { bytesSize } from './units';
 
 export interface ExperimentRecord {
-  image: string;
-  imageId: string;
+  time: string; // when the run started, RFC 3339
+  image: string; // as the user wrote it
+  imageId: string; // sha256:... of the image config: the same ID means the same image
   command: string[];
-  limits: string;
+  env: string[]; // the container's environment, HOSTNAME left out (it is the container ID)
+  limits: { memory: number; memorySwap: number; cpus: number; cpuShares: number; pids: number; readOnly: boolean; network: string };
+  mounts: string[]; // TYPE SOURCE:DEST[:ro]
   exitCode: number;
   oomKilled: boolean;
   wallSeconds: number;
   cpuSeconds: number;
   peakMemory: number;
+  stdoutDigest: string | null; // sha256 of what the run printed on stdout (null when not captured)
+  stdoutBytes: number | null;
 }
 
-export function experimentRecord(r: ContainerRecord, exit: ExitInfo, wallMs: number): ExperimentRecord {
+export function experimentRecord(r: ContainerRecord, exit: ExitInfo, startedAt: Date, wallMs: number, stdout?: { digest: string; bytes: number }): ExperimentRecord {
   const h = r.HostConfig;
-  const limits = [
-    h.Memory ? `memory ${bytesSize(h.Memory)}` : '',
-    h.NanoCpus ? `cpus ${h.NanoCpus / 1e9}` : '',
-    h.CpuShares ? `cpu-shares ${h.CpuShares}` : '',
-    h.PidsLimit ? `pids ${h.PidsLimit}` : '',
-    h.ReadonlyRootfs ? 'read-only' : '',
-    `network ${h.NetworkMode}`,
-  ].filter(Boolean).join(', ');
   return {
+    time: startedAt.toISOString(),
     image: r.Config.Image,
     imageId: r.Image,
     command: [r.Path, ...r.Args],
-    limits,
+    env: r.Config.Env.filter((e) => !e.startsWith('HOSTNAME=')),
+    limits: { memory: h.Memory, memorySwap: h.MemorySwap, cpus: h.NanoCpus / 1e9, cpuShares: h.CpuShares, pids: h.PidsLimit, readOnly: h.ReadonlyRootfs, network: h.NetworkMode },
+    mounts: (r.Mounts ?? []).map((m) => `${m.Type} ${m.Type === 'volume' && m.Name && !/^[0-9a-f]{64}$/.test(m.Name) ? m.Name : m.Type === 'bind' ? m.Source : '(anonymous)'}:${m.Destination}${m.RW ? '' : ':ro'}`),
     exitCode: exit.exitCode,
     oomKilled: exit.oomKilled,
     wallSeconds: wallMs / 1000,
     cpuSeconds: exit.cpuNs / 1e9,
     peakMemory: exit.peakMemory,
+    stdoutDigest: stdout ? stdout.digest : null,
+    stdoutBytes: stdout ? stdout.bytes : null,
   };
 }
 
+export function limitsText(l: ExperimentRecord['limits']): string {
+  return [
+    l.memory ? `memory ${bytesSize(l.memory)}` : '',
+    l.cpus ? `cpus ${l.cpus}` : '',
+    l.cpuShares ? `cpu-shares ${l.cpuShares}` : '',
+    l.pids ? `pids ${l.pids}` : '',
+    l.readOnly ? 'read-only' : '',
+    `network ${l.network}`,
+  ].filter(Boolean).join(', ');
+}
+
+const clip = (s: string) => (s.length > 40 ? s.slice(0, 39) + '…' : s);
+const quoteArgs = (a: string[]) => a.map((x) => (/\s/.test(x) || x === '' ? JSON.stringify(x) : x)).join(' ');
+
+function kv(rows: Array<[string, string]>, accent = '#7a869a'): Rendered {
+  const text = rows.map(([k, v]) => `${k.padEnd(13)} ${v}`).join('\n') + '\n';
+  const td = 'padding:1px 10px;text-align:left;border:none;vertical-align:top';
+  const html = `<table style="border-collapse:collapse;font-size:12px;color:#42526e;border-left:3px solid ${accent};margin:4px 0">${rows
+    .map(([k, v]) => `<tr><th style="${td};font-weight:600">${escapeHtml(k)}</th><td style="${td};font-family:var(--jp-code-font-family,monospace);white-space:pre-wrap">${escapeHtml(v)}</td></tr>`)
+    .join('')}</table>`;
+  return { text, html };
+}
+
 export function renderExperiment(e: ExperimentRecord): Rendered {
-  const rows: Array<[string, string]> = [
+  return kv([
     ['image', `${e.image} (${e.imageId.slice(0, 19)})`],
-    ['command', e.command.map((a) => (/\s/.test(a) ? JSON.stringify(a) : a)).join(' ')],
-    ['limits', e.limits],
+    ['command', quoteArgs(e.command)],
+    ['limits', limitsText(e.limits)],
+    ...(e.mounts.length ? [['mounts', e.mounts.join('\n')] as [string, string]] : []),
     ['exit code', `${e.exitCode}${e.oomKilled ? ' (OOM-killed)' : ''}`],
     ['wall time', `${e.wallSeconds.toFixed(3)} s`],
     ['CPU time', `${e.cpuSeconds.toFixed(3)} s`],
     ['peak memory', bytesSize(e.peakMemory)],
+    ...(e.stdoutDigest ? [['stdout', `${e.stdoutDigest.slice(0, 19)} (${e.stdoutBytes} bytes)`] as [string, string]] : []),
+  ]);
+}
+
+// One row per run, numbered from 1 as %records compare takes them.
+export function renderRecords(records: ExperimentRecord[]): Rendered {
+  return table(
+    ['#', 'STARTED', 'IMAGE ID', 'COMMAND', 'EXIT', 'WALL', 'CPU', 'PEAK MEM', 'STDOUT'],
+    records.map((r, i) => [
+      String(i + 1),
+      r.time.replace('T', ' ').slice(0, 19),
+      r.imageId.replace('sha256:', '').slice(0, 12),
+      quoteArgs(r.command).slice(0, 40),
+      `${r.exitCode}${r.oomKilled ? ' OOM' : ''}`,
+      `${r.wallSeconds.toFixed(3)}s`,
+      `${r.cpuSeconds.toFixed(3)}s`,
+      bytesSize(r.peakMemory),
+      r.stdoutDigest ? r.stdoutDigest.replace('sha256:', '').slice(0, 12) : '-',
+    ]),
+  );
+}
+
+// Two runs side by side: what must match for a rerun to count as the same
+// experiment (image, command, env, limits, mounts, exit code, stdout), and
+// what is measured and may vary (times, memory).
+export function renderComparison(a: ExperimentRecord, b: ExperimentRecord, ia: number, ib: number): Rendered {
+  const same = (x: string, y: string) => (x === y ? 'same' : 'DIFFERENT');
+  const pct = (x: number, y: number) => (x === 0 ? '' : ` (${y >= x ? '+' : ''}${(((y - x) / x) * 100).toFixed(0)}%)`);
+  const fields: Array<[string, string, string, boolean]> = [
+    ['image ID', a.imageId, b.imageId, true],
+    ['command', quoteArgs(a.command), quoteArgs(b.command), true],
+    ['env', a.env.join(' ') || '-', b.env.join(' ') || '-', true],
+    ['limits', limitsText(a.limits), limitsText(b.limits), true],
+    ['mounts', a.mounts.join(', ') || '-', b.mounts.join(', ') || '-', true],
+    ['exit code', String(a.exitCode), String(b.exitCode), true],
+    ['stdout', a.stdoutDigest ?? '-', b.stdoutDigest ?? '-', true],
+    ['wall time', `${a.wallSeconds.toFixed(3)} s`, `${b.wallSeconds.toFixed(3)} s${pct(a.wallSeconds, b.wallSeconds)}`, false],
+    ['CPU time', `${a.cpuSeconds.toFixed(3)} s`, `${b.cpuSeconds.toFixed(3)} s${pct(a.cpuSeconds, b.cpuSeconds)}`, false],
+    ['peak memory', bytesSize(a.peakMemory), `${bytesSize(b.peakMemory)}${pct(a.peakMemory, b.peakMemory)}`, false],
   ];
-  const text = rows.map(([k, v]) => `${k.padEnd(12)} ${v}`).join('\n') + '\n';
-  const td = 'padding:1px 10px;text-align:left;border:none';
-  const html = `<table style="border-collapse:collapse;font-size:12px;color:#42526e;border-left:3px solid #7a869a;margin:4px 0">${rows
-    .map(([k, v]) => `<tr><th style="${td};font-weight:600">${escapeHtml(k)}</th><td style="${td};font-family:var(--jp-code-font-family,monospace)">${escapeHtml(v)}</td></tr>`)
-    .join('')}</table>`;
-  return { text, html };
+  const identical = fields.filter((f) => f[3]).every(([, x, y]) => x === y);
+  const t = table(
+    ['FIELD', `RUN ${ia}`, `RUN ${ib}`, ''],
+    fields.map(([k, x, y, must]) => [k, clip(x), clip(y), must ? same(x, y) : 'measured']),
+  );
+  const verdict = identical
+    ? `Runs ${ia} and ${ib} are the same experiment: same image, command, env, limits and mounts, with the same exit code and stdout.\n`
+    : `Runs ${ia} and ${ib} differ: see the rows marked DIFFERENT.\n`;
+  return { text: t.text + verdict, html: `${t.html ?? ''}<p style="font-size:12px;font-weight:600;color:${identical ? '#006644' : '#bf2600'}">${escapeHtml(verdict)}</p>` };
 }

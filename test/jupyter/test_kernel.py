@@ -205,6 +205,37 @@ class BerthKernelRichOutput(unittest.TestCase):
         kinds = [m["msg_type"] for m in msgs]
         self.assertLess(kinds.index("stream"), kinds.index("display_data"))
 
+    def test_record_on_appends_each_run_and_records_compares_them(self):
+        import json, os, tempfile
+        d = tempfile.mkdtemp(prefix="berth-test-records-")
+        f = os.path.join(d, "runs.jsonl")
+        try:
+            msgs = []
+            self.kc.execute_interactive(f"%record on {f}", output_hook=msgs.append, timeout=30)
+            self.assertIn(f"Recording every run to {f}", "".join(m["content"].get("text", "") for m in msgs))
+            for script in ("echo 6x7=42", "echo 6x7=42", "echo 6x7=41"):
+                self.kc.execute_interactive(f"%run --rm --network none -m 32m busybox sh -c '{script}'", output_hook=lambda m: None, timeout=60)
+            self.kc.execute_interactive("%record off", output_hook=lambda m: None, timeout=30)
+            self.kc.execute_interactive("%run --rm --network none busybox true", output_hook=lambda m: None, timeout=60)
+            with open(f) as fh:
+                lines = [json.loads(l) for l in fh]
+            self.assertEqual(len(lines), 3, "three recorded runs, none after %record off")
+            self.assertEqual(lines[0]["limits"]["memory"], 32 * 1024 * 1024)
+            self.assertEqual(lines[0]["stdoutDigest"], lines[1]["stdoutDigest"])
+            self.assertNotEqual(lines[0]["stdoutDigest"], lines[2]["stdoutDigest"])
+            self.assertEqual(lines[0]["imageId"], lines[2]["imageId"])
+            for cell, verdict in ((f"%records --file {f} compare 1 2", "are the same experiment"), (f"%records --file {f} compare 1 last", "differ")):
+                shown = []
+                self.kc.execute_interactive(cell, output_hook=shown.append, timeout=30)
+                tables = [m["content"]["data"] for m in shown if m["msg_type"] == "display_data"]
+                self.assertEqual(len(tables), 1)
+                self.assertIn(verdict, tables[0]["text/plain"])
+                self.assertIn("<table", tables[0]["text/html"])
+            self.assertRegex(tables[0]["text/plain"], r"stdout\s+sha256:\S+\s+sha256:\S+\s+DIFFERENT")
+        finally:
+            import shutil
+            shutil.rmtree(d, ignore_errors=True)
+
     def test_live_stats_update_one_display_until_interrupted(self):
         msg_id = self.kc.execute("%stats richps")
         time.sleep(3.5)
