@@ -61,4 +61,26 @@ if [ -z "$(node dist/kernel/cli.js images -q debian:bookworm 2>/dev/null)" ]; th
   say "building the debian:bookworm image (FROM scratch, ADD rootfs.tar /)"
   node dist/kernel/cli.js build -q -t debian:bookworm images/debian >/dev/null
 fi
+# The notebooks' images: python3 on debian (09) and a registry (08), both
+# built from Dockerfiles with inputs fetched here, so the builds need no network.
+if ! ls images/python3/debs/*.deb >/dev/null 2>&1; then
+  say "downloading python3 and what it needs beyond minbase (apt-get download)"
+  tmp=$(mktemp -d)
+  tar -xOf images/debian/rootfs.tar ./var/lib/dpkg/status | awk '/^Package:/{p=$2} /^Status: install ok installed/{print p}' | sort > "$tmp/have"
+  apt-cache depends --recurse --no-recommends --no-suggests --no-conflicts --no-breaks --no-replaces --no-enhances python3 \
+    | grep -v '^ ' | grep -v '^<' | sort -u > "$tmp/need"
+  mkdir -p "$tmp/debs"
+  (cd "$tmp/debs" && apt-get download $(comm -23 "$tmp/need" "$tmp/have") 2>/dev/null >/dev/null || { apt-get update -qq && apt-get download $(comm -23 "$tmp/need" "$tmp/have") >/dev/null 2>&1; })
+  chmod 644 "$tmp"/debs/*.deb
+  rm -rf images/python3/debs && mv "$tmp/debs" images/python3/debs && rm -rf "$tmp"
+fi
+cmp -s /usr/bin/docker-registry images/registry/docker-registry || cp /usr/bin/docker-registry images/registry/docker-registry
+if [ -z "$(node dist/kernel/cli.js images -q python3:bookworm 2>/dev/null)" ]; then
+  say "building the python3:bookworm image (FROM debian:bookworm, the packages downloaded above)"
+  node dist/kernel/cli.js build -q -t python3:bookworm images/python3 >/dev/null
+fi
+if [ -z "$(node dist/kernel/cli.js images -q registry:2 2>/dev/null)" ]; then
+  say "building the registry:2 image (Debian's docker-registry)"
+  node dist/kernel/cli.js build -q -t registry:2 images/registry >/dev/null
+fi
 say "ready"

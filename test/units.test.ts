@@ -74,6 +74,14 @@ describe('inspect templates and references', () => {
     assert.equal(renderTemplate('{{json .RootFS.Layers}}', data), '["sha256:a"]');
     assert.equal(renderTemplate('{{.Config.Cmd}}', data), '[sh -c x]');
   });
+  it('renders {{len}}, {{range}}...{{end}} over lists and maps, and refuses what it does not know', () => {
+    const data = { Mounts: [{ Type: 'volume', Destination: '/data' }, { Type: 'bind', Destination: '/src' }], Containers: { b: { Name: 'web' }, a: { Name: 'api' } } };
+    assert.equal(renderTemplate('{{len .Mounts}} mounts', data), '2 mounts');
+    assert.equal(renderTemplate('{{range .Mounts}}{{.Type}}:{{.Destination}} {{end}}', data), 'volume:/data bind:/src ');
+    assert.equal(renderTemplate('{{range .Containers}}{{.Name}},{{end}}', data), 'api,web,');
+    assert.throws(() => renderTemplate('{{range .Mounts}}x', data), /\{\{range\}\} without \{\{end\}\}/);
+    assert.throws(() => renderTemplate('{{printf "%s" .Mounts}}', data), /unsupported expression/);
+  });
   it('parses references with registry, port, tag and digest', () => {
     assert.deepEqual(parseReference('busybox'), { repository: 'busybox', tag: 'latest', digest: undefined });
     assert.equal(parseReference('localhost:5000/team/app:v1').repository, 'localhost:5000/team/app');

@@ -33,7 +33,10 @@ export function experimentRecord(r: ContainerRecord, exit: ExitInfo, startedAt: 
     command: [r.Path, ...r.Args],
     env: r.Config.Env.filter((e) => !e.startsWith('HOSTNAME=')),
     limits: { memory: h.Memory, memorySwap: h.MemorySwap, cpus: h.NanoCpus / 1e9, cpuShares: h.CpuShares, pids: h.PidsLimit, readOnly: h.ReadonlyRootfs, network: h.NetworkMode },
-    mounts: (r.Mounts ?? []).map((m) => `${m.Type} ${m.Type === 'volume' && m.Name && !/^[0-9a-f]{64}$/.test(m.Name) ? m.Name : m.Type === 'bind' ? m.Source : '(anonymous)'}:${m.Destination}${m.RW ? '' : ':ro'}`),
+    mounts: (r.Mounts ?? []).map((m) => {
+      const from = m.Type === 'bind' ? `${m.Source}:` : m.Type === 'volume' ? `${m.Name && !/^[0-9a-f]{64}$/.test(m.Name) ? m.Name : '(anonymous)'}:` : '';
+      return `${m.Type} ${from}${m.Destination}${m.RW ? '' : ':ro'}`;
+    }),
     exitCode: exit.exitCode,
     oomKilled: exit.oomKilled,
     wallSeconds: wallMs / 1000,

@@ -1,0 +1,48 @@
+// The tutorial notebooks, executed top to bottom through nbclient with the
+// Berth kernel on a store of their own that holds only the images Berth
+// makes offline (busybox, debian:bookworm); the notebooks build the rest.
+import { after, before, describe, it } from 'node:test';
+import * as assert from 'node:assert/strict';
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import { repoRoot, TestStore, testStore } from './helpers';
+
+let s: TestStore;
+let jupyterPath: string;
+let copy: string;
+
+before(async () => {
+  s = await testStore('notebooks', { empty: true });
+  // The base images as the set-up makes them, from their Dockerfiles.
+  for (const [tag, dir] of [['busybox:latest', 'busybox'], ['debian:bookworm', 'debian']]) {
+    const built = s.berth(['build', '-q', '-t', tag, path.join(repoRoot, 'images', dir)], { timeoutMs: 120000 });
+    assert.equal(built.code, 0, built.stderr);
+  }
+  jupyterPath = path.join(s.root, 'jupyter');
+  assert.equal(s.berth(['install', '--prefix', jupyterPath]).code, 0);
+  // A copy of notebooks/ next to a link to images/, as in the repository.
+  copy = path.join(s.root, 'course');
+  fs.mkdirSync(copy);
+  fs.cpSync(path.join(repoRoot, 'notebooks'), path.join(copy, 'notebooks'), { recursive: true, filter: (src) => !src.includes(`${path.sep}lab`) });
+  fs.symlinkSync(path.join(repoRoot, 'images'), path.join(copy, 'images'));
+});
+after(async () => {
+  await s.cleanup();
+});
+
+describe('tutorial notebooks', () => {
+  it('all nine run top to bottom without an error output, and show what each lesson is about', () => {
+    const notebooks = fs.readdirSync(path.join(repoRoot, 'notebooks')).filter((f) => /^0[1-9]-.*\.ipynb$/.test(f));
+    assert.equal(notebooks.length, 9);
+    const r = spawnSync('/usr/bin/python3', ['-m', 'unittest', '-v', 'test_tutorials'], {
+      cwd: path.join(repoRoot, 'test', 'jupyter'),
+      env: { ...s.env, JUPYTER_PATH: path.join(jupyterPath, 'share', 'jupyter'), BERTH_HISTORY: path.join(s.root, 'history.jsonl'), NOTEBOOK_DIR: path.join(copy, 'notebooks'), PYTHONUNBUFFERED: '1' },
+      encoding: 'utf8',
+      timeout: 900000,
+    });
+    const out = `${r.stdout}\n${r.stderr}`;
+    assert.equal(r.status, 0, out);
+    assert.match(out, /Ran 9 tests/);
+  });
+});
