@@ -1,23 +1,9 @@
 // start, stop, restart, kill, rm, wait: each takes one or more containers,
 // prints each name as docker does, and goes on past a failing one.
+import { forEachArg } from './each';
 import { BerthError } from '../engine/errors';
 import { Parsed } from './flags';
-import { Command, CommandContext } from './types';
-
-async function forEach(p: Parsed, ctx: CommandContext, fn: (ref: string) => Promise<string | void>, isValue = false): Promise<number> {
-  let code = 0;
-  for (const ref of p.args) {
-    try {
-      const shown = await fn(ref);
-      (isValue && ctx.io.value ? ctx.io.value : ctx.io.out)(`${shown ?? ref}\n`);
-    } catch (e) {
-      if (!(e instanceof BerthError)) throw e;
-      ctx.io.err(`Error response from daemon: ${e.message}\n`);
-      code = 1;
-    }
-  }
-  return code;
-}
+import { Command } from './types';
 
 function seconds(p: Parsed, fallback: number): number {
   const t = p.flags.time ?? p.flags.timeout;
@@ -35,7 +21,7 @@ export const startCommand: Command = {
   summary: 'Start one or more stopped containers',
   flags: [],
   minArgs: 1,
-  run: (p, ctx) => forEach(p, ctx, async (ref) => void (await ctx.engine.containers.start(ref))),
+  run: (p, ctx) => forEachArg(p, ctx, async (ref) => void (await ctx.engine.containers.start(ref))),
 };
 
 export const stopCommand: Command = {
@@ -46,7 +32,7 @@ export const stopCommand: Command = {
   minArgs: 1,
   run: (p, ctx) => {
     const t = seconds(p, 10);
-    return forEach(p, ctx, async (ref) => void (await ctx.engine.containers.stop(ref, t)));
+    return forEachArg(p, ctx, async (ref) => void (await ctx.engine.containers.stop(ref, t)));
   },
 };
 
@@ -58,7 +44,7 @@ export const restartCommand: Command = {
   minArgs: 1,
   run: (p, ctx) => {
     const t = seconds(p, 10);
-    return forEach(p, ctx, async (ref) => void (await ctx.engine.containers.restart(ref, t)));
+    return forEachArg(p, ctx, async (ref) => void (await ctx.engine.containers.restart(ref, t)));
   },
 };
 
@@ -70,7 +56,7 @@ export const killCommand: Command = {
   minArgs: 1,
   run: (p, ctx) => {
     const sig = typeof p.flags.signal === 'string' ? p.flags.signal : 'KILL';
-    return forEach(p, ctx, async (ref) => void ctx.engine.containers.signal(ref, sig));
+    return forEachArg(p, ctx, async (ref) => void ctx.engine.containers.signal(ref, sig));
   },
 };
 
@@ -83,7 +69,7 @@ export const rmCommand: Command = {
     { long: 'volumes', short: 'v', kind: 'bool', help: 'Remove anonymous volumes associated with the container' },
   ],
   minArgs: 1,
-  run: (p, ctx) => forEach(p, ctx, async (ref) => void (await ctx.engine.containers.remove(ref, p.flags.force === true, p.flags.volumes === true))),
+  run: (p, ctx) => forEachArg(p, ctx, async (ref) => void (await ctx.engine.containers.remove(ref, p.flags.force === true, p.flags.volumes === true))),
 };
 
 export const waitCommand: Command = {
@@ -92,5 +78,5 @@ export const waitCommand: Command = {
   summary: 'Block until one or more containers stop, then print their exit codes',
   flags: [],
   minArgs: 1,
-  run: (p, ctx) => forEach(p, ctx, async (ref) => String(await ctx.engine.containers.wait(ref)), true),
+  run: (p, ctx) => forEachArg(p, ctx, async (ref) => String(await ctx.engine.containers.wait(ref)), true),
 };

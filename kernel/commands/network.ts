@@ -1,4 +1,5 @@
 // network create, ls, inspect, rm and prune, in docker's grammar and columns.
+import { forEachArg } from './each';
 import { BerthError } from '../engine/errors';
 import { table } from '../render/table';
 import { Command } from './types';
@@ -78,20 +79,7 @@ export const networkRmCommand: Command = {
   summary: 'Remove one or more networks',
   flags: [],
   minArgs: 1,
-  async run(p, { engine, io }) {
-    let code = 0;
-    for (const ref of p.args) {
-      try {
-        engine.networks.remove(ref);
-        io.out(`${ref}\n`);
-      } catch (e) {
-        if (!(e instanceof BerthError)) throw e;
-        io.err(`Error response from daemon: ${e.message}\n`);
-        code = 1;
-      }
-    }
-    return code;
-  },
+  run: (p, ctx) => forEachArg(p, ctx, (ref) => void ctx.engine.networks.remove(ref)),
 };
 
 export const networkPruneCommand: Command = {

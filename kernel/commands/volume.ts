@@ -1,4 +1,5 @@
 // volume create, ls, inspect, rm and prune, in docker's grammar and columns.
+import { forEachArg } from './each';
 import { BerthError } from '../engine/errors';
 import { VolumeRecord } from '../engine/volumes/types';
 import { table } from '../render/table';
@@ -84,20 +85,7 @@ export const volumeRmCommand: Command = {
   summary: 'Remove one or more volumes',
   flags: [{ long: 'force', short: 'f', kind: 'bool', help: 'Do not fail when a volume does not exist' }],
   minArgs: 1,
-  async run(p, { engine, io }) {
-    let code = 0;
-    for (const ref of p.args) {
-      try {
-        engine.volumes.remove(ref, p.flags.force === true);
-        io.out(`${ref}\n`);
-      } catch (e) {
-        if (!(e instanceof BerthError)) throw e;
-        io.err(`Error response from daemon: ${e.message}\n`);
-        code = 1;
-      }
-    }
-    return code;
-  },
+  run: (p, ctx) => forEachArg(p, ctx, (ref) => void ctx.engine.volumes.remove(ref, p.flags.force === true)),
 };
 
 export const volumePruneCommand: Command = {

@@ -6,6 +6,8 @@ import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
+from nboutputs import cell_text
+
 
 def notebook(*cells):
     nb = nbformat.v4.new_notebook()
@@ -14,14 +16,7 @@ def notebook(*cells):
     return nb
 
 
-def texts(cell):
-    out = []
-    for o in cell.outputs:
-        if o.output_type == "stream":
-            out.append(o.text)
-        elif "data" in o:
-            out.append(o.data.get("text/plain", ""))
-    return "".join(out)
+texts = cell_text
 
 
 class NotebookOfMagics(unittest.TestCase):

@@ -12,6 +12,8 @@ import unittest
 import nbformat
 from nbclient import NotebookClient
 
+from nboutputs import cell_text
+
 NB_DIR = pathlib.Path(os.environ["NOTEBOOK_DIR"])
 
 
@@ -21,14 +23,7 @@ def execute(name):
     return nb
 
 
-def text(cell):
-    out = []
-    for o in cell.outputs:
-        if o.output_type == "stream":
-            out.append(o.text)
-        elif "data" in o:
-            out.append(o.data.get("text/plain", ""))
-    return "".join(out)
+text = cell_text
 
 
 def cell(nb, source_start):
