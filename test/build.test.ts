@@ -262,6 +262,14 @@ describe('commit, diff, tag, rmi and prune', () => {
     assert.equal(s.berth(['tag', 'changed:v1', 'changed:alias']).code, 0);
     assert.match(s.berth(['images', 'changed']).stdout, /changed\s+alias/);
     assert.equal(s.berth(['rmi', 'changed:alias']).stdout, 'Untagged: changed:alias\n');
+    // A second name goes even while a running container uses the image, as in docker.
+    assert.equal(s.berth(['tag', 'changed:v1', 'changed:alias2']).code, 0);
+    assert.equal(s.berth(['run', '-d', '--name', 'runs-changed', '--network', 'none', 'changed:v1', 'sleep', '30']).code, 0);
+    assert.equal(s.berth(['rmi', 'changed:alias2']).stdout, 'Untagged: changed:alias2\n');
+    const busy = s.berth(['rmi', 'changed:v1']);
+    assert.equal(busy.code, 1);
+    assert.match(busy.stderr, /image is being used by running container/);
+    assert.equal(s.berth(['rm', '-f', 'runs-changed']).code, 0);
     s.berth(['create', '--name', 'user-of-changed', 'changed:v1']);
     const refused = s.berth(['rmi', 'changed:v1']);
     assert.equal(refused.code, 1);

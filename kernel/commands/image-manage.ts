@@ -76,14 +76,15 @@ export const rmiCommand: Command = {
       try {
         const img = ctx.engine.images.resolve(ref);
         const users = usersOf(ctx, img);
-        const running = users.find((c) => c.state.Running);
-        if (running) throw new BerthError(`conflict: unable to remove ${ref} (cannot be forced) - image is being used by running container ${running.record.Id.slice(0, 12)}; stop and remove it first`, 1);
+        // One name of several only goes away, whoever uses the image (as docker does).
         const byName = /^[a-f0-9]{4,64}$/.test(ref.replace(/^sha256:/, '')) && img.refs.length !== 1 ? undefined : formatReference(parseReference(ref));
         if (byName && img.refs.includes(byName) && img.refs.length > 1) {
           ctx.engine.images.untag(byName);
           ctx.io.out(`Untagged: ${byName}\n`);
           continue;
         }
+        const running = users.find((c) => c.state.Running);
+        if (running) throw new BerthError(`conflict: unable to remove ${ref} (cannot be forced) - image is being used by running container ${running.record.Id.slice(0, 12)}; stop and remove it first`, 1);
         if (users.length && p.flags.force !== true) {
           throw new BerthError(`conflict: unable to delete ${hexOf(img.id).slice(0, 12)} (must be forced) - image is being used by stopped container ${users[0].record.Id.slice(0, 12)}; remove it, or use rmi -f`, 1);
         }
