@@ -108,6 +108,7 @@ export class BerthInterpreter implements Interpreter {
             s.setEncoding('utf8');
             s.on('data', (d: string) => ctx.stream(name, d));
             s.on('end', resolve);
+            s.on('close', resolve); // closed after the exit grace (commands/streams.ts)
             s.on('error', () => resolve());
           });
         let finished = false;

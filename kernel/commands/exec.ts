@@ -1,3 +1,4 @@
+import { drainAfterExit } from './streams';
 import { Command } from './types';
 
 export const execCommand: Command = {
@@ -32,7 +33,7 @@ export const execCommand: Command = {
     }
     const pumping = io.pump?.(h, p.flags.interactive === true);
     const code = (await h.exited).exitCode;
-    await pumping;
+    await drainAfterExit(h, pumping);
     return code;
   },
 };

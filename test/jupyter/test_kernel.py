@@ -138,6 +138,18 @@ class BerthKernelBehaviour(unittest.TestCase):
         self.assertEqual(reply["content"]["status"], "ok")
         self.assertIn("got hello\n", "".join(m["content"].get("text", "") for m in msgs))
 
+    def test_exec_ends_when_its_process_ends_even_if_a_background_child_keeps_stdout(self):
+        self.kc.execute_interactive("%run -d --name bg-holder --network none busybox sleep 60", timeout=30)
+        try:
+            msgs = []
+            t0 = time.time()
+            reply = self.kc.execute_interactive("%exec bg-holder sh -c 'sleep 30 & echo started in the background'", output_hook=msgs.append, timeout=25)
+            self.assertEqual(reply["content"]["status"], "ok")
+            self.assertLess(time.time() - t0, 10, "the cell waited for the background sleep")
+            self.assertIn("started in the background", "".join(m["content"].get("text", "") for m in msgs if m["msg_type"] == "stream"))
+        finally:
+            self.kc.execute_interactive("%rm -f bg-holder", timeout=30)
+
     def test_stdin_refused_when_front_end_has_none(self):
         reply, msgs = self.run_cell("%run --rm -i busybox cat", allow_stdin=False)
         self.assertEqual(reply["content"]["status"], "ok")

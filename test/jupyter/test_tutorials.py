@@ -7,6 +7,7 @@ writes nothing into the repository."""
 import os
 import pathlib
 import re
+import subprocess
 import unittest
 
 import nbformat
@@ -19,7 +20,13 @@ NB_DIR = pathlib.Path(os.environ["NOTEBOOK_DIR"])
 
 def execute(name):
     nb = nbformat.read(NB_DIR / name, as_version=4)
-    NotebookClient(nb, timeout=180, kernel_name="berth", resources={"metadata": {"path": str(NB_DIR)}}).execute()
+    try:
+        NotebookClient(nb, timeout=180, kernel_name="berth", resources={"metadata": {"path": str(NB_DIR)}}).execute()
+    except Exception as e:
+        # What was still running when a cell failed or hung, for whoever reads the CI log.
+        ps = subprocess.run(["ps", "-eo", "pid,ppid,stat,wchan:24,etimes,args"], capture_output=True, text=True).stdout
+        shown = "\n".join(l for l in ps.splitlines() if re.search(r"berth|busybox|sleep|httpd|registry|PID", l))
+        raise AssertionError(f"{name}: {e}\nprocesses then:\n{shown}") from e
     return nb
 
 
