@@ -106,3 +106,13 @@ export function flagHelp(specs: FlagSpec[]): string {
   const w = Math.max(...rows.map((r) => r[0].length), 10);
   return rows.map(([n, h]) => `  ${n.padEnd(w)}   ${h}`).join('\n');
 }
+
+// --label KEY=VALUE (repeatable) as a map; a bare KEY gets an empty value.
+export function labelMap(list: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const l of list) {
+    const eq = l.indexOf('=');
+    out[eq < 0 ? l : l.slice(0, eq)] = eq < 0 ? '' : l.slice(eq + 1);
+  }
+  return out;
+}

@@ -3,7 +3,7 @@ import { BerthError, NotFoundError } from '../engine/errors';
 import { Container } from '../engine/containers/types';
 import { Image } from '../engine/images/types';
 import { renderTemplate } from '../render/template';
-import { Command } from './types';
+import { Command, Io } from './types';
 
 export function containerInspect(c: Container): Record<string, unknown> {
   const r = c.record;
@@ -59,6 +59,15 @@ export function imageInspect(img: Image): Record<string, unknown> {
   };
 }
 
+// What every inspect prints: a JSON array, or one --format line per object.
+export function printInspected(io: Io, objects: unknown[], format: unknown): void {
+  if (typeof format === 'string') {
+    for (const o of objects) (io.value ?? io.out)(renderTemplate(format, o) + '\n');
+  } else {
+    io.out(JSON.stringify(objects, null, 4) + '\n');
+  }
+}
+
 export const inspectCommand: Command = {
   name: 'inspect',
   usage: 'inspect [OPTIONS] NAME|ID [NAME|ID...]',
@@ -89,11 +98,7 @@ export const inspectCommand: Command = {
         code = 1;
       }
     }
-    if (typeof p.flags.format === 'string') {
-      for (const r of results) (io.value ?? io.out)(renderTemplate(p.flags.format, r) + '\n');
-    } else {
-      io.out(JSON.stringify(results, null, 4) + '\n');
-    }
+    printInspected(io, results, p.flags.format);
     return code;
   },
 };

@@ -1,4 +1,6 @@
 // network create, ls, inspect, rm and prune, in docker's grammar and columns.
+import { labelMap } from './flags';
+import { printInspected } from './inspect';
 import { forEachArg } from './each';
 import { BerthError } from '../engine/errors';
 import { table } from '../render/table';
@@ -19,8 +21,7 @@ export const networkCreateCommand: Command = {
   maxArgs: 1,
   async run(p, { engine, io }) {
     if (p.flags.driver !== undefined && p.flags.driver !== 'bridge') throw new BerthError(`driver ${p.flags.driver} is not supported; Berth networks use the bridge driver`, 1);
-    const labels: Record<string, string> = {};
-    for (const l of p.flags.label as string[]) labels[l.split('=')[0]] = l.split('=').slice(1).join('=');
+    const labels = labelMap(p.flags.label as string[]);
     const n = engine.networks.create({ name: p.args[0], subnet: p.flags.subnet as string | undefined, gateway: p.flags.gateway as string | undefined, internal: p.flags.internal === true, labels });
     (io.value ?? io.out)(`${n.Id}\n`);
     return 0;
@@ -65,10 +66,7 @@ export const networkInspectCommand: Command = {
       }
       return { ...n, Containers: containers };
     });
-    if (typeof p.flags.format === 'string') {
-      const { renderTemplate } = await import('../render/template');
-      for (const n of out) (io.value ?? io.out)(renderTemplate(p.flags.format, n) + '\n');
-    } else io.out(JSON.stringify(out, null, 4) + '\n');
+    printInspected(io, out, p.flags.format);
     return 0;
   },
 };

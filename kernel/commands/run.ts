@@ -7,9 +7,10 @@ import { BerthError, NotFoundError } from '../engine/errors';
 import { CreateRequest, DETACHED, HostConfig, Ulimit } from '../engine/containers/types';
 import { parseBytes } from '../render/units';
 import { experimentRecord } from '../render/experiment';
-import { FlagSpec, Parsed, UsageError } from './flags';
+import { FlagSpec, labelMap, Parsed, UsageError } from './flags';
 import { mountsFromFlags } from './mount-flags';
 import { appendRecord } from './records';
+import { drainAfterExit } from './streams';
 import { Command, CommandContext } from './types';
 
 export const createFlags: FlagSpec[] = [
@@ -128,11 +129,7 @@ export function toCreateRequest(cmd: string, p: Parsed): CreateRequest {
     if (e.includes('=')) env.push(e);
     else if (process.env[e] !== undefined) env.push(`${e}=${process.env[e]}`);
   }
-  const labels: Record<string, string> = {};
-  for (const l of f.label as string[]) {
-    const [k, ...v] = l.split('=');
-    labels[k] = v.join('=');
-  }
+  const labels = labelMap(f.label as string[]);
   const mounts = mountsFromFlags(cmd, f.volume as string[], f.mount as string[], f.tmpfs as string[], host);
   return {
     image,
@@ -220,9 +217,9 @@ async function runForeground(p: Parsed, ctx: CommandContext): Promise<number> {
     if (relay && h.stdout) h.stdout.pipe(process.stdout, { end: false });
     const pumping = io.pump?.(h, req.openStdin);
     const exit = await h.exited;
-    await pumping;
+    await drainAfterExit(h, pumping);
     const out = h.stdout;
-    if (tap && out && !out.readableEnded) await new Promise((r) => out.once('end', r).once('error', r));
+    if (tap && out && !out.readableEnded) await new Promise((r) => out.once('end', r).once('close', r).once('error', r));
     const rec = experimentRecord(h.container.record, exit, startedAt, Date.now() - t0, tap?.digest ? tap : undefined);
     if (recordFile !== undefined) appendRecord(recordFile, rec);
     io.experiment?.(rec);

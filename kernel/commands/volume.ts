@@ -1,17 +1,12 @@
 // volume create, ls, inspect, rm and prune, in docker's grammar and columns.
+import { printInspected } from './inspect';
 import { forEachArg } from './each';
 import { BerthError } from '../engine/errors';
 import { VolumeRecord } from '../engine/volumes/types';
 import { table } from '../render/table';
 import { humanSize } from '../render/units';
 import { Command } from './types';
-import { UsageError } from './flags';
-
-function labelsOf(list: string[]): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const l of list) out[l.split('=')[0]] = l.split('=').slice(1).join('=');
-  return out;
-}
+import { labelMap, UsageError } from './flags';
 
 export const volumeCreateCommand: Command = {
   name: 'volume-create',
@@ -29,7 +24,7 @@ export const volumeCreateCommand: Command = {
     if ((p.flags.opt as string[]).length) throw new BerthError('driver options (-o) are not supported: a Berth volume is a plain directory; use --mount type=tmpfs for a tmpfs', 1);
     const name = p.args[0] ?? (p.flags.name as string | undefined);
     if (p.args[0] && p.flags.name && p.flags.name !== p.args[0]) throw new UsageError(`conflicting options: either specify --name or provide positional arg, not both`, 'volume create');
-    const v = name === undefined ? engine.volumes.create(undefined, labelsOf(p.flags.label as string[])) : engine.volumes.create(name, labelsOf(p.flags.label as string[]));
+    const v = engine.volumes.create(name, labelMap(p.flags.label as string[]));
     (io.value ?? io.out)(`${v.Name}\n`);
     return 0;
   },
@@ -51,7 +46,10 @@ export const volumeLsCommand: Command = {
       const v = rest.join('=');
       if (k === 'dangling') vols = vols.filter((x) => (engine.volumes.inUse(x.Name).length === 0) === (v === 'true' || v === '1'));
       else if (k === 'name') vols = vols.filter((x) => x.Name.includes(v));
-      else if (k === 'label') vols = vols.filter((x) => (v.includes('=') ? x.Labels[v.split('=')[0]] === v.split('=').slice(1).join('=') : v in x.Labels));
+      else if (k === 'label') {
+        const [[key, value]] = Object.entries(labelMap([v]));
+        vols = vols.filter((x) => key in x.Labels && (!v.includes('=') || x.Labels[key] === value));
+      }
       else throw new BerthError(`invalid filter '${k}'; use dangling, name or label`, 1);
     }
     if (p.flags.quiet === true) {
@@ -71,10 +69,7 @@ export const volumeInspectCommand: Command = {
   minArgs: 1,
   async run(p, { engine, io }) {
     const out: VolumeRecord[] = p.args.map((ref) => engine.volumes.get(ref));
-    if (typeof p.flags.format === 'string') {
-      const { renderTemplate } = await import('../render/template');
-      for (const v of out) (io.value ?? io.out)(renderTemplate(p.flags.format, v) + '\n');
-    } else io.out(JSON.stringify(out, null, 4) + '\n');
+    printInspected(io, out, p.flags.format);
     return 0;
   },
 };

@@ -233,6 +233,17 @@ export class Builder {
     return JSON.stringify([context.contentHash(files), sources.filter((src) => /^https?:\/\//.test(src)), ins.flags.chown, ins.flags.chmod]);
   }
 
+  // A directory in snapshot form (RUN's upper dir, COPY's staging dir)
+  // becomes the stage's next layer.
+  private async appendLayer(st: State, dir: string): Promise<void> {
+    const tmp = path.join(this.images.paths.tmp, `layer-${randomBytes(6).toString('hex')}.tar`);
+    const layer = await writeLayer(dir, tmp);
+    const { descriptor, chainId } = await this.images.addLayerFromDir(dir, tmp, layer.diffId, layer.size, st.chainIds[st.chainIds.length - 1]);
+    st.layers.push(descriptor);
+    st.chainIds.push(chainId);
+    st.config.rootfs.diff_ids = [...st.config.rootfs.diff_ids, layer.diffId];
+  }
+
   private async run(ins: Instruction, st: State, emit: (e: BuildEvent) => void): Promise<void> {
     if (!st.manifest) throw new DockerfileError(ins.line, 'RUN needs a shell, and a scratch image has none: COPY one in first, or build FROM an image');
     const cfg = st.config.config;
@@ -271,14 +282,8 @@ export class Builder {
       if (exit.exitCode !== 0) {
         throw new BerthError(`Dockerfile:${ins.line}: The command '${argv.join(' ')}' returned a non-zero code: ${exit.exitCode}`, 1);
       }
-      const tmp = path.join(this.images.paths.tmp, `build-${randomBytes(6).toString('hex')}.tar`);
-      const upper = path.join(c.bundle, 'upper');
-      const layer = await writeLayer(upper, tmp);
       // The finished container's upper dir is already in snapshot form.
-      const { descriptor, chainId } = await this.images.addLayerFromDir(upper, tmp, layer.diffId, layer.size, st.chainIds[st.chainIds.length - 1]);
-      st.layers.push(descriptor);
-      st.chainIds.push(chainId);
-      st.config.rootfs.diff_ids = [...st.config.rootfs.diff_ids, layer.diffId];
+      await this.appendLayer(st, path.join(c.bundle, 'upper'));
     } finally {
       await this.containers.remove(id, true).catch(() => undefined);
       emit({ type: 'removed', containerId: id });
@@ -399,12 +404,7 @@ export class Builder {
           }
         }
       }
-      const tmp = path.join(this.images.paths.tmp, `layer-${randomBytes(6).toString('hex')}.tar`);
-      const layer = await writeLayer(stage, tmp);
-      const { descriptor, chainId } = await this.images.addLayerFromDir(stage, tmp, layer.diffId, layer.size, st.chainIds[st.chainIds.length - 1]);
-      st.layers.push(descriptor);
-      st.chainIds.push(chainId);
-      st.config.rootfs.diff_ids = [...st.config.rootfs.diff_ids, layer.diffId];
+      await this.appendLayer(st, stage);
     } finally {
       fs.rmSync(stage, { recursive: true, force: true });
     }

@@ -31,8 +31,9 @@ export function resolveMounts(specs: MountSpec[], imageVolumes: string[], volume
   const anonymous: string[] = [];
   const seen = new Set<string>();
   // Every spec is checked before any volume is made: a refused run makes none.
-  for (const s of specs) {
-    const dest = normalTarget(s.Target);
+  const dests = specs.map((s) => normalTarget(s.Target));
+  for (const [i, s] of specs.entries()) {
+    const dest = dests[i];
     if (seen.has(dest)) throw new BerthError(`Duplicate mount point: ${dest}`);
     seen.add(dest);
     if (s.Type === 'volume' && s.Source !== undefined && !validVolumeName(s.Source)) {
@@ -40,8 +41,8 @@ export function resolveMounts(specs: MountSpec[], imageVolumes: string[], volume
     }
   }
   try {
-    for (const s of specs) {
-      const dest = normalTarget(s.Target);
+    for (const [i, s] of specs.entries()) {
+      const dest = dests[i];
       const mode = s.ReadOnly ? 'ro' : 'rw';
       if (s.Type === 'bind') {
         checkPath(s.Source ?? '', 'bind source');
