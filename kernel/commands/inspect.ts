@@ -1,6 +1,6 @@
 // inspect: docker's JSON shape for containers and images, or a --format template.
 import { BerthError, NotFoundError } from '../engine/errors';
-import { Container } from '../engine/containers/types';
+import { Container, measured } from '../engine/containers/types';
 import { Image } from '../engine/images/types';
 import { renderTemplate } from '../render/template';
 import { Command, Io } from './types';
@@ -39,7 +39,7 @@ export function containerInspect(c: Container): Record<string, unknown> {
       Networks: r.NetworkSettings?.Networks ?? { [r.HostConfig.NetworkMode]: {} },
       Ports: Object.fromEntries(Object.keys(r.HostConfig.PortBindings ?? {}).map((k) => [k, (c.state.Running ? c.shim?.Ports ?? [] : []).filter((x) => `${x.ContainerPort}/${x.Protocol}` === k).map((x) => ({ HostIp: x.HostIp, HostPort: String(x.HostPort) }))])),
     },
-    Berth: c.shim ? { PeakMemory: c.shim.PeakMemory, CpuNs: c.shim.CpuNs } : undefined,
+    Berth: c.shim ? { PeakMemory: measured(c.shim.PeakMemory), CpuNs: measured(c.shim.CpuNs) } : undefined, // null: not measured
   };
 }
 

@@ -69,8 +69,8 @@ export const statsCommand: Command = {
         }
         for (const x of samples) {
           const h = history.get(x.id) ?? { name: x.name, cpu: [], mem: [] };
-          h.cpu = [...h.cpu, x.cpuPercent].slice(-40);
-          h.mem = [...h.mem, x.memoryPercent].slice(-40);
+          h.cpu = [...h.cpu, x.cpuPercent ?? 0].slice(-40);
+          h.mem = [...h.mem, x.memoryPercent ?? 0].slice(-40);
           history.set(x.id, h);
         }
         ctx.io.show({ text: r.text, html: `${r.html}${statsChart(history)}` }, displayId);

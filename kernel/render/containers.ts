@@ -63,18 +63,21 @@ export function topTable(rows: ProcessRow[]): Rendered {
   );
 }
 
+// A figure the cgroup could not give is said to be so, never shown as 0.
+const known = (v: number | null, show: (v: number) => string) => (v === null ? 'not measured' : show(v));
+
 export function statsTable(samples: StatsSample[], noTrunc: boolean): Rendered {
   return table(
     ['CONTAINER ID', 'NAME', 'CPU %', 'MEM USAGE / LIMIT', 'MEM %', 'NET I/O', 'BLOCK I/O', 'PIDS'],
     samples.map((s) => [
       noTrunc ? s.id : s.id.slice(0, 12),
       s.name,
-      `${s.cpuPercent.toFixed(2)}%`,
-      `${bytesSize(s.memoryUsage)} / ${bytesSize(s.memoryLimit)}`,
-      `${s.memoryPercent.toFixed(2)}%`,
+      known(s.cpuPercent, (v) => `${v.toFixed(2)}%`),
+      `${known(s.memoryUsage, bytesSize)} / ${bytesSize(s.memoryLimit)}`,
+      known(s.memoryPercent, (v) => `${v.toFixed(2)}%`),
       `${humanSize(s.netRx)} / ${humanSize(s.netTx)}`,
-      `${humanSize(s.blockRead)} / ${humanSize(s.blockWrite)}`,
-      String(s.pids),
+      `${known(s.blockRead, humanSize)} / ${known(s.blockWrite, humanSize)}`,
+      known(s.pids, String),
     ]),
   );
 }

@@ -18,8 +18,8 @@ export interface ExperimentRecord {
   exitCode: number;
   oomKilled: boolean;
   wallSeconds: number;
-  cpuSeconds: number;
-  peakMemory: number;
+  cpuSeconds: number | null; // null: not measured
+  peakMemory: number | null;
   stdoutDigest: string | null; // sha256 of what the run printed on stdout (null when not captured)
   stdoutBytes: number | null;
 }
@@ -40,7 +40,7 @@ export function experimentRecord(r: ContainerRecord, exit: ExitInfo, startedAt: 
     exitCode: exit.exitCode,
     oomKilled: exit.oomKilled,
     wallSeconds: wallMs / 1000,
-    cpuSeconds: exit.cpuNs / 1e9,
+    cpuSeconds: exit.cpuNs === null ? null : exit.cpuNs / 1e9,
     peakMemory: exit.peakMemory,
     stdoutDigest: stdout ? stdout.digest : null,
     stdoutBytes: stdout ? stdout.bytes : null,
@@ -57,6 +57,10 @@ export function limitsText(l: ExperimentRecord['limits']): string {
     `network ${l.network}`,
   ].filter(Boolean).join(', ');
 }
+
+const NOT_MEASURED = 'not measured';
+const seconds = (s: number | null, sep = ' ') => (s === null || s === undefined ? NOT_MEASURED : `${s.toFixed(3)}${sep}s`);
+const memory = (b: number | null) => (b === null || b === undefined ? NOT_MEASURED : bytesSize(b));
 
 const clip = (s: string) => (s.length > 40 ? s.slice(0, 39) + '…' : s);
 const quoteArgs = (a: string[]) => a.map((x) => (/\s/.test(x) || x === '' ? JSON.stringify(x) : x)).join(' ');
@@ -78,8 +82,8 @@ export function renderExperiment(e: ExperimentRecord): Rendered {
     ...(e.mounts.length ? [['mounts', e.mounts.join('\n')] as [string, string]] : []),
     ['exit code', `${e.exitCode}${e.oomKilled ? ' (OOM-killed)' : ''}`],
     ['wall time', `${e.wallSeconds.toFixed(3)} s`],
-    ['CPU time', `${e.cpuSeconds.toFixed(3)} s`],
-    ['peak memory', bytesSize(e.peakMemory)],
+    ['CPU time', seconds(e.cpuSeconds)],
+    ['peak memory', memory(e.peakMemory)],
     ...(e.stdoutDigest ? [['stdout', `${e.stdoutDigest.slice(0, 19)} (${e.stdoutBytes} bytes)`] as [string, string]] : []),
   ]);
 }
@@ -95,8 +99,8 @@ export function renderRecords(records: ExperimentRecord[]): Rendered {
       quoteArgs(r.command).slice(0, 40),
       `${r.exitCode}${r.oomKilled ? ' OOM' : ''}`,
       `${r.wallSeconds.toFixed(3)}s`,
-      `${r.cpuSeconds.toFixed(3)}s`,
-      bytesSize(r.peakMemory),
+      seconds(r.cpuSeconds, ''),
+      memory(r.peakMemory),
       r.stdoutDigest ? r.stdoutDigest.replace('sha256:', '').slice(0, 12) : '-',
     ]),
   );
@@ -107,7 +111,7 @@ export function renderRecords(records: ExperimentRecord[]): Rendered {
 // what is measured and may vary (times, memory).
 export function renderComparison(a: ExperimentRecord, b: ExperimentRecord, ia: number, ib: number): Rendered {
   const same = (x: string, y: string) => (x === y ? 'same' : 'DIFFERENT');
-  const pct = (x: number, y: number) => (x === 0 ? '' : ` (${y >= x ? '+' : ''}${(((y - x) / x) * 100).toFixed(0)}%)`);
+  const pct = (x: number | null, y: number | null) => (x === null || y === null || x === 0 ? '' : ` (${y >= x ? '+' : ''}${(((y - x) / x) * 100).toFixed(0)}%)`);
   const fields: Array<[string, string, string, boolean]> = [
     ['image ID', a.imageId, b.imageId, true],
     ['command', quoteArgs(a.command), quoteArgs(b.command), true],
@@ -117,8 +121,8 @@ export function renderComparison(a: ExperimentRecord, b: ExperimentRecord, ia: n
     ['exit code', String(a.exitCode), String(b.exitCode), true],
     ['stdout', a.stdoutDigest ?? '-', b.stdoutDigest ?? '-', true],
     ['wall time', `${a.wallSeconds.toFixed(3)} s`, `${b.wallSeconds.toFixed(3)} s${pct(a.wallSeconds, b.wallSeconds)}`, false],
-    ['CPU time', `${a.cpuSeconds.toFixed(3)} s`, `${b.cpuSeconds.toFixed(3)} s${pct(a.cpuSeconds, b.cpuSeconds)}`, false],
-    ['peak memory', bytesSize(a.peakMemory), `${bytesSize(b.peakMemory)}${pct(a.peakMemory, b.peakMemory)}`, false],
+    ['CPU time', seconds(a.cpuSeconds), `${seconds(b.cpuSeconds)}${pct(a.cpuSeconds, b.cpuSeconds)}`, false],
+    ['peak memory', memory(a.peakMemory), `${memory(b.peakMemory)}${pct(a.peakMemory, b.peakMemory)}`, false],
   ];
   const identical = fields.filter((f) => f[3]).every(([, x, y]) => x === y);
   const t = table(

@@ -6,20 +6,16 @@ import { BerthError } from '../errors';
 import { applyChanges } from '../build/metadata';
 import { Change, listChanges, writeLayer } from '../images/diff';
 import { hexOf } from '../images/digest';
+import { existsBeneath } from '../images/tree';
+import { native } from '../native';
 import { ImageStore } from '../images/store';
 import { Image, ImageConfig } from '../images/types';
 import { Container } from './types';
 
 export function containerChanges(images: ImageStore, c: Container): Change[] {
   const lowers = [...c.record.Layers].reverse().map((l) => images.snapshotDir(l));
-  const lowerHas = (rel: string) => lowers.some((d) => {
-    try {
-      fs.lstatSync(path.join(d, rel));
-      return true;
-    } catch {
-      return false;
-    }
-  });
+  // Never through a symlink of the image's: an absolute link would lead onto the host.
+  const lowerHas = (rel: string) => lowers.some((d) => existsBeneath(d, rel));
   return listChanges(path.join(c.bundle, 'upper'), lowerHas);
 }
 
@@ -29,6 +25,7 @@ export interface CommitRequest {
   author?: string;
   changes?: string[];
   createdBy?: string;
+  pause?: boolean; // freeze a running container while its layer is read (docker's default)
 }
 
 export async function commitContainer(images: ImageStore, c: Container, req: CommitRequest): Promise<Image> {
@@ -36,8 +33,17 @@ export async function commitContainer(images: ImageStore, c: Container, req: Com
   if (!parent) throw new BerthError(`the image of container ${c.record.Name} is gone; cannot commit on top of it`, 1);
   const tmp = path.join(images.paths.tmp, `commit-${c.record.Id.slice(0, 12)}-${Date.now()}.tar`);
   fs.mkdirSync(images.paths.tmp, { recursive: true });
+  // Frozen, the container cannot change its files between our reads.
+  const parentCg = images.paths.cgroupParent;
+  const frozen = req.pause !== false && c.state.Running;
+  if (frozen && !native().cgroupFreeze(parentCg, c.record.Id, true)) {
+    native().cgroupFreeze(parentCg, c.record.Id, false);
+    throw new BerthError(`cannot pause container ${c.record.Name} for the commit (no freezer cgroup here); stop it first, or commit with --pause=false`, 1);
+  }
   try {
-    const layer = await writeLayer(path.join(c.bundle, 'upper'), tmp);
+    const layer = await writeLayer(path.join(c.bundle, 'upper'), tmp).finally(() => {
+      if (frozen) native().cgroupFreeze(parentCg, c.record.Id, false);
+    });
     const { descriptor } = await images.addLayer(tmp, layer.diffId, layer.size, parent.chainIds[parent.chainIds.length - 1]);
     const r = c.record;
     const defaults = {

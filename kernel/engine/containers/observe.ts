@@ -3,7 +3,7 @@
 import * as fs from 'fs';
 import { native, CgroupStats } from '../native';
 import { StorePaths } from '../store/paths';
-import { Container } from './types';
+import { Container, measured } from './types';
 
 export interface ProcessRow {
   uid: number;
@@ -17,18 +17,20 @@ export interface ProcessRow {
   command: string;
 }
 
+// null: the cgroup could not tell (controller missing): shown as "not
+// measured", never as 0.
 export interface StatsSample {
   id: string;
   name: string;
-  cpuPercent: number;
-  memoryUsage: number;
+  cpuPercent: number | null;
+  memoryUsage: number | null;
   memoryLimit: number; // the host's memory when unlimited, as docker shows it
-  memoryPercent: number;
+  memoryPercent: number | null;
   netRx: number;
   netTx: number;
-  blockRead: number;
-  blockWrite: number;
-  pids: number;
+  blockRead: number | null;
+  blockWrite: number | null;
+  pids: number | null;
   raw: CgroupStats;
 }
 
@@ -117,22 +119,24 @@ export function sampleStats(paths: StorePaths, c: Container, previous?: { cpuNs:
   const raw = native().cgroupStats(paths.cgroupParent, c.record.Id);
   if (!raw) return undefined;
   const now = Date.now();
-  let cpuPercent = 0;
-  if (previous && now > previous.at) cpuPercent = ((raw.cpuUsageNs - previous.cpuNs) / ((now - previous.at) * 1e6)) * 100;
+  const cpuNs = measured(raw.cpuUsageNs);
+  const memoryUsage = measured(raw.memoryUsage);
+  let cpuPercent: number | null = cpuNs === null ? null : 0;
+  if (cpuNs !== null && previous && previous.cpuNs >= 0 && now > previous.at) cpuPercent = Math.max(0, ((cpuNs - previous.cpuNs) / ((now - previous.at) * 1e6)) * 100);
   const limit = raw.memoryLimit > 0 ? Math.min(raw.memoryLimit, hostMemory()) : hostMemory();
   const [rx, tx] = c.record.HostConfig.NetworkMode === 'host' ? [0, 0] : netBytes(c.state.Pid);
   return {
     id: c.record.Id,
     name: c.record.Name,
-    cpuPercent: Math.max(0, cpuPercent),
-    memoryUsage: raw.memoryUsage,
+    cpuPercent,
+    memoryUsage,
     memoryLimit: limit,
-    memoryPercent: limit > 0 ? (raw.memoryUsage / limit) * 100 : 0,
+    memoryPercent: memoryUsage === null ? null : limit > 0 ? (memoryUsage / limit) * 100 : 0,
     netRx: rx,
     netTx: tx,
-    blockRead: raw.blkioRead,
-    blockWrite: raw.blkioWrite,
-    pids: raw.pids,
+    blockRead: measured(raw.blkioRead),
+    blockWrite: measured(raw.blkioWrite),
+    pids: measured(raw.pids),
     raw,
   };
 }

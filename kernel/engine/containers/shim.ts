@@ -4,7 +4,7 @@ import { ChildProcess, spawn } from 'child_process';
 import { Readable, Writable } from 'stream';
 import { BerthError } from '../errors';
 import { shimPath } from '../native';
-import { AttachOptions, ExitInfo } from './types';
+import { AttachOptions, ExitInfo, measured } from './types';
 
 export interface ShimHandle {
   pid: number; // the container's (or exec'd process's) pid on the host
@@ -48,7 +48,7 @@ export function startShim(mode: 'run' | 'exec', configFile: string, attach: Atta
         started = true;
         reject(new StartError(rest.slice(1).join(' '), Number(rest[0]) || 125));
       } else if (word === 'exited') {
-        resolveExit({ exitCode: Number(rest[0]), oomKilled: rest[1] === '1', peakMemory: Number(rest[2]) || 0, cpuNs: Number(rest[3]) || 0 });
+        resolveExit({ exitCode: Number(rest[0]), oomKilled: rest[1] === '1', peakMemory: measured(Number(rest[2])), cpuNs: measured(Number(rest[3])) });
       }
     };
     status.setEncoding('utf8');

@@ -94,8 +94,8 @@ export interface ShimState {
   ExitCode: number;
   OOMKilled: boolean;
   Error: string;
-  PeakMemory: number;
-  CpuNs: number;
+  PeakMemory: number; // -1: not measured (the cgroup could not tell)
+  CpuNs: number; // -1: not measured
   Ports?: PublishedPort[];
 }
 
@@ -162,8 +162,13 @@ export interface AttachOptions {
 export interface ExitInfo {
   exitCode: number;
   oomKilled: boolean;
-  peakMemory: number;
-  cpuNs: number;
+  peakMemory: number | null; // null: not measured, never a made-up 0
+  cpuNs: number | null;
+}
+
+// The shim writes -1 for a figure it could not read.
+export function measured(n: number | undefined): number | null {
+  return n === undefined || !Number.isFinite(n) || n < 0 ? null : n;
 }
 
 export const DETACHED: AttachOptions = { stdin: 'ignore', stdout: 'ignore', stderr: 'ignore' };

@@ -48,23 +48,66 @@ bool setFile(const std::string& dir, const char* file, const std::string& value,
   return false;
 }
 
-int64_t readNum(const std::string& path, int64_t fallback = 0) {
+// Figures a file cannot give are -1 ("not measured"), never 0.
+int64_t readNum(const std::string& path, int64_t fallback = -1) {
   std::string s;
   if (!readFile(path, &s)) return fallback;
   return parseInt64(s, fallback);
 }
 
 // Reads "key value" lines (memory.stat, cpu.stat, memory.events).
-int64_t readKey(const std::string& path, const std::string& key) {
+int64_t readKey(const std::string& path, const std::string& key, int64_t missing = -1) {
   std::string s;
-  if (!readFile(path, &s)) return 0;
+  if (!readFile(path, &s)) return missing;
   for (const auto& line : splitLines(s)) {
     if (line.compare(0, key.size() + 1, key + " ") == 0) return parseInt64(line.substr(key.size() + 1), 0);
   }
-  return 0;
+  return missing;
 }
 
 bool v1Mounted(const char* ctrl) { return exists(std::string(kRoot) + "/" + ctrl + "/cgroup.procs"); }
+
+const char* kNoHierarchy =
+    "no cgroup hierarchy is mounted at /sys/fs/cgroup, so Berth can neither limit nor account for the container; "
+    "mount it (it is missing where /sys was remounted, as `ip netns exec` does: use `nsenter --net` or "
+    "`unshare --net` instead)";
+
+std::string missingController(const char* ctrl, const char* flag, const std::string& fix) {
+  return std::string("the ") + ctrl + " cgroup controller is not available, so " + flag + " cannot be applied; " + fix;
+}
+
+// Every v1 controller a requested limit needs must be mounted: a limit is
+// applied or the run is refused, never dropped.
+bool checkV1(const Limits& l, std::string* err) {
+  bool any = false;
+  for (const char* c : kV1Controllers) any = any || v1Mounted(c);
+  if (!any) {
+    if (err) *err = kNoHierarchy;
+    return false;
+  }
+  const std::string fix = "mount its hierarchy under /sys/fs/cgroup, or run without this limit";
+  const char* need = nullptr;
+  const char* flag = nullptr;
+  if (l.memory > 0 || l.memorySwap != 0) need = "memory", flag = l.memory > 0 ? "--memory" : "--memory-swap";
+  if (need && !v1Mounted(need)) {
+    if (err) *err = missingController(need, flag, fix);
+    return false;
+  }
+  if (l.memorySwap != 0 && !exists(std::string(kRoot) + "/memory/memory.memsw.limit_in_bytes")) {
+    if (err) *err = "this kernel does not account swap (no memory.memsw.limit_in_bytes), so --memory-swap cannot be "
+                    "applied; boot with swapaccount=1, or run without --memory-swap";
+    return false;
+  }
+  if ((l.cpuQuota > 0 || l.cpuShares > 0) && !v1Mounted("cpu")) {
+    if (err) *err = missingController("cpu", l.cpuQuota > 0 ? "--cpus" : "--cpu-shares", fix);
+    return false;
+  }
+  if (l.pidsLimit > 0 && !v1Mounted("pids")) {
+    if (err) *err = missingController("pids", "--pids-limit", fix);
+    return false;
+  }
+  return true;
+}
 
 // v2 only hands a controller to a child cgroup when every ancestor enables it.
 void enableV2Controllers(const std::string& parent) {
@@ -109,9 +152,17 @@ bool create(const std::string& parent, const std::string& id, const Limits& l, s
       return false;
     }
     bool ok = true;
+    if (l.memorySwap != 0 && !exists(dir + "/memory.swap.max")) {
+      if (err) *err = "this kernel does not account swap (no memory.swap.max), so --memory-swap cannot be applied; "
+                      "boot with swapaccount=1, or run without --memory-swap";
+      remove(parent, id);
+      return false;
+    }
     if (l.memory > 0) {
       ok = ok && setFile(dir, "memory.max", std::to_string(l.memory), err);
-      if (exists(dir + "/memory.swap.max"))
+      // The implied swap limit (2x memory) goes where the kernel accounts
+      // swap; one the user asked for is applied or refused.
+      if (l.memorySwap != 0 || exists(dir + "/memory.swap.max"))
         ok = ok && setFile(dir, "memory.swap.max", swap < 0 ? "max" : std::to_string(swap - l.memory), err);
     }
     if (l.cpuQuota > 0)
@@ -125,6 +176,7 @@ bool create(const std::string& parent, const std::string& id, const Limits& l, s
     if (!ok) remove(parent, id);
     return ok;
   }
+  if (!checkV1(l, err)) return false;
   bool ok = true;
   for (const char* c : kV1Controllers) {
     if (!v1Mounted(c)) continue;
@@ -166,53 +218,62 @@ bool attach(const std::string& parent, const std::string& id, int pid, std::stri
   return true;
 }
 
-bool read(const std::string& parent, const std::string& id, Stats* s) {
-  if (detect() == Version::V2) {
-    std::string dir = v2Dir(parent, id);
-    if (!exists(dir)) return false;
-    int64_t cur = readNum(dir + "/memory.current");
-    s->memoryUsage = cur - readKey(dir + "/memory.stat", "inactive_file");
-    if (s->memoryUsage < 0) s->memoryUsage = cur;
-    s->memoryPeak = readNum(dir + "/memory.peak", cur);
-    s->memoryLimit = readNum(dir + "/memory.max", -1);
-    s->cpuUsageNs = readKey(dir + "/cpu.stat", "usage_usec") * 1000;
-    s->pids = readNum(dir + "/pids.current");
-    s->pidsLimit = readNum(dir + "/pids.max", -1);
-    s->oomKills = readKey(dir + "/memory.events", "oom_kill");
-    std::string io;
-    if (readFile(dir + "/io.stat", &io)) {
-      for (const auto& line : splitLines(io)) {
-        for (const auto& tok : words(line)) {
-          if (tok.compare(0, 7, "rbytes=") == 0) s->blkioRead += parseInt64(tok.substr(7), 0);
-          if (tok.compare(0, 7, "wbytes=") == 0) s->blkioWrite += parseInt64(tok.substr(7), 0);
-        }
-      }
-    }
-    return true;
-  }
-  std::string mem = v1Dir("memory", parent, id);
-  if (!exists(mem)) return false;
-  int64_t usage = readNum(mem + "/memory.usage_in_bytes");
-  s->memoryUsage = usage - readKey(mem + "/memory.stat", "total_inactive_file");
-  if (s->memoryUsage < 0) s->memoryUsage = usage;
-  s->memoryPeak = readNum(mem + "/memory.max_usage_in_bytes");
-  int64_t lim = readNum(mem + "/memory.limit_in_bytes", -1);
-  // v1 reports "unlimited" as a huge page-aligned number.
-  s->memoryLimit = (lim < 0 || lim >= (int64_t(1) << 62)) ? -1 : lim;
-  s->oomKills = readKey(mem + "/memory.oom_control", "oom_kill");
-  s->cpuUsageNs = readNum(v1Dir("cpuacct", parent, id) + "/cpuacct.usage");
-  s->pids = readNum(v1Dir("pids", parent, id) + "/pids.current");
-  s->pidsLimit = readNum(v1Dir("pids", parent, id) + "/pids.max", -1);
+// Usage less the inactive page cache, as docker shows it; -1 when unreadable.
+int64_t workingSet(int64_t usage, int64_t inactive) {
+  if (usage < 0) return -1;
+  return inactive > 0 && inactive <= usage ? usage - inactive : usage;
+}
+
+// Sums the "KEY=N" (v2) or "MAJ:MIN Read N" (v1) counters of an io file.
+void readIo(const std::string& file, bool v2, Stats* s) {
   std::string io;
-  if (readFile(v1Dir("blkio", parent, id) + "/blkio.throttle.io_service_bytes_recursive", &io) ||
-      readFile(v1Dir("blkio", parent, id) + "/blkio.throttle.io_service_bytes", &io)) {
-    for (const auto& line : splitLines(io)) {
-      auto w = words(line);  // "MAJ:MIN Read 1234"
-      if (w.size() != 3) continue;
+  if (!readFile(file, &io)) return;
+  s->blkioRead = s->blkioWrite = 0;
+  for (const auto& line : splitLines(io)) {
+    auto w = words(line);
+    if (v2) {
+      for (const auto& tok : w) {
+        if (tok.compare(0, 7, "rbytes=") == 0) s->blkioRead += parseInt64(tok.substr(7), 0);
+        if (tok.compare(0, 7, "wbytes=") == 0) s->blkioWrite += parseInt64(tok.substr(7), 0);
+      }
+    } else if (w.size() == 3) {
       if (w[1] == "Read") s->blkioRead += parseInt64(w[2], 0);
       if (w[1] == "Write") s->blkioWrite += parseInt64(w[2], 0);
     }
   }
+}
+
+bool read(const std::string& parent, const std::string& id, Stats* s) {
+  if (detect() == Version::V2) {
+    std::string dir = v2Dir(parent, id);
+    if (!exists(dir)) return false;
+    s->memoryUsage = workingSet(readNum(dir + "/memory.current"), readKey(dir + "/memory.stat", "inactive_file"));
+    // memory.peak came with Linux 5.19; without it the peak is not known.
+    s->memoryPeak = readNum(dir + "/memory.peak");
+    s->memoryLimit = readNum(dir + "/memory.max", -1);
+    int64_t usec = readKey(dir + "/cpu.stat", "usage_usec");
+    s->cpuUsageNs = usec < 0 ? -1 : usec * 1000;
+    s->pids = readNum(dir + "/pids.current");
+    s->pidsLimit = readNum(dir + "/pids.max", -1);
+    s->oomKills = readKey(dir + "/memory.events", "oom_kill", 0);
+    readIo(dir + "/io.stat", true, s);
+    return true;
+  }
+  std::string mem = v1Dir("memory", parent, id);
+  std::string acct = v1Dir("cpuacct", parent, id);
+  std::string pids = v1Dir("pids", parent, id);
+  if (!exists(mem) && !exists(acct) && !exists(pids)) return false;
+  s->memoryUsage = workingSet(readNum(mem + "/memory.usage_in_bytes"), readKey(mem + "/memory.stat", "total_inactive_file"));
+  s->memoryPeak = readNum(mem + "/memory.max_usage_in_bytes");
+  int64_t lim = readNum(mem + "/memory.limit_in_bytes", -1);
+  // v1 reports "unlimited" as a huge page-aligned number.
+  s->memoryLimit = (lim < 0 || lim >= (int64_t(1) << 62)) ? -1 : lim;
+  s->oomKills = readKey(mem + "/memory.oom_control", "oom_kill", 0);
+  s->cpuUsageNs = readNum(acct + "/cpuacct.usage");
+  s->pids = readNum(pids + "/pids.current");
+  s->pidsLimit = readNum(pids + "/pids.max", -1);
+  std::string blkio = v1Dir("blkio", parent, id) + "/blkio.throttle.io_service_bytes";
+  readIo(exists(blkio + "_recursive") ? blkio + "_recursive" : blkio, false, s);
   return true;
 }
 
@@ -236,10 +297,24 @@ void killAll(const std::string& parent, const std::string& id) {
   freeze(parent, id, false);
 }
 
+// Returns once the kernel says every task is frozen (or thawed): freezing
+// is asynchronous, and commit must not read while a task still writes.
 bool freeze(const std::string& parent, const std::string& id, bool frozen) {
-  if (detect() == Version::V2) return writeFile(v2Dir(parent, id) + "/cgroup.freeze", frozen ? "1" : "0");
-  if (!v1Mounted("freezer")) return false;
-  return writeFile(v1Dir("freezer", parent, id) + "/freezer.state", frozen ? "FROZEN" : "THAWED");
+  bool v2 = detect() == Version::V2;
+  if (!v2 && !v1Mounted("freezer")) return false;
+  std::string file = v2 ? v2Dir(parent, id) + "/cgroup.freeze" : v1Dir("freezer", parent, id) + "/freezer.state";
+  if (!writeFile(file, v2 ? (frozen ? "1" : "0") : (frozen ? "FROZEN" : "THAWED"))) return false;
+  for (int attempt = 0; attempt < 400; attempt++) {
+    std::string s;
+    if (v2) {
+      if (readKey(v2Dir(parent, id) + "/cgroup.events", "frozen", -1) == (frozen ? 1 : 0)) return true;
+    } else if (readFile(file, &s) && s.compare(0, frozen ? 6 : 7, frozen ? "FROZEN" : "THAWED") == 0) {
+      return true;
+    }
+    struct timespec ts = {0, 5 * 1000 * 1000};
+    nanosleep(&ts, nullptr);
+  }
+  return false;
 }
 
 std::vector<std::string> paths(const std::string& parent, const std::string& id) {

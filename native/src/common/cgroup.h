@@ -20,22 +20,25 @@ struct Limits {
   int64_t pidsLimit = 0;    // 0 or negative = unlimited
 };
 
+// -1 in a figure means it could not be read ("not measured"), never zero.
 struct Stats {
-  int64_t memoryUsage = 0;  // bytes, page cache of inactive files excluded (as docker shows it)
-  int64_t memoryPeak = 0;
-  int64_t memoryLimit = -1; // -1 = unlimited
-  int64_t cpuUsageNs = 0;
-  int64_t pids = 0;
-  int64_t pidsLimit = -1;
-  int64_t blkioRead = 0;
-  int64_t blkioWrite = 0;
+  int64_t memoryUsage = -1;  // bytes, page cache of inactive files excluded (as docker shows it)
+  int64_t memoryPeak = -1;
+  int64_t memoryLimit = -1;  // -1 = unlimited
+  int64_t cpuUsageNs = -1;
+  int64_t pids = -1;
+  int64_t pidsLimit = -1;    // -1 = unlimited
+  int64_t blkioRead = -1;
+  int64_t blkioWrite = -1;
   int64_t oomKills = 0;
 };
 
 Version detect();
 const char* versionName(Version v);
 
-// Creates the cgroup and applies the limits. On failure err says which file refused what.
+// Creates the cgroup and applies the limits. A limit that cannot be applied
+// (no hierarchy, controller missing, no permission) fails the whole call,
+// and err names the controller and what to do.
 bool create(const std::string& parent, const std::string& id, const Limits& limits, std::string* err);
 // Moves pid into the cgroup (every v1 hierarchy, or the v2 one).
 bool attach(const std::string& parent, const std::string& id, int pid, std::string* err);

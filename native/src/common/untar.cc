@@ -146,7 +146,7 @@ class Tree {
     for (size_t i = 0; i + 1 < parts.size(); i++) key += parts[i] + "/";
     auto it = cache_.find(key);
     if (it != cache_.end()) return it->second;
-    int fd = dup(root_);
+    int fd = fcntl(root_, F_DUPFD_CLOEXEC, 0);  // never leak into a shim spawned meanwhile
     std::string walked;
     for (size_t i = 0; i + 1 < parts.size(); i++) {
       walked += (walked.empty() ? "" : "/") + parts[i];
@@ -222,7 +222,12 @@ std::string untar(const std::string& tarPath, const std::string& dest, const std
     return m;
   };
   for (;;) {
-    if (!r.read(block, 512)) break;
+    if (!r.read(block, 512)) {
+      // A tar ends with zero blocks; one that stops before them was cut off
+      // (GNU tar accepts a lone zero block, and so does this).
+      if (zeros == 0) return fail("layer " + tarPath + " is truncated: it ends without tar's end-of-archive blocks; fetch or save it again");
+      break;
+    }
     bool allZero = true;
     for (char c : block) allZero = allZero && c == 0;
     if (allZero) {
@@ -298,6 +303,9 @@ std::string untar(const std::string& tarPath, const std::string& dest, const std
     }
     if (base.compare(0, 4, ".wh.") == 0) {
       std::string hidden = base.substr(4);
+      // ".wh..." would whiteout "..": the directory holding the snapshot.
+      if (hidden.empty() || hidden == "." || hidden == "..")
+        return fail("layer entry \"" + h.name + "\" is a whiteout of \"" + hidden + "\", which is not a file name; refusing to unpack it");
       removeAt(dir, hidden.c_str());
       tree.forget();
       dir = tree.parent(parts, h.name, &err);
@@ -365,7 +373,7 @@ std::string untar(const std::string& tarPath, const std::string& dest, const std
         if (!components(h.linkname, &lparts, &err) || lparts.empty()) return fail(err.empty() ? "bad hard link in \"" + h.name + "\"" : err);
         int ldir = tree.parent(lparts, h.linkname, &err);
         if (ldir < 0) return fail(err);
-        int ldup = dup(ldir);
+        int ldup = fcntl(ldir, F_DUPFD_CLOEXEC, 0);
         removeAt(dir, bn);
         if (linkat(ldup, lparts.back().c_str(), dir, bn, 0) != 0) {
           int e = errno;

@@ -5,7 +5,10 @@
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -35,7 +38,7 @@ int fail(int code, const std::string& msg) {
 }
 
 // Copies the client's terminal to the pty and back until the process ends.
-void relayTty(int master, pid_t child) {
+void relayTty(int master) {
   RawTerminal raw;
   raw.enter(0);
   char buf[16384];
@@ -56,7 +59,76 @@ void relayTty(int master, pid_t child) {
       else if (write(master, buf, static_cast<size_t>(n)) < 0) {}
     }
   }
-  (void)child;
+}
+
+int64_t monotonicMs() {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+bool writeAll(int fd, const char* data, size_t len) {
+  while (len > 0) {
+    ssize_t n = write(fd, data, len);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    data += n;
+    len -= static_cast<size_t>(n);
+  }
+  return true;
+}
+
+// Relays the caller's stdin and the process's stdout/stderr through pipes
+// the shim owns, so no fd of the caller's (a terminal, a file) ever enters
+// the container. Returns the process's wait status. Once it has exited,
+// output that background children still hold is drained for a second at most.
+int relayPipes(pid_t child, int sfd, int inFd, int outFd, int errFd) {
+  char buf[32768];
+  bool exited = false;
+  int status = 0;
+  int64_t exitedAt = 0;
+  bool outOk = true, errOk = true;  // false once the caller stops reading
+  while (outFd >= 0 || errFd >= 0 || !exited) {
+    if (exited && monotonicMs() - exitedAt > 1000) break;
+    struct pollfd fds[4];
+    int n = 0, iOut = -1, iErr = -1, iIn = -1;
+    if (outFd >= 0) iOut = n, fds[n++] = {outFd, POLLIN, 0};
+    if (errFd >= 0) iErr = n, fds[n++] = {errFd, POLLIN, 0};
+    if (inFd >= 0) iIn = n, fds[n++] = {0, POLLIN, 0};
+    int iSig = n;
+    fds[n++] = {sfd, POLLIN, 0};
+    int r = poll(fds, n, exited ? 100 : -1);
+    if (r < 0 && errno != EINTR) break;
+    if (r <= 0) continue;
+    if (fds[iSig].revents) {
+      struct signalfd_siginfo si;
+      while (read(sfd, &si, sizeof si) > 0) {}
+      if (!exited && waitpid(child, &status, WNOHANG) == child) exited = true, exitedAt = monotonicMs();
+    }
+    for (int which : {iOut, iErr}) {
+      if (which < 0 || !fds[which].revents) continue;
+      int* fd = which == iOut ? &outFd : &errFd;
+      bool* ok = which == iOut ? &outOk : &errOk;
+      ssize_t k = read(*fd, buf, sizeof buf);
+      if (k < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+      if (k <= 0) {
+        close(*fd);
+        *fd = -1;
+        continue;
+      }
+      if (*ok) *ok = writeAll(which == iOut ? 1 : 2, buf, static_cast<size_t>(k));
+    }
+    if (iIn >= 0 && fds[iIn].revents) {
+      ssize_t k = read(0, buf, sizeof buf);
+      if (k < 0 && errno == EINTR) continue;
+      if (k <= 0 || !writeAll(inFd, buf, static_cast<size_t>(k))) {
+        close(inFd);  // EOF reaches the process's stdin
+        inFd = -1;
+      }
+    }
+  }
+  if (!exited) while (waitpid(child, &status, 0) < 0 && errno == EINTR) {}
+  return status;
 }
 
 }  // namespace
@@ -67,6 +139,11 @@ int execInContainer(const char* configPath) {
   std::string err;
   if (!loadConfig(configPath, &c, &err)) return fail(125, err);
   unlink(configPath);
+  // Until it execs the container's program, the process exec starts is this
+  // host binary inside the container's PID namespace. Undumpable, its
+  // /proc/PID/exe, fd, root and mem are closed to the container's root
+  // (who lacks CAP_SYS_PTRACE): no handle on a host executable (CVE-2019-5736).
+  if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) return fail(125, std::string("prctl: ") + strerror(errno));
   if (c.targetPid <= 0 || processStartTime(c.targetPid) != c.targetStart)
     return fail(125, "container " + c.id.substr(0, 12) + " is not running");
   const char* kinds[] = {"ipc", "uts", "net", "pid", "cgroup", "mnt"};
@@ -88,6 +165,15 @@ int execInContainer(const char* configPath) {
   if (master >= 0) copyWindowSize(0, master);
   int errPipe[2];
   if (pipe2(errPipe, O_CLOEXEC) != 0) return fail(125, "pipe failed");
+  int in[2] = {-1, -1}, out[2] = {-1, -1}, errp[2] = {-1, -1};
+  if (!c.tty && (pipe2(out, O_CLOEXEC) != 0 || pipe2(errp, O_CLOEXEC) != 0 || (c.openStdin && pipe2(in, O_CLOEXEC) != 0)))
+    return fail(125, std::string("pipe: ") + strerror(errno));
+  sigset_t chld;
+  sigemptyset(&chld);
+  sigaddset(&chld, SIGCHLD);
+  sigprocmask(SIG_BLOCK, &chld, nullptr);
+  int sfd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
+  if (sfd < 0) return fail(125, std::string("signalfd: ") + strerror(errno));
   // A new PID namespace applies to children only: fork to be inside it.
   pid_t child = fork();
   if (child < 0) return fail(125, std::string("fork: ") + strerror(errno));
@@ -97,9 +183,11 @@ int execInContainer(const char* configPath) {
     if (c.tty) {
       close(master);
       becomeTtyOwner(slave);
-    } else if (!c.openStdin) {
-      int nul = open("/dev/null", O_RDONLY);
-      if (nul >= 0) dup2(nul, 0), close(nul);
+    } else {
+      // The container's own /dev/null: this process is in its mount namespace.
+      int nul = c.openStdin ? in[0] : open("/dev/null", O_RDONLY | O_CLOEXEC);
+      if (nul < 0 || dup2(nul, 0) < 0 || dup2(out[1], 1) < 0 || dup2(errp[1], 2) < 0)
+        failChild(errPipe[1], 125, std::string("setting up stdio: ") + strerror(errno));
     }
     closeOtherFds({errPipe[1]});
     ProcessSpec spec;
@@ -112,6 +200,8 @@ int execInContainer(const char* configPath) {
   }
   close(errPipe[1]);
   if (slave >= 0) close(slave);
+  for (int* fd : {&in[0], &out[1], &errp[1]})
+    if (*fd >= 0) close(*fd), *fd = -1;
   std::string failure;
   char buf[4096];
   for (;;) {
@@ -127,11 +217,16 @@ int execInContainer(const char* configPath) {
     return fail(code, failure.substr(failure.find(' ') + 1));
   }
   report("started " + std::to_string(child));
-  if (master >= 0) relayTty(master, child);
-  int ws;
-  while (waitpid(child, &ws, 0) < 0 && errno == EINTR) {}
+  int ws = 0;
+  if (master >= 0) {
+    relayTty(master);
+    while (waitpid(child, &ws, 0) < 0 && errno == EINTR) {}
+  } else {
+    ws = relayPipes(child, sfd, in[1], out[0], errp[0]);
+  }
   int code = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
-  report("exited " + std::to_string(code) + " 0 0 0");
+  // An exec has no cgroup of its own: its peak memory and CPU time are not measured.
+  report("exited " + std::to_string(code) + " 0 -1 -1");
   return code;
 }
 

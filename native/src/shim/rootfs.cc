@@ -75,14 +75,19 @@ bool setupDev(const std::string& root, std::string* err) {
                  err);
 }
 
+// Files are masked with the container's own /dev/null (on its /dev tmpfs),
+// read-only, never the host's: a chmod of /proc/keys must not reach the
+// host's /dev/null. Directories get an empty read-only tmpfs.
 bool maskPaths(const std::string& root, std::string* err) {
+  std::string null = root + "/dev/null";
   for (const char* m : kMasked) {
     std::string p = root + m;
     struct stat st;
     if (lstat(p.c_str(), &st) != 0) continue;
     if (S_ISDIR(st.st_mode)) {
-      if (!doMount("tmpfs", p, "tmpfs", MS_RDONLY, "size=0", err)) return false;
-    } else if (!doMount("/dev/null", p, nullptr, MS_BIND, nullptr, err)) {
+      if (!doMount("tmpfs", p, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=0,mode=555", err)) return false;
+    } else if (!doMount(null.c_str(), p, nullptr, MS_BIND, nullptr, err) ||
+               !doMount(nullptr, p, nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NOEXEC, nullptr, err)) {
       return false;
     }
   }

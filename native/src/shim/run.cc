@@ -6,6 +6,7 @@
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -86,6 +87,8 @@ struct Pipes {
   unshare(CLONE_NEWCGROUP);
   setsid();
   if (!c.tty) {
+    // The host's /dev/null only holds fd 0 until the root is the
+    // container's; then PID 1 reads the container's own /dev/null.
     dup2(c.openStdin ? p.in[0] : devNull, 0);
     dup2(p.out[1], 1);
     dup2(p.err[1], 2);
@@ -102,6 +105,11 @@ struct Pipes {
   closeOtherFds({errFd, p.sock[1]});
   if (sethostname(c.hostname.data(), c.hostname.size()) != 0) failChild(errFd, 125, "sethostname failed");
   if (!setupRootfs(c, &err)) failChild(errFd, 125, err);
+  if (!c.tty && !c.openStdin) {
+    int nul = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (nul < 0 || dup2(nul, 0) < 0) failChild(errFd, 125, std::string("opening the container's /dev/null: ") + strerror(errno));
+    close(nul);
+  }
   if (c.network != "host" && c.network != "container" && !loopbackUp(&err)) failChild(errFd, 125, err);
   for (size_t i = 0; i < c.nets.size(); i++) {
     const auto& n = c.nets[i];
@@ -165,10 +173,20 @@ int runContainer(const char* configPath) {
     status.report("error 125 " + err);
     return 125;
   }
+  // Whatever this process forks into the container's PID namespace is this
+  // host binary until it execs (and --init's reaper stays it): undumpable,
+  // its /proc/PID/exe, fd, root and mem are closed to the container's root,
+  // who lacks CAP_SYS_PTRACE (CVE-2019-5736). execve makes the container's
+  // own program dumpable again.
+  if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) {
+    status.report(std::string("error 125 prctl: ") + strerror(errno));
+    return 125;
+  }
   RunState st;
   st.shimPid = getpid();
   if (!cgroup::create(c.cgroupParent, c.id, c.limits, &err)) {
     status.report("error 125 " + err);
+    cleanup(c);  // a --rm container that never ran leaves nothing behind
     return 125;
   }
   // Published ports are bound before the container starts, so a taken port

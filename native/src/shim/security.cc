@@ -79,9 +79,12 @@ bool setNoNewPrivs(std::string* err) {
   return true;
 }
 
-// A deny list in the spirit of Docker's default profile: calls that reach
-// past the container (modules, kexec, clocks, keyrings, mounts, namespaces,
-// bpf, perf) fail with EPERM; everything else is allowed.
+// A deny list that covers what Docker's default profile (moby
+// profiles/seccomp/default.json) refuses to a container with the default
+// capabilities: calls that reach past the container (modules, kexec, clocks,
+// keyrings, mounts, namespaces, bpf, perf, the kernel log, NUMA policy,
+// fanotify, vsock) fail with EPERM, personality() takes only the personas
+// Docker allows; everything else is allowed.
 bool installSeccomp(std::string* err) {
 #if defined(__x86_64__)
   const unsigned arch = AUDIT_ARCH_X86_64;
@@ -97,6 +100,17 @@ bool installSeccomp(std::string* err) {
       SYS_perf_event_open, SYS_pivot_root, SYS_process_vm_readv, SYS_process_vm_writev, SYS_quotactl,
       SYS_reboot, SYS_request_key, SYS_setns, SYS_settimeofday, SYS_swapon, SYS_swapoff, SYS_umount2,
       SYS_unshare, SYS_userfaultfd, SYS_mbind, SYS_set_mempolicy, SYS_get_mempolicy, SYS_kcmp,
+      // Docker gives these only with CAP_SYSLOG, CAP_SYS_NICE, CAP_SYS_ADMIN,
+      // CAP_SYS_TTY_CONFIG or CAP_SYS_PACCT, none of which a container has:
+      // syslog would read the host's kernel log where dmesg_restrict is 0,
+      // fanotify_init watches host-wide mounts since Linux 5.13.
+      SYS_syslog, SYS_migrate_pages, SYS_fanotify_init, SYS_vhangup,
+#ifdef SYS_quotactl_fd
+      SYS_quotactl_fd,
+#endif
+#ifdef SYS_set_mempolicy_home_node
+      SYS_set_mempolicy_home_node,
+#endif
 #ifdef SYS_io_uring_setup
       SYS_io_uring_setup, SYS_io_uring_enter, SYS_io_uring_register,
 #endif
@@ -135,6 +149,25 @@ bool installSeccomp(std::string* err) {
   jump(BPF_JMP | BPF_JEQ | BPF_K, SYS_clone, 0, 3);
   stmt(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[0]));
   jump(BPF_JMP | BPF_JSET | BPF_K, kNsFlags, 0, 1);
+  stmt(BPF_RET | BPF_K, kEperm);
+  stmt(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr));
+  // personality(): only Linux, PER_LINUX32, UNAME26 (alone or with
+  // PER_LINUX32) and the 0xffffffff query, as Docker allows. Any other
+  // persona (READ_IMPLIES_EXEC, ADDR_NO_RANDOMIZE...) is EPERM.
+  const unsigned kPersonas[] = {0x0, 0x8, 0x20000, 0x20008, 0xffffffff};
+  const unsigned char nPersonas = sizeof kPersonas / sizeof kPersonas[0];
+  jump(BPF_JMP | BPF_JEQ | BPF_K, SYS_personality, 0, static_cast<unsigned char>(nPersonas + 5));
+  stmt(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[0]) + 4);  // high word must be 0
+  jump(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, static_cast<unsigned char>(nPersonas + 1));
+  stmt(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[0]));
+  for (unsigned char i = 0; i < nPersonas; i++)
+    jump(BPF_JMP | BPF_JEQ | BPF_K, kPersonas[i], static_cast<unsigned char>(nPersonas - i), 0);
+  stmt(BPF_RET | BPF_K, kEperm);
+  stmt(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+  // socket(AF_VSOCK): a channel to the hypervisor host, refused as Docker does.
+  jump(BPF_JMP | BPF_JEQ | BPF_K, SYS_socket, 0, 3);
+  stmt(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[0]));
+  jump(BPF_JMP | BPF_JEQ | BPF_K, 40 /* AF_VSOCK */, 0, 1);
   stmt(BPF_RET | BPF_K, kEperm);
   stmt(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr));
   for (int nr : denied) {
