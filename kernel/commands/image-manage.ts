@@ -137,6 +137,7 @@ export const commitCommand: Command = {
     { long: 'message', short: 'm', kind: 'string', help: 'Commit message' },
     { long: 'author', short: 'a', kind: 'string', help: 'Author (e.g., "John Hannibal Smith <hannibal@a-team.com>")' },
     { long: 'change', short: 'c', kind: 'list', help: 'Apply Dockerfile instruction to the created image' },
+    { long: 'pause', short: 'p', kind: 'bool', help: 'Pause container during commit (default true)' },
   ],
   minArgs: 1,
   maxArgs: 2,
@@ -147,6 +148,7 @@ export const commitCommand: Command = {
       message: p.flags.message as string | undefined,
       author: p.flags.author as string | undefined,
       changes: p.flags.change as string[],
+      pause: p.flags.pause !== false,
     });
     (io.value ?? io.out)(`${img.id}\n`);
     return 0;

@@ -6,6 +6,7 @@ import { NetworkStore } from './network/store';
 import { ImageStore } from './images/store';
 import { native } from './native';
 import { VolumeStore } from './volumes/store';
+import { closeStore } from './store/guard';
 import { StorePaths, storePaths } from './store/paths';
 
 export class Engine {
@@ -16,6 +17,7 @@ export class Engine {
   readonly volumes: VolumeStore;
 
   constructor(readonly paths: StorePaths = storePaths()) {
+    closeStore(paths);
     this.images = new ImageStore(paths);
     this.networks = new NetworkStore(paths);
     this.containers = new ContainerService(paths, this.images, this.networks);

@@ -66,20 +66,25 @@ async function unpackArchive(store: ImageStore, input: NodeJS.ReadableStream): P
   const names = new Map<string, string>();
   const extract = tar.extract();
   let n = 0;
-  const done = pipeline(input, extract).catch((e: Error) => {
-    throw new BerthError(`the archive could not be read: ${e.message}`, 1);
-  });
-  for await (const e of extract) {
-    const name = path.posix.normalize(e.header.name).replace(/^\.?\/+/, '');
-    if (e.header.type !== 'file' || name.startsWith('..')) {
-      e.resume();
-      continue;
+  const done = pipeline(input, extract);
+  try {
+    for await (const e of extract) {
+      const name = path.posix.normalize(e.header.name).replace(/^\.?\/+/, '');
+      if (e.header.type !== 'file' || name.startsWith('..')) {
+        e.resume();
+        continue;
+      }
+      const local = path.join(dir, `m${n++}`);
+      await pipeline(e, fs.createWriteStream(local));
+      names.set(name, local);
     }
-    const local = path.join(dir, `m${n++}`);
-    await pipeline(e, fs.createWriteStream(local));
-    names.set(name, local);
+    await done;
+  } catch (e) {
+    // A tar cut off mid-member ends here: nothing is loaded, nothing stays.
+    await done.catch(() => undefined);
+    fs.rmSync(dir, { recursive: true, force: true });
+    throw new BerthError(`the archive could not be read (${(e as Error).message}): it is truncated or not a tar archive; save or download it again`, 1);
   }
-  await done;
   return {
     dir,
     has: (name) => names.has(path.posix.normalize(name).replace(/^\.?\/+/, '')),

@@ -5,8 +5,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { pipeline } from 'stream/promises';
 import * as tar from 'tar-stream';
-import { native } from '../native';
 import { hashingTap } from './digest';
+import { openEntry, readEntry, TreeEntry, treeChanged, walkTree } from './tree';
 
 export type ChangeKind = 'A' | 'C' | 'D';
 export interface Change {
@@ -19,24 +19,10 @@ export function isWhiteout(st: fs.Stats): boolean {
   return st.isCharacterDevice() && st.rdev === 0;
 }
 
-function isOpaque(p: string): boolean {
-  const v = native().lgetxattr(p, 'trusted.overlay.opaque');
-  return v !== null && v.toString() === 'y';
-}
-
-function walk(dir: string, rel: string, visit: (rel: string, abs: string, st: fs.Stats) => boolean): void {
-  for (const name of fs.readdirSync(dir).sort()) {
-    const abs = path.join(dir, name);
-    const r = rel ? `${rel}/${name}` : name;
-    const st = fs.lstatSync(abs);
-    if (visit(r, abs, st) && st.isDirectory()) walk(abs, r, visit);
-  }
-}
-
 // lowerHas tells whether a path exists in the image below (to tell A from C).
 export function listChanges(upper: string, lowerHas: (rel: string) => boolean): Change[] {
   const out: Change[] = [];
-  walk(upper, '', (rel, abs, st) => {
+  walkTree(upper, ({ rel, st }) => {
     if (isWhiteout(st)) {
       out.push({ kind: 'D', path: `/${rel}` });
       return false;
@@ -52,18 +38,12 @@ export interface LayerFile {
   size: number;
 }
 
-interface TreeEntry {
-  rel: string;
-  abs: string;
-  st: fs.Stats;
-}
-
 // Writes the upper dir as a layer tarball to out and returns its digest.
 export async function writeLayer(upper: string, out: string): Promise<LayerFile> {
   const entries: TreeEntry[] = [];
-  walk(upper, '', (rel, abs, st) => {
-    entries.push({ rel, abs, st });
-    return !isWhiteout(st);
+  walkTree(upper, (e) => {
+    entries.push(e);
+    return !isWhiteout(e.st);
   });
   return writeEntries(entries, out);
 }
@@ -74,14 +54,15 @@ export async function writeLayer(upper: string, out: string): Promise<LayerFile>
 export function mergedEntries(dirs: string[]): TreeEntry[] {
   const view = new Map<string, TreeEntry>();
   for (const dir of dirs) {
-    walk(dir, '', (rel, abs, st) => {
+    walkTree(dir, (e) => {
+      const { rel, st } = e;
       if (isWhiteout(st)) {
         for (const k of [...view.keys()]) if (k === rel || k.startsWith(`${rel}/`)) view.delete(k);
         return false;
       }
-      if (st.isDirectory() && isOpaque(abs)) for (const k of [...view.keys()]) if (k.startsWith(`${rel}/`)) view.delete(k);
+      if (st.isDirectory() && e.opaque) for (const k of [...view.keys()]) if (k.startsWith(`${rel}/`)) view.delete(k);
       if (!st.isDirectory()) for (const k of [...view.keys()]) if (k.startsWith(`${rel}/`)) view.delete(k);
-      view.set(rel, { rel, abs, st });
+      view.set(rel, e);
       return true;
     });
   }
@@ -97,15 +78,16 @@ export async function writeEntries(entries: TreeEntry[], out: string | NodeJS.Wr
     new Promise<void>((resolve, reject) => {
       pack.entry(header, body ?? Buffer.alloc(0), (err) => (err ? reject(err) : resolve()));
     });
-  for (const { rel, abs, st } of entries) {
+  for (const e of entries) {
+    const { rel, st } = e;
     const base = { uid: st.uid, gid: st.gid, mtime: st.mtime, mode: st.mode & 0o7777 };
     if (isWhiteout(st)) {
       await add({ ...base, name: path.posix.join(path.posix.dirname(rel), `.wh.${path.posix.basename(rel)}`), type: 'file', size: 0 });
     } else if (st.isDirectory()) {
       await add({ ...base, name: `${rel}/`, type: 'directory' });
-      if (opts.opaqueMarkers && isOpaque(abs)) await add({ ...base, name: `${rel}/.wh..wh..opq`, type: 'file', size: 0, mode: 0o644 });
+      if (opts.opaqueMarkers && e.opaque) await add({ ...base, name: `${rel}/.wh..wh..opq`, type: 'file', size: 0, mode: 0o644 });
     } else if (st.isSymbolicLink()) {
-      await add({ ...base, name: rel, type: 'symlink', linkname: fs.readlinkSync(abs) });
+      await add({ ...base, name: rel, type: 'symlink', linkname: e.linkname });
     } else if (st.isFile()) {
       const key = `${st.dev}:${st.ino}`;
       const first = st.nlink > 1 ? inodes.get(key) : undefined;
@@ -116,12 +98,14 @@ export async function writeEntries(entries: TreeEntry[], out: string | NodeJS.Wr
       if (st.nlink > 1) inodes.set(key, rel);
       if (st.size <= 4 * 1024 * 1024) {
         // Small files in one read: a stream per file costs more than the file.
-        await add({ ...base, name: rel, type: 'file', size: st.size }, fs.readFileSync(abs));
+        await add({ ...base, name: rel, type: 'file', size: st.size }, readEntry(e));
         continue;
       }
+      const fd = openEntry(e);
       await new Promise<void>((resolve, reject) => {
-        const entry = pack.entry({ ...base, name: rel, type: 'file', size: st.size }, (err) => (err ? reject(err) : resolve()));
-        fs.createReadStream(abs).on('error', reject).pipe(entry);
+        // A file that shrinks under us leaves the entry short: say what changed.
+        const entry = pack.entry({ ...base, name: rel, type: 'file', size: st.size }, (err) => (err ? reject(treeChanged(rel)) : resolve()));
+        fs.createReadStream('', { fd, start: 0, end: Math.max(0, st.size - 1), autoClose: true }).on('error', () => reject(treeChanged(rel))).pipe(entry);
       });
     } else if (st.isFIFO() || st.isCharacterDevice() || st.isBlockDevice()) {
       await add({

@@ -1,0 +1,163 @@
+// Reading a directory tree that a container can change under us (its upper
+// directory, for commit, diff and export). Every name is opened relative to
+// an open directory fd, through /proc/self/fd/N/NAME, with O_NOFOLLOW: a
+// container that swaps a directory for a symlink mid-walk makes the walk
+// fail, never lead outside the tree. The native extractor's rules, mirrored
+// for packing.
+import * as fs from 'fs';
+import { BerthError } from '../errors';
+import { native } from '../native';
+
+const { O_RDONLY, O_DIRECTORY, O_NOFOLLOW, O_NONBLOCK } = fs.constants;
+const DIR = O_RDONLY | O_DIRECTORY | O_NOFOLLOW;
+// O_NONBLOCK: a FIFO swapped in for a file must not hang the open.
+const FILE = O_RDONLY | O_NOFOLLOW | O_NONBLOCK;
+
+const at = (dirFd: number, name?: string) => (name === undefined ? `/proc/self/fd/${dirFd}` : `/proc/self/fd/${dirFd}/${name}`);
+
+export interface TreeEntry {
+  root: string; // the tree's top directory on the host (a path Berth made)
+  rel: string; // "etc/hosts"
+  st: fs.Stats;
+  linkname?: string; // symlinks: read during the walk, from the link itself
+  opaque?: boolean; // directories: overlayfs's opaque marker
+}
+
+// A path that vanished or changed kind while it was read: the container
+// was writing. Never an "internal error".
+export function treeChanged(rel: string, e?: unknown): BerthError {
+  const why = e && (e as NodeJS.ErrnoException).code ? ` (${(e as NodeJS.ErrnoException).code})` : '';
+  return new BerthError(`/${rel} changed while Berth was reading it${why}: the container is still writing there; stop or pause it and try again`, 1);
+}
+
+function openDir(path: string, rel: string): number {
+  try {
+    return fs.openSync(path, DIR);
+  } catch (e) {
+    throw treeChanged(rel, e);
+  }
+}
+
+function isOpaque(dirFd: number, name: string): boolean {
+  // lgetxattr on NAME inside the directory fd: the final name is not followed.
+  const v = native().lgetxattr(at(dirFd, name), 'trusted.overlay.opaque');
+  return v !== null && v.toString() === 'y';
+}
+
+function walkFd(root: string, dirFd: number, rel: string, visit: (e: TreeEntry) => boolean): void {
+  let names: string[];
+  try {
+    names = fs.readdirSync(at(dirFd)).sort();
+  } catch (e) {
+    throw treeChanged(rel, e);
+  }
+  for (const name of names) {
+    const r = rel ? `${rel}/${name}` : name;
+    let st: fs.Stats;
+    const entry: TreeEntry = { root, rel: r, st: undefined as unknown as fs.Stats };
+    try {
+      st = fs.lstatSync(at(dirFd, name));
+      entry.st = st;
+      if (st.isSymbolicLink()) entry.linkname = fs.readlinkSync(at(dirFd, name));
+      if (st.isDirectory()) entry.opaque = isOpaque(dirFd, name);
+    } catch (e) {
+      throw treeChanged(r, e);
+    }
+    if (!visit(entry) || !st.isDirectory()) continue;
+    const fd = openDir(at(dirFd, name), r);
+    try {
+      const now = fs.fstatSync(fd);
+      if (now.ino !== st.ino || now.dev !== st.dev) throw treeChanged(r);
+      walkFd(root, fd, r, visit);
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+}
+
+// Visits every entry below root, parents first, names sorted; visit returns
+// whether to go into a directory.
+export function walkTree(root: string, visit: (e: TreeEntry) => boolean): void {
+  const fd = openDir(root, '');
+  try {
+    walkFd(root, fd, '', visit);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+// Walks down to rel's directory one component at a time, never through a symlink.
+function openParent(root: string, parts: string[]): number {
+  let fd = fs.openSync(root, DIR);
+  try {
+    for (const p of parts) {
+      const next = fs.openSync(at(fd, p), DIR);
+      fs.closeSync(fd);
+      fd = next;
+    }
+    return fd;
+  } catch (e) {
+    fs.closeSync(fd);
+    throw e;
+  }
+}
+
+// Opens a regular file the walk saw, checking it is still that file.
+export function openEntry(e: TreeEntry): number {
+  const parts = e.rel.split('/');
+  let dir: number;
+  try {
+    dir = openParent(e.root, parts.slice(0, -1));
+  } catch (err) {
+    throw treeChanged(e.rel, err);
+  }
+  try {
+    const fd = fs.openSync(at(dir, parts[parts.length - 1]), FILE);
+    const st = fs.fstatSync(fd);
+    if (!st.isFile() || st.ino !== e.st.ino || st.dev !== e.st.dev) {
+      fs.closeSync(fd);
+      throw treeChanged(e.rel);
+    }
+    return fd;
+  } catch (err) {
+    throw err instanceof BerthError ? err : treeChanged(e.rel, err);
+  } finally {
+    fs.closeSync(dir);
+  }
+}
+
+// Reads exactly size bytes of an entry (its size as the walk saw it).
+export function readEntry(e: TreeEntry): Buffer {
+  const fd = openEntry(e);
+  try {
+    const buf = Buffer.alloc(e.st.size);
+    let off = 0;
+    while (off < buf.length) {
+      const n = fs.readSync(fd, buf, off, buf.length - off, off);
+      if (n === 0) throw treeChanged(e.rel);
+      off += n;
+    }
+    return buf;
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+// Whether rel exists below root, without following any symlink on the way.
+export function existsBeneath(root: string, rel: string): boolean {
+  const parts = rel.split('/');
+  let dir: number;
+  try {
+    dir = openParent(root, parts.slice(0, -1));
+  } catch {
+    return false;
+  }
+  try {
+    fs.lstatSync(at(dir, parts[parts.length - 1]));
+    return true;
+  } catch {
+    return false;
+  } finally {
+    fs.closeSync(dir);
+  }
+}
