@@ -50,6 +50,8 @@ export async function runKernel(args: string[]): Promise<void> {
   const kernel = new Kernel(readConnectionFile(file), new BerthInterpreter());
   // Interrupts arrive as messages (interrupt_mode: message); a stray SIGINT must not kill the kernel.
   process.on('SIGINT', () => undefined);
+  // The last guard: whatever a message provokes, the kernel logs it and lives.
+  process.on('unhandledRejection', (e) => process.stderr.write(`berth kernel: ${(e as Error)?.stack ?? String(e)}\n`));
   await kernel.start();
   // As ipykernel: when the client that started us dies, do not linger.
   const parent = Number(process.env.JPY_PARENT_PID || 0);

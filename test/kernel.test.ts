@@ -47,6 +47,12 @@ describe('jupyter kernel', () => {
     assert.match(out, /Ran 2 tests/);
   });
 
+  it('answers or drops malformed signed messages and lives (deep nesting, null or empty content, headers without ids)', () => {
+    const { status, out } = python('test_malformed');
+    assert.equal(status, 0, out);
+    assert.match(out, /Ran 6 tests/);
+  });
+
   it('passes jupyter_client checks and the jupyter_kernel_test suite', () => {
     const { status, out } = python('test_kernel');
     assert.equal(status, 0, out);

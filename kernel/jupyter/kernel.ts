@@ -14,6 +14,19 @@ import { decode, encode, WireError } from './wire';
 
 type Content = Record<string, unknown>;
 
+function isObject(v: unknown): v is Content {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+// What a request's content must be before anything acts on it: an object,
+// and for execute_request a string of code. {} or [] never runs a cell.
+function contentProblem(msg: Message<unknown>): string | undefined {
+  const type = msg.header.msg_type;
+  if (!isObject(msg.content)) return `the content of a ${type} must be a JSON object`;
+  if (type === 'execute_request' && typeof msg.content.code !== 'string') return 'an execute_request needs content.code, a string';
+  return undefined;
+}
+
 function codePoints(s: string): number {
   return [...s].length;
 }
@@ -34,7 +47,7 @@ export class Kernel {
   private readonly signer: Signer;
   private readonly session = randomUUID();
   private executionCount = 0;
-  private readonly shellQueue: Message[] = [];
+  private readonly shellQueue: Array<Message<unknown>> = [];
   private shellBusy = false;
   private interruptHandler: (() => void) | undefined;
   private readonly history: History;
@@ -56,7 +69,7 @@ export class Kernel {
 
   // ---- sending -------------------------------------------------------------
 
-  private send(channel: Channel, msgType: string, content: Content, parent: Message | undefined, identities: Buffer[] = [], metadata: Content = {}): Promise<void> {
+  private send(channel: Channel, msgType: string, content: Content, parent: Message<unknown> | undefined, identities: Buffer[] = [], metadata: Content = {}): Promise<void> {
     const frames = encode(
       { identities, header: newHeader(msgType, this.session), parent_header: parent?.header ?? {}, metadata, content },
       this.signer,
@@ -64,11 +77,14 @@ export class Kernel {
     return this.channels.queues[channel].send(frames);
   }
 
-  private publish(msgType: string, content: Content, parent: Message | undefined): Promise<void> {
+  private publish(msgType: string, content: Content, parent: Message<unknown> | undefined): Promise<void> {
     return this.send('iopub', msgType, content, parent, [Buffer.from(`kernel.${this.session}.${msgType}`)]);
   }
 
-  private reply(channel: 'shell' | 'control', req: Message, msgType: string, content: Content): Promise<void> {
+  private readonly replied = new WeakSet<Message<unknown>>();
+
+  private reply(channel: 'shell' | 'control', req: Message<unknown>, msgType: string, content: Content): Promise<void> {
+    this.replied.add(req);
     return this.send(channel, msgType, content, req, req.identities, { started: new Date().toISOString() });
   }
 
@@ -88,7 +104,7 @@ export class Kernel {
   private async receive(channel: 'shell' | 'control', socket: AsyncIterable<Buffer[]>): Promise<void> {
     try {
       for await (const frames of socket) {
-        let msg: Message;
+        let msg: Message<unknown>;
         try {
           msg = decode(frames, this.signer);
         } catch (e) {
@@ -117,73 +133,101 @@ export class Kernel {
     }
   }
 
-  private async handle(channel: 'shell' | 'control', msg: Message): Promise<void> {
-    const type = msg.header.msg_type;
-    await this.publish('status', { execution_state: 'busy' }, msg);
+  // Every request gets busy, a reply and idle, whatever it holds: a malformed
+  // one an error reply, one that fails an error reply too. Nothing a client
+  // sends may end the kernel or leave the client waiting.
+  private async handle(channel: 'shell' | 'control', raw: Message<unknown>): Promise<void> {
+    const type = raw.header.msg_type;
     try {
-      switch (type) {
-        case 'kernel_info_request':
-          await this.reply(channel, msg, 'kernel_info_reply', this.kernelInfo());
-          break;
-        case 'execute_request':
-          await this.execute(channel, msg as Message<ExecuteRequest & Content>);
-          break;
-        case 'is_complete_request':
-          await this.reply(channel, msg, 'is_complete_reply', this.interpreter.isComplete(String(msg.content.code ?? '')));
-          break;
-        case 'complete_request': {
-          const code = String(msg.content.code ?? '');
-          const pos = toUtf16Offset(code, Number(msg.content.cursor_pos ?? codePoints(code)));
-          const r = this.interpreter.complete(code, pos);
-          await this.reply(channel, msg, 'complete_reply', {
-            status: 'ok',
-            matches: r.matches,
-            cursor_start: codePoints(code.slice(0, r.cursor_start)),
-            cursor_end: codePoints(code.slice(0, r.cursor_end)),
-            metadata: {},
-          });
-          break;
-        }
-        case 'inspect_request': {
-          const code = String(msg.content.code ?? '');
-          const data = this.interpreter.inspect(code, toUtf16Offset(code, Number(msg.content.cursor_pos ?? 0)));
-          await this.reply(channel, msg, 'inspect_reply', { status: 'ok', found: data !== undefined, data: data ?? {}, metadata: {} });
-          break;
-        }
-        case 'history_request':
-          await this.reply(channel, msg, 'history_reply', { status: 'ok', history: this.historyFor(msg.content) });
-          break;
-        case 'comm_info_request':
-          await this.reply(channel, msg, 'comm_info_reply', { status: 'ok', comms: {} });
-          break;
-        case 'comm_open':
-          // No comm targets: close it as ipykernel does for unknown targets.
-          await this.publish('comm_close', { comm_id: msg.content.comm_id, data: {} }, msg);
-          break;
-        case 'comm_msg':
-        case 'comm_close':
-          break;
-        case 'interrupt_request':
-          this.interruptHandler?.();
-          await this.reply(channel, msg, 'interrupt_reply', { status: 'ok' });
-          break;
-        case 'usage_request':
-          await this.reply(channel, msg, 'usage_reply', { kernel_cpu: process.cpuUsage().user / 1e6, kernel_memory: process.memoryUsage().rss, ...(this.interpreter.usage?.() ?? {}) });
-          break;
-        case 'shutdown_request':
-          await this.reply(channel, msg, 'shutdown_reply', { status: 'ok', restart: Boolean(msg.content.restart) });
-          await this.publish('status', { execution_state: 'idle' }, msg);
-          await this.shutdown();
-          return;
-        default:
-          if (type.endsWith('_request')) {
-            await this.reply(channel, msg, type.replace(/_request$/, '_reply'), { status: 'error', ename: 'NotImplemented', evalue: `${type} is not supported`, traceback: [] });
-          }
-      }
+      await this.publish('status', { execution_state: 'busy' }, raw);
+      const problem = contentProblem(raw);
+      if (problem) await this.refuse(channel, raw, problem);
+      else if ((await this.dispatch(channel, raw as Message)) === 'shutdown') return;
     } catch (e) {
       process.stderr.write(`berth kernel: error handling ${type}: ${(e as Error).stack}\n`);
+      if (type.endsWith('_request') && !this.replied.has(raw)) {
+        await this.refuse(channel, raw, `the kernel could not handle this ${type}: ${(e as Error).message}`, 'InternalError').catch(() => undefined);
+      }
     }
-    await this.publish('status', { execution_state: 'idle' }, msg);
+    try {
+      await this.publish('status', { execution_state: 'idle' }, raw);
+    } catch (e) {
+      process.stderr.write(`berth kernel: cannot answer ${type}: ${(e as Error).message}\n`);
+    }
+  }
+
+  private async refuse(channel: 'shell' | 'control', msg: Message<unknown>, problem: string, ename = 'InvalidRequest'): Promise<void> {
+    const type = msg.header.msg_type;
+    if (!type.endsWith('_request')) {
+      process.stderr.write(`berth kernel: dropped a ${type}: ${problem}\n`);
+      return;
+    }
+    const content: Content = { status: 'error', ename, evalue: problem, traceback: [problem] };
+    if (type === 'execute_request') content.execution_count = this.executionCount;
+    await this.reply(channel, msg, type.replace(/_request$/, '_reply'), content);
+  }
+
+  private async dispatch(channel: 'shell' | 'control', msg: Message): Promise<'shutdown' | void> {
+    const type = msg.header.msg_type;
+    switch (type) {
+      case 'kernel_info_request':
+        await this.reply(channel, msg, 'kernel_info_reply', this.kernelInfo());
+        break;
+      case 'execute_request':
+        await this.execute(channel, msg as Message<ExecuteRequest & Content>);
+        break;
+      case 'is_complete_request':
+        await this.reply(channel, msg, 'is_complete_reply', this.interpreter.isComplete(String(msg.content.code ?? '')));
+        break;
+      case 'complete_request': {
+        const code = String(msg.content.code ?? '');
+        const pos = toUtf16Offset(code, Number(msg.content.cursor_pos ?? codePoints(code)));
+        const r = this.interpreter.complete(code, pos);
+        await this.reply(channel, msg, 'complete_reply', {
+          status: 'ok',
+          matches: r.matches,
+          cursor_start: codePoints(code.slice(0, r.cursor_start)),
+          cursor_end: codePoints(code.slice(0, r.cursor_end)),
+          metadata: {},
+        });
+        break;
+      }
+      case 'inspect_request': {
+        const code = String(msg.content.code ?? '');
+        const data = this.interpreter.inspect(code, toUtf16Offset(code, Number(msg.content.cursor_pos ?? 0)));
+        await this.reply(channel, msg, 'inspect_reply', { status: 'ok', found: data !== undefined, data: data ?? {}, metadata: {} });
+        break;
+      }
+      case 'history_request':
+        await this.reply(channel, msg, 'history_reply', { status: 'ok', history: this.historyFor(msg.content) });
+        break;
+      case 'comm_info_request':
+        await this.reply(channel, msg, 'comm_info_reply', { status: 'ok', comms: {} });
+        break;
+      case 'comm_open':
+        // No comm targets: close it as ipykernel does for unknown targets.
+        await this.publish('comm_close', { comm_id: msg.content.comm_id, data: {} }, msg);
+        break;
+      case 'comm_msg':
+      case 'comm_close':
+        break;
+      case 'interrupt_request':
+        this.interruptHandler?.();
+        await this.reply(channel, msg, 'interrupt_reply', { status: 'ok' });
+        break;
+      case 'usage_request':
+        await this.reply(channel, msg, 'usage_reply', { kernel_cpu: process.cpuUsage().user / 1e6, kernel_memory: process.memoryUsage().rss, ...(this.interpreter.usage?.() ?? {}) });
+        break;
+      case 'shutdown_request':
+        await this.reply(channel, msg, 'shutdown_reply', { status: 'ok', restart: Boolean(msg.content.restart) });
+        await this.publish('status', { execution_state: 'idle' }, msg);
+        await this.shutdown();
+        return 'shutdown';
+      default:
+        if (type.endsWith('_request')) {
+          await this.reply(channel, msg, type.replace(/_request$/, '_reply'), { status: 'error', ename: 'NotImplemented', evalue: `${type} is not supported`, traceback: [] });
+        }
+    }
   }
 
   private kernelInfo(): Content {
@@ -282,7 +326,7 @@ export class Kernel {
         const m = decode(frames, this.signer);
         // jupyter_client sends input_reply without a parent header, so any
         // input_reply answers the one request outstanding (as in ipykernel).
-        if (m.header.msg_type === 'input_reply') return String(m.content.value ?? '');
+        if (m.header.msg_type === 'input_reply') return String(isObject(m.content) ? m.content.value ?? '' : '');
       } catch (e) {
         process.stderr.write(`berth kernel: dropped a message on stdin: ${(e as Error).message}\n`);
       }
