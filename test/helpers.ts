@@ -87,3 +87,17 @@ export async function eventually(fn: () => boolean, timeoutMs = 5000): Promise<b
   }
   return fn();
 }
+
+// test/fixtures/probe.c, compiled static into dir (bind it into containers).
+export function compileProbe(dir: string): string {
+  fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
+  const out = path.join(dir, 'probe');
+  const r = spawnSync('gcc', ['-static', '-O2', '-o', out, path.join(repoRoot, 'test', 'fixtures', 'probe.c')], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`cannot compile the probe: ${r.stderr}`);
+  return out;
+}
+
+// Major and minor of a dev_t as Node reports it, as /proc/self/mountinfo writes them.
+export function majorMinor(dev: number): string {
+  return `${Math.floor(dev / 256) & 0xfff}:${(dev & 0xff) | (Math.floor(dev / 4096) & 0xfff00)}`;
+}

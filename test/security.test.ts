@@ -1,7 +1,13 @@
 // What keeps a container's root from reaching the host.
 import { after, before, describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { TestStore, testStore } from './helpers';
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { DETACHED } from '../kernel/engine';
+import { shimPath } from '../kernel/engine/native';
+import { cliPath, compileProbe, majorMinor, repoRoot, TestStore, testStore } from './helpers';
 
 let s: TestStore;
 before(async () => {
@@ -38,7 +44,6 @@ describe('container security', () => {
   });
 
   it("masks Docker's /proc paths and makes /proc/sys read-only", () => {
-    const fs = require('fs');
     // Which of them exist depends on the kernel: check those this host has.
     const masked = ['/proc/kcore', '/proc/keys', '/proc/timer_list', '/proc/sched_debug', '/proc/acpi', '/proc/scsi'].filter((p) => fs.existsSync(p));
     assert.ok(masked.length > 0);
@@ -60,8 +65,105 @@ describe('container security', () => {
 
   it('gives the container its own UTS, IPC and mount namespaces', () => {
     const inside = sh('readlink /proc/self/ns/uts /proc/self/ns/ipc /proc/self/ns/mnt /proc/self/ns/pid').stdout.trim().split('\n');
-    const fs = require('fs');
     const host = ['uts', 'ipc', 'mnt', 'pid'].map((n) => fs.readlinkSync(`/proc/self/ns/${n}`));
     inside.forEach((ns, i) => assert.notEqual(ns, host[i]));
+  });
+});
+
+describe('nothing of the host inside a container', () => {
+  let tools: string;
+  before(() => {
+    tools = path.dirname(compileProbe(path.join(s.root, 'tools')));
+  });
+  const shim = fs.statSync(shimPath);
+  const isShim = (line: string) => line.startsWith(`${shim.dev}:${shim.ino} `);
+
+  it('a watcher in the container gets no handle on the host berth-shim during 60 execs', async () => {
+    const out = path.join(s.root, 'watch-exec');
+    fs.mkdirSync(out);
+    const r = s.berth(['run', '-d', '--name', 'watched', '--network', 'none', '-v', `${tools}:/t:ro`, '-v', `${out}:/out`, 'busybox', '/t/probe', 'watch', '120', '/out/seen']);
+    assert.equal(r.code, 0, r.stderr);
+    for (let i = 0; i < 60; i++) {
+      const h = await s.engine.containers.exec('watched', { command: ['true'], env: [], tty: false, interactive: false }, DETACHED);
+      assert.equal((await h.exited).exitCode, 0);
+    }
+    const seen = fs.readFileSync(path.join(out, 'seen'), 'utf8');
+    assert.match(seen, /\/bin\/(true|busybox)/, 'the watcher saw the execs');
+    assert.deepEqual(seen.split('\n').filter(isShim), [], seen);
+    s.berth(['rm', '-f', 'watched']);
+  });
+
+  it("--init's reaper (PID 1) is no handle on the host berth-shim either", () => {
+    const out = path.join(s.root, 'watch-init');
+    fs.mkdirSync(out);
+    const r = s.berth(['run', '--rm', '--init', '--network', 'none', '-v', `${tools}:/t:ro`, '-v', `${out}:/out`, 'busybox', '/t/probe', 'watch', '1', '/out/seen']);
+    assert.equal(r.code, 0, r.stderr);
+    const seen = fs.readFileSync(path.join(out, 'seen'), 'utf8');
+    assert.deepEqual(seen.split('\n').filter(isShim), [], seen);
+  });
+
+  it('run and exec give the process only fds 0-2, with no blocked or ignored signal', () => {
+    // The probe is the container's program itself (busybox sh would ignore SIGQUIT of its own accord).
+    const run = s.berth(['run', '--rm', '--network', 'none', '-v', `${tools}:/t:ro`, 'busybox', '/t/probe', 'status']);
+    s.berth(['run', '-d', '--name', 'fds', '--network', 'none', '-v', `${tools}:/t:ro`, 'busybox', 'sleep', '60']);
+    const exec = s.berth(['exec', 'fds', '/t/probe', 'status']);
+    const execI = s.berth(['exec', '-i', 'fds', '/t/probe', 'status'], { input: '' });
+    s.berth(['rm', '-f', 'fds']);
+    for (const r of [run, exec, execI]) {
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /^fds: 0 1 2$/m);
+      assert.match(r.stdout, /^SigBlk:\s+0+$/m);
+      assert.match(r.stdout, /^SigIgn:\s+0+$/m);
+    }
+  });
+
+  it("exec hands the container pipes, never the caller's own file or terminal", () => {
+    s.berth(['run', '-d', '--name', 'fdleak', '--network', 'none', 'busybox', 'sleep', '60']);
+    const outFile = path.join(s.root, 'exec-stdout.txt');
+    const inFile = path.join(s.root, 'exec-stdin.txt');
+    fs.writeFileSync(inFile, 'host secret typed on the terminal\n');
+    const fdOut = fs.openSync(outFile, 'w');
+    const fdIn = fs.openSync(inFile, 'r');
+    const script = 'for f in 0 1 2; do readlink /proc/self/fd/$f; done';
+    const r = spawnSync(process.execPath, [cliPath, 'exec', '-i', 'fdleak', 'sh', '-c', script], { env: s.env, stdio: [fdIn, fdOut, fdOut], timeout: 30000 });
+    const r2 = spawnSync(process.execPath, [cliPath, 'exec', 'fdleak', 'readlink', '/proc/self/fd/0'], { env: s.env, stdio: [fdIn, 'pipe', 'pipe'], encoding: 'utf8', timeout: 30000 });
+    fs.closeSync(fdOut);
+    fs.closeSync(fdIn);
+    s.berth(['rm', '-f', 'fdleak']);
+    assert.equal(r.status, 0);
+    const seen = fs.readFileSync(outFile, 'utf8');
+    assert.doesNotMatch(seen, new RegExp(outFile.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
+    assert.doesNotMatch(seen, new RegExp(inFile.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
+    assert.match(seen, /^pipe:\[\d+\]\npipe:\[\d+\]\npipe:\[\d+\]$/m, seen);
+    assert.equal(r2.stdout.trim(), '/dev/null', 'without -i, stdin is the container\'s /dev/null');
+  });
+
+  it("masks with the container's own /dev/null: a chmod of /proc/keys does not reach the host", () => {
+    const before = fs.statSync('/dev/null');
+    const r = sh('chmod 000 /proc/keys /proc/timer_list 2>/dev/null; stat -L -c "%d:%i" /proc/keys /proc/1/fd/0 /dev/null');
+    const after = fs.statSync('/dev/null');
+    assert.equal(after.mode, before.mode);
+    assert.equal(after.ctimeMs, before.ctimeMs);
+    const [keys, stdin, devNull] = r.stdout.trim().split('\n');
+    assert.equal(keys, devNull, "/proc/keys is the container's /dev/null");
+    assert.equal(stdin, devNull, "PID 1's stdin is the container's /dev/null");
+    assert.notEqual(devNull, `${before.dev}:${before.ino}`);
+  });
+
+  it("no mount in the container resolves to a host inode, but for its own /etc files and the user's binds", () => {
+    const r = sh('cat /proc/self/mountinfo', ['-v', `${tools}:/t:ro`]);
+    const hostDevs = new Set(['/', '/dev', os.tmpdir(), repoRoot, s.root].map((p) => majorMinor(fs.statSync(p).dev)));
+    const own = new Set(['/etc/hostname', '/etc/hosts', '/etc/resolv.conf', '/t']);
+    const leaks = r.stdout.split('\n').filter(Boolean).map((l) => l.split(' ')).filter((f) => hostDevs.has(f[2]) && !own.has(f[4]));
+    assert.deepEqual(leaks.map((f) => `${f[4]} <- ${f[2]} ${f[3]}`), []);
+    assert.ok(r.stdout.includes(' /t '), 'the user bind is listed');
+  });
+
+  it("seccomp: personality() only with Docker's personas, and no vsock", () => {
+    const r = sh('/t/probe persona; /t/probe vsock', ['-v', `${tools}:/t:ro`]);
+    assert.match(r.stdout, /read_implies_exec: Operation not permitted/);
+    assert.match(r.stdout, /query: allowed/);
+    assert.match(r.stdout, /linux32: allowed/);
+    assert.match(r.stdout, /vsock: Operation not permitted/);
   });
 });
