@@ -11,14 +11,18 @@ import { cliPath, Result, TestStore, testStore } from './helpers';
 let s: TestStore;
 const ns = `berth-test-${process.pid}`;
 
+// nsenter, not `ip netns exec`: that remounts /sys, hiding the cgroup
+// hierarchy, and Berth refuses to run a container it cannot account for.
+const enter = () => ['--net=' + `/run/netns/${ns}`, '--', process.execPath, cliPath];
+
 function inNs(args: string[], input = ''): Result {
-  const r = spawnSync('ip', ['netns', 'exec', ns, process.execPath, cliPath, ...args], { env: s.env, encoding: 'utf8', input, timeout: 60000 });
+  const r = spawnSync('nsenter', [...enter(), ...args], { env: s.env, encoding: 'utf8', input, timeout: 60000 });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
 function inNsAsync(args: string[]): Promise<Result> {
   return new Promise((resolve) => {
-    const c = spawn('ip', ['netns', 'exec', ns, process.execPath, cliPath, ...args], { env: s.env });
+    const c = spawn('nsenter', [...enter(), ...args], { env: s.env });
     let stdout = '';
     let stderr = '';
     c.stdout.on('data', (d) => (stdout += d));
