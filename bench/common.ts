@@ -80,7 +80,8 @@ export function inOwnNetns(file: string, inner: () => Promise<void>): void {
   const ns = `berth-bench-${process.pid}`;
   if (spawnSync('ip', ['netns', 'add', ns]).status !== 0) throw new Error('cannot create a network namespace for the benchmark (ip netns add)');
   try {
-    const r = spawnSync('ip', ['netns', 'exec', ns, process.execPath, file, '--inner'], { stdio: 'inherit', env: process.env });
+    // nsenter keeps /sys (ip netns exec remounts it and hides the cgroups, and Berth refuses to run unaccounted).
+    const r = spawnSync('nsenter', [`--net=/run/netns/${ns}`, '--', process.execPath, file, '--inner'], { stdio: 'inherit', env: process.env });
     if (r.status !== 0) process.exitCode = 1;
   } finally {
     spawnSync('ip', ['netns', 'del', ns]);
