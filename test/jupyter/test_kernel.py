@@ -8,6 +8,8 @@ import jupyter_kernel_test
 from jupyter_client.manager import start_new_kernel
 from jupyter_client.session import Session
 
+from kernelcase import KernelCase
+
 
 class BerthKernelConformance(jupyter_kernel_test.KernelTests):
     kernel_name = "berth"
@@ -29,16 +31,7 @@ class BerthKernelConformance(jupyter_kernel_test.KernelTests):
                            {"code": "%inspect -f '{{json .RootFS.Type}}' busybox", "result": '"layers"'}]
 
 
-class BerthKernelBehaviour(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.km, cls.kc = start_new_kernel(kernel_name="berth")
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.kc.stop_channels()
-        cls.km.shutdown_kernel(now=False)
-
+class BerthKernelBehaviour(KernelCase):
     def run_cell(self, code, **kw):
         msgs = []
         reply = self.kc.execute_interactive(code, output_hook=msgs.append, timeout=60, **kw)
@@ -173,17 +166,16 @@ class BerthKernelBehaviour(unittest.TestCase):
         self.assertIn("--name", r["matches"])
 
 
-class BerthKernelRichOutput(unittest.TestCase):
+class BerthKernelRichOutput(KernelCase):
     @classmethod
     def setUpClass(cls):
-        cls.km, cls.kc = start_new_kernel(kernel_name="berth")
+        super().setUpClass()
         cls.kc.execute_interactive("%run -d --name richps busybox sleep 120", timeout=60)
 
     @classmethod
     def tearDownClass(cls):
         cls.kc.execute_interactive("%rm -f richps", timeout=60)
-        cls.kc.stop_channels()
-        cls.km.shutdown_kernel(now=False)
+        super().tearDownClass()
 
     def test_tables_are_sanitizer_safe_html_with_docker_text(self):
         msgs = []

@@ -7,19 +7,10 @@ import unittest
 import uuid
 from datetime import datetime, timezone
 
-from jupyter_client.manager import start_new_kernel
+from kernelcase import KernelCase
 
 
-class MalformedMessages(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.km, cls.kc = start_new_kernel(kernel_name="berth")
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.kc.stop_channels()
-        cls.km.shutdown_kernel(now=False)
-
+class MalformedMessages(KernelCase):
     def header(self, kind, drop=()):
         h = {"msg_id": uuid.uuid4().hex, "session": self.kc.session.session, "username": "test",
              "date": datetime.now(timezone.utc).isoformat(), "msg_type": kind, "version": "5.3"}

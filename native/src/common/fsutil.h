@@ -13,6 +13,10 @@ bool writeFile(const std::string& path, const std::string& data, int* errnum = n
 // Write to path.tmp then rename, so readers never see a half-written file.
 bool writeFileAtomic(const std::string& path, const std::string& data);
 bool exists(const std::string& path);
+// Writes all of data to fd (a pipe or terminal), retrying on EINTR; false once the peer is gone.
+bool writeAll(int fd, const char* data, size_t len);
+// Milliseconds of CLOCK_MONOTONIC, for the shim's drain deadlines.
+int64_t monotonicMs();
 bool mkdirAll(const std::string& path, unsigned mode);
 // Removes a tree without following symlinks; missing is success.
 bool removeTree(const std::string& path);

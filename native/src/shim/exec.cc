@@ -61,22 +61,7 @@ void relayTty(int master) {
   }
 }
 
-int64_t monotonicMs() {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
-bool writeAll(int fd, const char* data, size_t len) {
-  while (len > 0) {
-    ssize_t n = write(fd, data, len);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    data += n;
-    len -= static_cast<size_t>(n);
-  }
-  return true;
-}
 
 // Relays the caller's stdin and the process's stdout/stderr through pipes
 // the shim owns, so no fd of the caller's (a terminal, a file) ever enters

@@ -44,11 +44,6 @@ struct Status {
   }
 };
 
-int64_t monotonicMs() {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 // clone3 places the child straight into its v2 cgroup; older kernels and v1
 // fall back to clone plus an explicit move before the child goes on.
@@ -141,17 +136,6 @@ void closeFd(int* fd) {
   *fd = -1;
 }
 
-// Writes everything or gives up on a dead peer (returns false).
-bool writeAll(int fd, const char* data, size_t len) {
-  while (len > 0) {
-    ssize_t n = write(fd, data, len);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    data += n;
-    len -= static_cast<size_t>(n);
-  }
-  return true;
-}
 
 void cleanup(const ContainerConfig& c) {
   cgroup::remove(c.cgroupParent, c.id);
