@@ -26,8 +26,12 @@ export interface TreeEntry {
 // A path that vanished or changed kind while it was read: the container
 // was writing. Never an "internal error".
 export function treeChanged(rel: string, e?: unknown): BerthError {
-  const why = e && (e as NodeJS.ErrnoException).code ? ` (${(e as NodeJS.ErrnoException).code})` : '';
-  return new BerthError(`/${rel} changed while Berth was reading it${why}: the container is still writing there; stop or pause it and try again`, 1);
+  // A file that cannot be opened for another reason than the race is not "changed".
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  if (code && !['ENOENT', 'ENOTDIR', 'ELOOP', 'ESTALE'].includes(code)) {
+    return new BerthError(`cannot read /${rel} in the container's filesystem: ${(e as Error).message}`, 1);
+  }
+  return new BerthError(`/${rel} changed while Berth was reading it: the container is still writing there; stop or pause it and try again`, 1);
 }
 
 function openDir(path: string, rel: string): number {
