@@ -10,22 +10,10 @@ import { History } from './history';
 import { ExecuteContext, ExecuteOutcome, Interpreter } from './interpreter';
 import { Channel, ExecuteRequest, Message, MimeBundle, newHeader, PROTOCOL_VERSION } from './messages';
 import { Signer } from './signing';
+import { contentProblem, isObject } from './validate';
 import { decode, encode, WireError } from './wire';
 
 type Content = Record<string, unknown>;
-
-function isObject(v: unknown): v is Content {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
-}
-
-// What a request's content must be before anything acts on it: an object,
-// and for execute_request a string of code. {} or [] never runs a cell.
-function contentProblem(msg: Message<unknown>): string | undefined {
-  const type = msg.header.msg_type;
-  if (!isObject(msg.content)) return `the content of a ${type} must be a JSON object`;
-  if (type === 'execute_request' && typeof msg.content.code !== 'string') return 'an execute_request needs content.code, a string';
-  return undefined;
-}
 
 function codePoints(s: string): number {
   return [...s].length;

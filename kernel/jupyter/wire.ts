@@ -4,6 +4,7 @@
 // nesting) is refused here, before anything acts on it.
 import { Header, Message } from './messages';
 import { Signer } from './signing';
+import { depthOf, isObject } from './validate';
 
 const DELIMITER = Buffer.from('<IDS|MSG>');
 // Far beyond any real message; deep enough nesting makes JSON.stringify
@@ -11,24 +12,6 @@ const DELIMITER = Buffer.from('<IDS|MSG>');
 export const MAX_DEPTH = 100;
 
 export class WireError extends Error {}
-
-// Iterative, so the check itself cannot overflow the stack.
-function depthOf(value: unknown, limit: number): number {
-  let max = 0;
-  const stack: Array<[unknown, number]> = [[value, 1]];
-  while (stack.length) {
-    const [v, d] = stack.pop()!;
-    if (v === null || typeof v !== 'object') continue;
-    if (d > max) max = d;
-    if (max > limit) return max;
-    for (const child of Object.values(v as object)) stack.push([child, d + 1]);
-  }
-  return max;
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
-}
 
 function parsePart(b: Buffer, what: string): unknown {
   let v: unknown;
