@@ -152,14 +152,15 @@ bool create(const std::string& parent, const std::string& id, const Limits& l, s
       return false;
     }
     bool ok = true;
-    if (l.memorySwap != 0 && !exists(dir + "/memory.swap.max")) {
-      if (err) *err = "this kernel does not account swap (no memory.swap.max), so --memory-swap cannot be applied; "
-                      "boot with swapaccount=1, or run without --memory-swap";
-      remove(parent, id);
-      return false;
-    }
     if (l.memory > 0) {
       ok = ok && setFile(dir, "memory.max", std::to_string(l.memory), err);
+      // Past a missing memory controller (named by setFile), a missing
+      // swap file means the kernel does not account swap.
+      if (ok && l.memorySwap != 0 && !exists(dir + "/memory.swap.max")) {
+        if (err) *err = "this kernel does not account swap (no memory.swap.max), so --memory-swap cannot be applied; "
+                        "boot with swapaccount=1, or run without --memory-swap";
+        ok = false;
+      }
       // The implied swap limit (2x memory) goes where the kernel accounts
       // swap; one the user asked for is applied or refused.
       if (l.memorySwap != 0 || exists(dir + "/memory.swap.max"))
