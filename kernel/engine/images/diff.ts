@@ -6,7 +6,7 @@ import * as path from 'path';
 import { pipeline } from 'stream/promises';
 import * as tar from 'tar-stream';
 import { hashingTap } from './digest';
-import { openEntry, readEntry, TreeEntry, treeChanged, walkTree } from './tree';
+import { TreeEntry, treeChanged, TreeReader, walkTree } from './tree';
 
 export type ChangeKind = 'A' | 'C' | 'D';
 export interface Change {
@@ -78,44 +78,49 @@ export async function writeEntries(entries: TreeEntry[], out: string | NodeJS.Wr
     new Promise<void>((resolve, reject) => {
       pack.entry(header, body ?? Buffer.alloc(0), (err) => (err ? reject(err) : resolve()));
     });
-  for (const e of entries) {
-    const { rel, st } = e;
-    const base = { uid: st.uid, gid: st.gid, mtime: st.mtime, mode: st.mode & 0o7777 };
-    if (isWhiteout(st)) {
-      await add({ ...base, name: path.posix.join(path.posix.dirname(rel), `.wh.${path.posix.basename(rel)}`), type: 'file', size: 0 });
-    } else if (st.isDirectory()) {
-      await add({ ...base, name: `${rel}/`, type: 'directory' });
-      if (opts.opaqueMarkers && e.opaque) await add({ ...base, name: `${rel}/.wh..wh..opq`, type: 'file', size: 0, mode: 0o644 });
-    } else if (st.isSymbolicLink()) {
-      await add({ ...base, name: rel, type: 'symlink', linkname: e.linkname });
-    } else if (st.isFile()) {
-      const key = `${st.dev}:${st.ino}`;
-      const first = st.nlink > 1 ? inodes.get(key) : undefined;
-      if (first) {
-        await add({ ...base, name: rel, type: 'link', linkname: first });
-        continue;
+  const reader = new TreeReader();
+  try {
+    for (const e of entries) {
+      const { rel, st } = e;
+      const base = { uid: st.uid, gid: st.gid, mtime: st.mtime, mode: st.mode & 0o7777 };
+      if (isWhiteout(st)) {
+        await add({ ...base, name: path.posix.join(path.posix.dirname(rel), `.wh.${path.posix.basename(rel)}`), type: 'file', size: 0 });
+      } else if (st.isDirectory()) {
+        await add({ ...base, name: `${rel}/`, type: 'directory' });
+        if (opts.opaqueMarkers && e.opaque) await add({ ...base, name: `${rel}/.wh..wh..opq`, type: 'file', size: 0, mode: 0o644 });
+      } else if (st.isSymbolicLink()) {
+        await add({ ...base, name: rel, type: 'symlink', linkname: e.linkname });
+      } else if (st.isFile()) {
+        const key = `${st.dev}:${st.ino}`;
+        const first = st.nlink > 1 ? inodes.get(key) : undefined;
+        if (first) {
+          await add({ ...base, name: rel, type: 'link', linkname: first });
+          continue;
+        }
+        if (st.nlink > 1) inodes.set(key, rel);
+        if (st.size <= 4 * 1024 * 1024) {
+          // Small files in one read: a stream per file costs more than the file.
+          await add({ ...base, name: rel, type: 'file', size: st.size }, reader.read(e));
+          continue;
+        }
+        const fd = reader.open(e);
+        await new Promise<void>((resolve, reject) => {
+          // A file that shrinks under us leaves the entry short: say what changed.
+          const entry = pack.entry({ ...base, name: rel, type: 'file', size: st.size }, (err) => (err ? reject(treeChanged(rel)) : resolve()));
+          fs.createReadStream('', { fd, start: 0, end: Math.max(0, st.size - 1), autoClose: true }).on('error', () => reject(treeChanged(rel))).pipe(entry);
+        });
+      } else if (st.isFIFO() || st.isCharacterDevice() || st.isBlockDevice()) {
+        await add({
+          ...base,
+          name: rel,
+          type: st.isFIFO() ? 'fifo' : st.isCharacterDevice() ? 'character-device' : 'block-device',
+          devmajor: Math.floor(st.rdev / 256) & 0xfff,
+          devminor: (st.rdev & 0xff) | ((st.rdev >> 12) & 0xfff00),
+        });
       }
-      if (st.nlink > 1) inodes.set(key, rel);
-      if (st.size <= 4 * 1024 * 1024) {
-        // Small files in one read: a stream per file costs more than the file.
-        await add({ ...base, name: rel, type: 'file', size: st.size }, readEntry(e));
-        continue;
-      }
-      const fd = openEntry(e);
-      await new Promise<void>((resolve, reject) => {
-        // A file that shrinks under us leaves the entry short: say what changed.
-        const entry = pack.entry({ ...base, name: rel, type: 'file', size: st.size }, (err) => (err ? reject(treeChanged(rel)) : resolve()));
-        fs.createReadStream('', { fd, start: 0, end: Math.max(0, st.size - 1), autoClose: true }).on('error', () => reject(treeChanged(rel))).pipe(entry);
-      });
-    } else if (st.isFIFO() || st.isCharacterDevice() || st.isBlockDevice()) {
-      await add({
-        ...base,
-        name: rel,
-        type: st.isFIFO() ? 'fifo' : st.isCharacterDevice() ? 'character-device' : 'block-device',
-        devmajor: Math.floor(st.rdev / 256) & 0xfff,
-        devminor: (st.rdev & 0xff) | ((st.rdev >> 12) & 0xfff00),
-      });
     }
+  } finally {
+    reader.close();
   }
   pack.finalize();
   await done;

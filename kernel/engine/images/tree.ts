@@ -57,16 +57,16 @@ function walkFd(root: string, dirFd: number, rel: string, visit: (e: TreeEntry) 
   }
   for (const name of names) {
     const r = rel ? `${rel}/${name}` : name;
-    let st: fs.Stats;
-    const entry: TreeEntry = { root, rel: r, st: undefined as unknown as fs.Stats };
+    let entry: TreeEntry;
     try {
-      st = fs.lstatSync(at(dirFd, name));
-      entry.st = st;
+      const st = fs.lstatSync(at(dirFd, name));
+      entry = { root, rel: r, st };
       if (st.isSymbolicLink()) entry.linkname = fs.readlinkSync(at(dirFd, name));
       if (st.isDirectory()) entry.opaque = isOpaque(dirFd, name);
     } catch (e) {
       throw treeChanged(r, e);
     }
+    const st = entry.st;
     if (!visit(entry) || !st.isDirectory()) continue;
     const fd = openDir(at(dirFd, name), r);
     try {
@@ -106,44 +106,63 @@ function openParent(root: string, parts: string[]): number {
   }
 }
 
-// Opens a regular file the walk saw, checking it is still that file.
-export function openEntry(e: TreeEntry): number {
-  const parts = e.rel.split('/');
-  let dir: number;
-  try {
-    dir = openParent(e.root, parts.slice(0, -1));
-  } catch (err) {
-    throw treeChanged(e.rel, err);
-  }
-  try {
-    const fd = fs.openSync(at(dir, parts[parts.length - 1]), FILE);
-    const st = fs.fstatSync(fd);
-    if (!st.isFile() || st.ino !== e.st.ino || st.dev !== e.st.dev) {
-      fs.closeSync(fd);
-      throw treeChanged(e.rel);
-    }
-    return fd;
-  } catch (err) {
-    throw err instanceof BerthError ? err : treeChanged(e.rel, err);
-  } finally {
-    fs.closeSync(dir);
-  }
-}
+// Opens and reads the regular files a walk saw, checking each is still that
+// file. Entries come sorted, so the parent directory of the last one is kept
+// open: the walk down from the root is paid once per directory, not per file.
+export class TreeReader {
+  private dirKey = '';
+  private dirFd = -1;
 
-// Reads exactly size bytes of an entry (its size as the walk saw it).
-export function readEntry(e: TreeEntry): Buffer {
-  const fd = openEntry(e);
-  try {
-    const buf = Buffer.alloc(e.st.size);
-    let off = 0;
-    while (off < buf.length) {
-      const n = fs.readSync(fd, buf, off, buf.length - off, off);
-      if (n === 0) throw treeChanged(e.rel);
-      off += n;
+  private parent(e: TreeEntry, parts: string[]): number {
+    const key = `${e.root}\0${parts.slice(0, -1).join('/')}`;
+    if (key === this.dirKey) return this.dirFd;
+    this.close();
+    try {
+      this.dirFd = openParent(e.root, parts.slice(0, -1));
+    } catch (err) {
+      throw treeChanged(e.rel, err);
     }
-    return buf;
-  } finally {
-    fs.closeSync(fd);
+    this.dirKey = key;
+    return this.dirFd;
+  }
+
+  open(e: TreeEntry): number {
+    const parts = e.rel.split('/');
+    const dir = this.parent(e, parts);
+    try {
+      const fd = fs.openSync(at(dir, parts[parts.length - 1]), FILE);
+      const st = fs.fstatSync(fd);
+      if (!st.isFile() || st.ino !== e.st.ino || st.dev !== e.st.dev) {
+        fs.closeSync(fd);
+        throw treeChanged(e.rel);
+      }
+      return fd;
+    } catch (err) {
+      throw err instanceof BerthError ? err : treeChanged(e.rel, err);
+    }
+  }
+
+  // Exactly the size the walk saw.
+  read(e: TreeEntry): Buffer {
+    const fd = this.open(e);
+    try {
+      const buf = Buffer.alloc(e.st.size);
+      let off = 0;
+      while (off < buf.length) {
+        const n = fs.readSync(fd, buf, off, buf.length - off, off);
+        if (n === 0) throw treeChanged(e.rel);
+        off += n;
+      }
+      return buf;
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+
+  close(): void {
+    if (this.dirFd >= 0) fs.closeSync(this.dirFd);
+    this.dirFd = -1;
+    this.dirKey = '';
   }
 }
 
