@@ -72,6 +72,16 @@ const char* kNoHierarchy =
     "mount it (it is missing where /sys was remounted, as `ip netns exec` does: use `nsenter --net` or "
     "`unshare --net` instead)";
 
+// errno from the failed mkdir decides the advice.
+std::string cannotCreate(const std::string& dir) {
+  int e = errno;
+  std::string s = "cannot create the container's cgroup " + dir + ": " + strerror(e);
+  if (e == EACCES || e == EPERM || e == EROFS)
+    s += "; a container needs a cgroup of its own, and this user may not make one: run Berth as root "
+         "(rootless containers are not supported yet)";
+  return s;
+}
+
 std::string missingController(const char* ctrl, const char* flag, const std::string& fix) {
   return std::string("the ") + ctrl + " cgroup controller is not available, so " + flag + " cannot be applied; " + fix;
 }
@@ -148,7 +158,7 @@ bool create(const std::string& parent, const std::string& id, const Limits& l, s
     enableV2Controllers(parent);
     std::string dir = v2Dir(parent, id);
     if (!mkdirAll(dir, 0755)) {
-      if (err) *err = "cannot create cgroup " + dir + ": " + strerror(errno);
+      if (err) *err = cannotCreate(dir);
       return false;
     }
     bool ok = true;
@@ -183,7 +193,7 @@ bool create(const std::string& parent, const std::string& id, const Limits& l, s
     if (!v1Mounted(c)) continue;
     std::string dir = v1Dir(c, parent, id);
     if (!mkdirAll(dir, 0755)) {
-      if (err) *err = "cannot create cgroup " + dir + ": " + strerror(errno);
+      if (err) *err = cannotCreate(dir);
       ok = false;
       break;
     }
