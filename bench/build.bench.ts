@@ -19,9 +19,9 @@ async function main(): Promise<void> {
     fs.writeFileSync(path.join(ctx, 'index.js'), 'console.log("hello")\n');
     fs.writeFileSync(path.join(ctx, 'Dockerfile'), 'FROM busybox\nRUN mkdir -p /app && echo deps > /app/deps.txt\nCOPY index.js /app/\nWORKDIR /app\nENV NODE_ENV=production\nCMD ["cat", "index.js"]\n');
     const req = (noCache: boolean) => ({ context: ctx, tags: ['bench:latest'], noCache, buildArgs: {} });
-    await store.engine.builder.build(req(false), () => undefined);
-    results.cached = await time(N, 3, () => store.engine.builder.build(req(false), () => undefined));
-    results.nocache = await time(N, 2, () => store.engine.builder.build(req(true), () => undefined));
+    await store.engine.builds.build(req(false), () => undefined);
+    results.cached = await time(N, 3, () => store.engine.builds.build(req(false), () => undefined));
+    results.nocache = await time(N, 2, () => store.engine.builds.build(req(true), () => undefined));
     results.cliCached = await time(Math.min(N, 10), 2, () => spawnSync(process.execPath, [cliPath, 'build', '-q', '-t', 'bench', ctx], { env: store.env, stdio: 'ignore' }));
     if (commandWorks('docker', ['info'])) {
       results.docker = await time(Math.min(N, 10), 2, () => spawnSync('docker', ['build', '-q', '-t', 'berth-bench', ctx], { stdio: 'ignore' }));

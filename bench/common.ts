@@ -4,11 +4,10 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { Engine } from '../kernel/engine';
-import { storePaths } from '../kernel/engine/store/paths';
+import { Engine, storePaths } from '../kernel/engine';
 
 export const repoRoot = path.resolve(__dirname, '..', '..');
-export const cliPath = path.join(repoRoot, 'dist', 'kernel', 'cli.js');
+export const cliPath = path.join(repoRoot, 'dist', 'kernel', 'cli', 'main.js');
 
 export interface BenchStore {
   env: NodeJS.ProcessEnv;
@@ -25,7 +24,7 @@ export async function benchStore(): Promise<BenchStore> {
   if (r.status !== 0) throw new Error(`import failed: ${r.stderr}`);
   const engine = new Engine(storePaths(env));
   const img = engine.images.resolve('busybox');
-  const rootfs = engine.images.snapshotDir(img.chainIds[0]);
+  const rootfs = engine.images.store.snapshots.snapshotDir(img.chainIds[0]);
   return {
     env,
     engine,

@@ -3,7 +3,7 @@
 // --network none, and TCP throughput through a published port against the
 // same transfer straight to the container's address.
 import * as net from 'net';
-import { DETACHED } from '../kernel/engine/containers/types';
+import { DETACHED } from '../kernel/engine';
 import { benchStore, inOwnNetns, row, stats, time } from './common';
 
 const N = Number(process.env.BENCH_N || 50);

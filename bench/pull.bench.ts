@@ -6,10 +6,7 @@ import { ChildProcess, spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { Engine } from '../kernel/engine';
-import { storePaths } from '../kernel/engine/store/paths';
-import { pullImage } from '../kernel/engine/registry/pull';
-import { pushImage } from '../kernel/engine/registry/push';
+import { Engine, storePaths } from '../kernel/engine';
 import { inOwnNetns, repoRoot, row, stats } from './common';
 
 async function inner(): Promise<void> {
@@ -26,13 +23,13 @@ async function inner(): Promise<void> {
       }
     }
     const src = engineAt('source');
-    await src.builder.build({ context: path.join(repoRoot, 'images', 'debian'), tags: ['127.0.0.1:5055/library/debian:bookworm'], noCache: false, buildArgs: {} }, () => undefined);
-    await pushImage(src.images, '127.0.0.1:5055/library/debian:bookworm');
+    await src.builds.build({ context: path.join(repoRoot, 'images', 'debian'), tags: ['127.0.0.1:5055/library/debian:bookworm'], noCache: false, buildArgs: {} }, () => undefined);
+    await src.registry.push('127.0.0.1:5055/library/debian:bookworm');
     const times: number[] = [];
     for (let i = 0; i < 3; i++) {
       const dst = engineAt(`dest${i}`);
       const t0 = process.hrtime.bigint();
-      await pullImage(dst.images, { ref: '127.0.0.1:5055/library/debian:bookworm' });
+      await dst.registry.pull({ ref: '127.0.0.1:5055/library/debian:bookworm' });
       times.push(Number(process.hrtime.bigint() - t0) / 1e6);
       const r = await dst.containers.run({ image: '127.0.0.1:5055/library/debian:bookworm', command: ['cat', '/etc/debian_version'], env: [], tty: false, openStdin: false, host: { NetworkMode: 'none', AutoRemove: true } }, { stdin: 'ignore', stdout: 'ignore', stderr: 'ignore' });
       if ((await r.exited).exitCode !== 0) throw new Error('the pulled image does not run');

@@ -6,7 +6,7 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { DETACHED } from '../kernel/engine/containers/types';
+import { DETACHED } from '../kernel/engine';
 import { benchStore, cliPath, commandWorks, row, stats, time } from './common';
 
 const N = Number(process.env.BENCH_N || 50);
@@ -56,7 +56,7 @@ async function main(): Promise<void> {
   console.log(`${''.padEnd(44)} ${'mean'.padStart(9)} ${'median'.padStart(9)} ${'min'.padStart(9)}`);
   console.log(row('floor: unshare --pid --fork ... --root /bin/true', results.floor));
   console.log(row('berth engine (in a running Node process)', results.engine, `${ratio(mean('engine'), mean('floor'))} the floor (target <= 4x, <= 10 ms)`));
-  console.log(row('berth CLI (node dist/kernel/cli.js run ...)', results.cli, `node -e 0 alone: ${mean('node').toFixed(1)} ms`));
+  console.log(row('berth CLI (node dist/kernel/cli/main.js run ...)', results.cli, `node -e 0 alone: ${mean('node').toFixed(1)} ms`));
   console.log(row('runc run (same rootfs, read-only)', results.runc, results.runc ? `berth engine is ${ratio(mean('runc'), mean('engine'))} faster` : 'runc not installed'));
   console.log(row('docker run --rm --network none busybox true', results.docker, results.docker
     ? `berth engine ${ratio(mean('docker'), mean('engine'))} faster (target >= 30x), CLI ${ratio(mean('docker'), mean('cli'))} (target >= 2x)`

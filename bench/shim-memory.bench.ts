@@ -1,7 +1,7 @@
 // Supervisor memory: 50 detached `sleep` containers, the RSS (and PSS, which
 // splits shared pages fairly) of each berth-shim, read from /proc.
 import * as fs from 'fs';
-import { DETACHED } from '../kernel/engine/containers/types';
+import { DETACHED } from '../kernel/engine';
 import { benchStore } from './common';
 
 const COUNT = Number(process.env.BENCH_CONTAINERS || 50);

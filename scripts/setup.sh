@@ -38,7 +38,7 @@ say "building the native core (addon and berth-shim)"
 npx --no-install node-gyp build "${gyp_dir[@]}" --directory native >/dev/null
 say "compiling TypeScript"
 npx --no-install tsc -p .
-chmod +x dist/kernel/cli.js
+chmod +x dist/kernel/cli/main.js
 
 mkdir -p build
 if [ ! -f build/busybox-rootfs.tar ] || [ scripts/make-busybox-rootfs.sh -nt build/busybox-rootfs.tar ]; then
@@ -48,18 +48,18 @@ fi
 
 # Base images, built once from their Dockerfiles and reused.
 cmp -s /bin/busybox images/busybox/busybox || cp /bin/busybox images/busybox/busybox
-if [ -z "$(node dist/kernel/cli.js images -q busybox:latest 2>/dev/null)" ]; then
+if [ -z "$(node dist/kernel/cli/main.js images -q busybox:latest 2>/dev/null)" ]; then
   say "building the busybox image (FROM scratch, Debian's busybox-static)"
-  node dist/kernel/cli.js build -q -t busybox:latest images/busybox >/dev/null
+  node dist/kernel/cli/main.js build -q -t busybox:latest images/busybox >/dev/null
 fi
 if [ ! -s images/debian/rootfs.tar ]; then
   say "making the debian:bookworm root filesystem with mmdebstrap (once, about 20 s)"
   mmdebstrap --quiet --variant=minbase --format=tar bookworm images/debian/rootfs.tar.tmp
   mv images/debian/rootfs.tar.tmp images/debian/rootfs.tar
 fi
-if [ -z "$(node dist/kernel/cli.js images -q debian:bookworm 2>/dev/null)" ]; then
+if [ -z "$(node dist/kernel/cli/main.js images -q debian:bookworm 2>/dev/null)" ]; then
   say "building the debian:bookworm image (FROM scratch, ADD rootfs.tar /)"
-  node dist/kernel/cli.js build -q -t debian:bookworm images/debian >/dev/null
+  node dist/kernel/cli/main.js build -q -t debian:bookworm images/debian >/dev/null
 fi
 # The notebooks' images: python3 on debian (09) and a registry (08), both
 # built from Dockerfiles with inputs fetched here, so the builds need no network.
@@ -75,12 +75,12 @@ if ! ls images/python3/debs/*.deb >/dev/null 2>&1; then
   rm -rf images/python3/debs && mv "$tmp/debs" images/python3/debs && rm -rf "$tmp"
 fi
 cmp -s /usr/bin/docker-registry images/registry/docker-registry || cp /usr/bin/docker-registry images/registry/docker-registry
-if [ -z "$(node dist/kernel/cli.js images -q python3:bookworm 2>/dev/null)" ]; then
+if [ -z "$(node dist/kernel/cli/main.js images -q python3:bookworm 2>/dev/null)" ]; then
   say "building the python3:bookworm image (FROM debian:bookworm, the packages downloaded above)"
-  node dist/kernel/cli.js build -q -t python3:bookworm images/python3 >/dev/null
+  node dist/kernel/cli/main.js build -q -t python3:bookworm images/python3 >/dev/null
 fi
-if [ -z "$(node dist/kernel/cli.js images -q registry:2 2>/dev/null)" ]; then
+if [ -z "$(node dist/kernel/cli/main.js images -q registry:2 2>/dev/null)" ]; then
   say "building the registry:2 image (Debian's docker-registry)"
-  node dist/kernel/cli.js build -q -t registry:2 images/registry >/dev/null
+  node dist/kernel/cli/main.js build -q -t registry:2 images/registry >/dev/null
 fi
 say "ready"

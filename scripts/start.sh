@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-node dist/kernel/cli.js install
+node dist/kernel/cli/main.js install
 port=${BERTH_NOTEBOOK_PORT:-8888}
 echo "[start] Jupyter Notebook on http://127.0.0.1:${port}/ (notebooks/, kernel \"Berth (containers)\"); Ctrl-C stops it"
 exec jupyter-notebook --ip=127.0.0.1 --port="$port" --no-browser --allow-root --notebook-dir="$PWD/notebooks"

@@ -177,7 +177,7 @@ describe('the base images', () => {
 
   it('debian:bookworm builds from the mmdebstrap root filesystem, reporting unpack progress, and runs apt', async () => {
     const events: Array<{ done: number; total: number }> = [];
-    await s.engine.builder.build({ context: path.join(repo, 'images', 'debian'), tags: ['deb-built'], noCache: true, buildArgs: {} }, (e) => {
+    await s.engine.builds.build({ context: path.join(repo, 'images', 'debian'), tags: ['deb-built'], noCache: true, buildArgs: {} }, (e) => {
       if (e.type === 'unpack') events.push({ done: e.done, total: e.total });
     });
     assert.ok(events.length >= 3, `only ${events.length} progress events`);

@@ -5,11 +5,10 @@ import { spawn, spawnSync, SpawnSyncReturns } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { Engine } from '../kernel/engine';
-import { storePaths } from '../kernel/engine/store/paths';
+import { Engine, storePaths } from '../kernel/engine';
 
 export const repoRoot = path.resolve(__dirname, '..', '..');
-export const cliPath = path.join(repoRoot, 'dist', 'kernel', 'cli.js');
+export const cliPath = path.join(repoRoot, 'dist', 'kernel', 'cli', 'main.js');
 export const busyboxTar = path.join(repoRoot, 'build', 'busybox-rootfs.tar');
 export const TEST_CGROUP_ROOT = 'berth-test';
 

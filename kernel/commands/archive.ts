@@ -1,16 +1,6 @@
 // save, load and export.
-import * as fs from 'fs';
-import { BerthError } from '../engine/errors';
-import { exportContainer } from '../engine/containers/commit';
-import { loadImages, saveImages } from '../engine/images/archive';
-import { formatReference, parseReference } from '../engine/images/reference';
+import { bytesFrom, bytesTo } from './bytes';
 import { Command } from './types';
-
-function output(file: string | undefined, isTerminal: boolean): NodeJS.WritableStream {
-  if (file) return fs.createWriteStream(file);
-  if (isTerminal) throw new BerthError('refusing to write a tar archive to a terminal; use -o FILE or redirect the output', 1);
-  return process.stdout;
-}
 
 export const saveCommand: Command = {
   name: 'save',
@@ -21,10 +11,10 @@ export const saveCommand: Command = {
   async run(p, { engine, io }) {
     const picked = p.args.map((ref) => {
       const image = engine.images.resolve(ref);
-      const isId = /^(sha256:)?[a-f0-9]{4,64}$/.test(ref) && !image.refs.includes(formatReference(parseReference(ref)));
-      return { image, refs: isId ? [] : [formatReference(parseReference(ref))] };
+      const name = engine.images.nameOf(ref, image);
+      return { image, refs: name ? [name] : [] };
     });
-    await saveImages(engine.images, picked, output(p.flags.output as string | undefined, io.isTerminal && process.stdout.isTTY === true));
+    await engine.images.save(picked, bytesTo(io, p.flags.output as string | undefined, 'a tar archive', 'save'));
     return 0;
   },
 };
@@ -39,9 +29,8 @@ export const loadCommand: Command = {
   ],
   maxArgs: 0,
   async run(p, { engine, io }) {
-    const file = p.flags.input as string | undefined;
-    if (file && !fs.existsSync(file)) throw new BerthError(`open ${file}: no such file or directory`, 1);
-    const loaded = await loadImages(engine.images, file ? fs.createReadStream(file) : process.stdin);
+    const input = bytesFrom(io, p.flags.input as string | undefined, 'name the archive with -i FILE', 'load');
+    const loaded = await engine.images.load(input);
     if (p.flags.quiet !== true) for (const img of loaded) io.out(img.refs.length ? img.refs.map((r) => `Loaded image: ${r}\n`).join('') : `Loaded image ID: ${img.id}\n`);
     return 0;
   },
@@ -55,8 +44,8 @@ export const exportCommand: Command = {
   minArgs: 1,
   maxArgs: 1,
   async run(p, { engine, io }) {
-    const c = engine.containers.get(p.args[0]);
-    await exportContainer(engine.images, c, output(p.flags.output as string | undefined, io.isTerminal && process.stdout.isTTY === true));
+    engine.containers.get(p.args[0]); // a missing container is named before any file is made
+    await engine.containers.export(p.args[0], bytesTo(io, p.flags.output as string | undefined, 'a tar archive', 'export'));
     return 0;
   },
 };

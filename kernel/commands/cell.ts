@@ -1,7 +1,7 @@
 // The cell grammar: one command per line, `\` continues a line, shell-style
 // quoting, `%` magics, and lines pasted from Docker tutorials. Cell magics
 // (%%run, %%file, %%build) take the rest of the cell as their body.
-import { BerthError } from '../engine/errors';
+import { BerthError } from '../engine';
 
 export type CellLine = { kind: 'command'; argv: string[]; text: string };
 

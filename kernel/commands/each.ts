@@ -1,7 +1,7 @@
 // Commands that take several names (rm, stop, network rm, volume rm) go on
 // past a failed one, as docker does: each error is reported and the exit
 // code is 1 if any failed.
-import { BerthError } from '../engine/errors';
+import { BerthError } from '../engine';
 import { Parsed } from './flags';
 import { CommandContext } from './types';
 

@@ -1,7 +1,7 @@
 // Docker-CLI flag grammar (pflag's): --long, --long=value, -s value, -svalue,
 // -s=value, grouped booleans (-it, -dit), "--" to end flags. Commands that
 // take a command line after the image stop at the first positional.
-import { BerthError } from '../engine/errors';
+import { BerthError } from '../engine';
 
 export type FlagKind = 'bool' | 'string' | 'list';
 
@@ -22,9 +22,13 @@ export interface Parsed {
   args: string[];
 }
 
+// A command line that does not parse or a flag value that does not validate:
+// docker answers these before doing anything, with its usage hint.
 export class UsageError extends BerthError {
-  constructor(message: string, readonly command: string) {
-    super(`${message}\nSee 'berth ${command} --help'.`, 125);
+  constructor(message: string, command: string) {
+    super(`${message}\nSee 'berth ${command} --help'.`);
+    this.name = 'UsageError';
+    this.command = command;
   }
 }
 

@@ -1,12 +1,8 @@
 // history, tag, rmi, image prune, commit and diff.
-import { BerthError, NotFoundError } from '../engine/errors';
-import { commitContainer, containerChanges } from '../engine/containers/commit';
-import { hexOf } from '../engine/images/digest';
-import { formatReference, parseReference } from '../engine/images/reference';
-import { Image } from '../engine/images/types';
+import { BerthError, Change, NotFoundError, RemovedImage, hexOf } from '../engine';
 import { table } from '../render/table';
 import { ago, humanSize } from '../render/units';
-import { Command, CommandContext } from './types';
+import { Command } from './types';
 
 export const historyCommand: Command = {
   name: 'history',
@@ -52,16 +48,13 @@ export const tagCommand: Command = {
   minArgs: 2,
   maxArgs: 2,
   async run(p, { engine }) {
-    const img = engine.images.resolve(p.args[0]);
-    const m = img.layers; // validates the manifest is readable
-    void m;
-    engine.images.tag(img.manifestDigest, 0, p.args[1]);
+    engine.images.tag(p.args[0], p.args[1]);
     return 0;
   },
 };
 
-function usersOf(ctx: CommandContext, img: Image) {
-  return ctx.engine.containers.list(true).filter((c) => c.record.Image === img.id);
+function removedLines(r: RemovedImage, untagged = 'Untagged', deleted = 'Deleted'): string[] {
+  return [...r.untagged.map((t) => `${untagged}: ${t}`), ...(r.deleted ? [`${deleted}: ${r.deleted}`] : [])];
 }
 
 export const rmiCommand: Command = {
@@ -74,24 +67,7 @@ export const rmiCommand: Command = {
     let code = 0;
     for (const ref of p.args) {
       try {
-        const img = ctx.engine.images.resolve(ref);
-        const users = usersOf(ctx, img);
-        // One name of several only goes away, whoever uses the image (as docker does).
-        const byName = /^[a-f0-9]{4,64}$/.test(ref.replace(/^sha256:/, '')) && img.refs.length !== 1 ? undefined : formatReference(parseReference(ref));
-        if (byName && img.refs.includes(byName) && img.refs.length > 1) {
-          ctx.engine.images.untag(byName);
-          ctx.io.out(`Untagged: ${byName}\n`);
-          continue;
-        }
-        const running = users.find((c) => c.state.Running);
-        if (running) throw new BerthError(`conflict: unable to remove ${ref} (cannot be forced) - image is being used by running container ${running.record.Id.slice(0, 12)}; stop and remove it first`, 1);
-        if (users.length && p.flags.force !== true) {
-          throw new BerthError(`conflict: unable to delete ${hexOf(img.id).slice(0, 12)} (must be forced) - image is being used by stopped container ${users[0].record.Id.slice(0, 12)}; remove it, or use rmi -f`, 1);
-        }
-        for (const r of img.refs) ctx.io.out(`Untagged: ${r}\n`);
-        const keep = new Set(ctx.engine.containers.list(true).flatMap((c) => c.record.Layers));
-        ctx.engine.images.forget(img.manifestDigest, keep);
-        ctx.io.out(`Deleted: ${img.id}\n`);
+        ctx.io.out(removedLines(ctx.engine.images.remove(ref, p.flags.force === true)).map((l) => `${l}\n`).join(''));
       } catch (e) {
         if (!(e instanceof BerthError)) throw e;
         ctx.io.err(`Error response from daemon: ${e instanceof NotFoundError ? `No such image: ${ref}` : e.message}\n`);
@@ -112,18 +88,8 @@ export const imagePruneCommand: Command = {
   ],
   maxArgs: 0,
   async run(p, ctx) {
-    const used = new Set(ctx.engine.containers.list(true).map((c) => c.record.Image));
-    const victims = ctx.engine.images.list().filter((i) => !used.has(i.id) && (p.flags.all === true || i.refs.length === 0));
-    let reclaimed = 0;
-    const keep = new Set(ctx.engine.containers.list(true).flatMap((c) => c.record.Layers));
-    const out: string[] = [];
-    for (const img of victims) {
-      for (const r of img.refs) out.push(`untagged: ${r}`);
-      out.push(`deleted: ${img.id}`);
-    }
-    const before = ctx.engine.images.list().reduce((n, i) => n + i.size, 0);
-    for (const img of victims) ctx.engine.images.forget(img.manifestDigest, keep);
-    reclaimed = Math.max(0, before - ctx.engine.images.list().reduce((n, i) => n + i.size, 0));
+    const { removed, reclaimed } = ctx.engine.images.prune(p.flags.all === true);
+    const out = removed.flatMap((r) => removedLines(r, 'untagged', 'deleted'));
     ctx.io.out(`${out.length ? `Deleted Images:\n${out.join('\n')}\n\n` : ''}Total reclaimed space: ${humanSize(reclaimed)}\n`);
     return 0;
   },
@@ -142,8 +108,7 @@ export const commitCommand: Command = {
   minArgs: 1,
   maxArgs: 2,
   async run(p, { engine, io }) {
-    const c = engine.containers.get(p.args[0]);
-    const img = await commitContainer(engine.images, c, {
+    const img = await engine.containers.commit(p.args[0], {
       ref: p.args[1],
       message: p.flags.message as string | undefined,
       author: p.flags.author as string | undefined,
@@ -163,8 +128,7 @@ export const diffCommand: Command = {
   minArgs: 1,
   maxArgs: 1,
   async run(p, { engine, io }) {
-    const c = engine.containers.get(p.args[0]);
-    io.out(containerChanges(engine.images, c).map((ch) => `${ch.kind} ${ch.path}\n`).join(''));
+    io.out(engine.containers.changes(p.args[0]).map((ch: Change) => `${ch.kind} ${ch.path}\n`).join(''));
     return 0;
   },
 };

@@ -1,5 +1,4 @@
-import { BerthError } from '../engine/errors';
-import { importImage } from '../engine/images/import';
+import { BerthError } from '../engine';
 import { imagesTable } from '../render/images';
 import { Command } from './types';
 
@@ -23,7 +22,7 @@ export const imagesCommand: Command = {
       else if (k === 'reference') {
         const re = new RegExp(`^${v.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*')}(:.*)?$`);
         images = images.map((i) => ({ ...i, refs: i.refs.filter((r) => re.test(r)) })).filter((i) => i.refs.length > 0);
-      } else throw new BerthError(`invalid filter '${f}': use dangling=true|false or reference=PATTERN`, 1);
+      } else throw new BerthError(`invalid filter '${f}': use dangling=true|false or reference=PATTERN`);
     }
     if (p.args[0]) {
       // A tag follows the last "/" ("localhost:5000/app:v1").
@@ -50,8 +49,9 @@ export const importCommand: Command = {
   minArgs: 1,
   maxArgs: 2,
   async run(p, { engine, io }) {
-    const img = await importImage(engine.images, {
+    const img = await engine.images.import({
       source: p.args[0],
+      input: p.args[0] === '-' ? io.bytesIn?.() : undefined,
       ref: p.args[1],
       message: p.flags.message as string | undefined,
       changes: p.flags.change as string[],

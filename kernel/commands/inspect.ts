@@ -1,63 +1,7 @@
 // inspect: docker's JSON shape for containers and images, or a --format template.
-import { BerthError, NotFoundError } from '../engine/errors';
-import { Container, measured } from '../engine/containers/types';
-import { Image } from '../engine/images/types';
+import { BerthError, NotFoundError } from '../engine';
 import { renderTemplate } from '../render/template';
 import { Command, Io } from './types';
-
-export function containerInspect(c: Container): Record<string, unknown> {
-  const r = c.record;
-  const bundle = c.bundle;
-  return {
-    Id: r.Id,
-    Created: r.Created,
-    Path: r.Path,
-    Args: r.Args,
-    State: c.state,
-    Image: r.Image,
-    ResolvConfPath: `${bundle}/resolv.conf`,
-    HostnamePath: `${bundle}/hostname`,
-    HostsPath: `${bundle}/hosts`,
-    LogPath: `${bundle}/${r.Id}-json.log`,
-    Name: `/${r.Name}`,
-    RestartCount: r.RestartCount,
-    Driver: 'overlay2',
-    Platform: 'linux',
-    HostConfig: { ...r.HostConfig, LogConfig: { Type: 'json-file', Config: {} } },
-    GraphDriver: {
-      Name: 'overlay2',
-      Data: {
-        LowerDir: r.Layers.map((l) => l.replace('sha256:', '')).reverse().join(':'),
-        UpperDir: `${bundle}/upper`,
-        WorkDir: `${bundle}/work`,
-        MergedDir: `${bundle}/merged`,
-      },
-    },
-    Mounts: (r.Mounts ?? []).map(({ NoCopy: _n, ...m }) => m),
-    Config: { ...r.Config, AttachStdout: true, AttachStderr: true, StdinOnce: false },
-    NetworkSettings: {
-      Networks: r.NetworkSettings?.Networks ?? { [r.HostConfig.NetworkMode]: {} },
-      Ports: Object.fromEntries(Object.keys(r.HostConfig.PortBindings ?? {}).map((k) => [k, (c.state.Running ? c.shim?.Ports ?? [] : []).filter((x) => `${x.ContainerPort}/${x.Protocol}` === k).map((x) => ({ HostIp: x.HostIp, HostPort: String(x.HostPort) }))])),
-    },
-    Berth: c.shim ? { PeakMemory: measured(c.shim.PeakMemory), CpuNs: measured(c.shim.CpuNs) } : undefined, // null: not measured
-  };
-}
-
-export function imageInspect(img: Image): Record<string, unknown> {
-  return {
-    Id: img.id,
-    RepoTags: img.refs,
-    RepoDigests: img.repoDigests ?? [],
-    Created: img.config.created,
-    Author: img.config.author ?? '',
-    Config: img.config.config,
-    Architecture: img.config.architecture,
-    Os: img.config.os,
-    Size: img.size,
-    RootFS: { Type: 'layers', Layers: img.config.rootfs.diff_ids },
-    Metadata: { ManifestDigest: img.manifestDigest },
-  };
-}
 
 // What every inspect prints: a JSON array, or one --format line per object.
 export function printInspected(io: Io, objects: unknown[], format: unknown): void {
@@ -85,13 +29,13 @@ export const inspectCommand: Command = {
       try {
         if (type !== 'image') {
           try {
-            results.push(containerInspect(engine.containers.get(ref)));
+            results.push(engine.containers.inspect(ref));
             continue;
           } catch (e) {
             if (!(e instanceof NotFoundError) || type === 'container') throw e;
           }
         }
-        results.push(imageInspect(engine.images.resolve(ref)));
+        results.push(engine.images.inspect(ref));
       } catch (e) {
         if (!(e instanceof BerthError)) throw e;
         io.err(`Error: No such object: ${ref}\n`);

@@ -1,7 +1,7 @@
 // start, stop, restart, kill, rm, wait: each takes one or more containers,
 // prints each name as docker does, and goes on past a failing one.
 import { forEachArg } from './each';
-import { BerthError } from '../engine/errors';
+import { BerthError } from '../engine';
 import { Parsed } from './flags';
 import { Command } from './types';
 

@@ -1,5 +1,4 @@
-import { BerthError } from '../engine/errors';
-import { readLogs } from '../engine/containers/logs';
+import { BerthError } from '../engine';
 import { Command } from './types';
 
 export const logsCommand: Command = {
@@ -25,7 +24,7 @@ export const logsCommand: Command = {
         return false;
       }
     };
-    for await (const e of readLogs(c, { follow: p.flags.follow === true, tail, isRunning })) {
+    for await (const e of engine.containers.logs(c, { follow: p.flags.follow === true, tail, isRunning })) {
       const line = p.flags.timestamps === true ? `${e.time} ${e.text}` : e.text;
       if (e.stream === 'stderr') io.err(line);
       else io.out(line);

@@ -3,7 +3,7 @@
 // taken from the current directory, as newer docker CLIs do; in a notebook
 // that is the notebook's folder.
 import * as path from 'path';
-import { HostConfig, MountSpec } from '../engine/containers/types';
+import { HostConfig, MountSpec } from '../engine';
 import { UsageError } from './flags';
 
 function bad(cmd: string, flag: string, value: string, why: string): never {

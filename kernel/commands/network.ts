@@ -2,7 +2,7 @@
 import { labelMap } from './flags';
 import { printInspected } from './inspect';
 import { forEachArg } from './each';
-import { BerthError } from '../engine/errors';
+import { BerthError } from '../engine';
 import { table } from '../render/table';
 import { Command } from './types';
 
@@ -20,7 +20,7 @@ export const networkCreateCommand: Command = {
   minArgs: 1,
   maxArgs: 1,
   async run(p, { engine, io }) {
-    if (p.flags.driver !== undefined && p.flags.driver !== 'bridge') throw new BerthError(`driver ${p.flags.driver} is not supported; Berth networks use the bridge driver`, 1);
+    if (p.flags.driver !== undefined && p.flags.driver !== 'bridge') throw new BerthError(`driver ${p.flags.driver} is not supported; Berth networks use the bridge driver`);
     const labels = labelMap(p.flags.label as string[]);
     const n = engine.networks.create({ name: p.args[0], subnet: p.flags.subnet as string | undefined, gateway: p.flags.gateway as string | undefined, internal: p.flags.internal === true, labels });
     (io.value ?? io.out)(`${n.Id}\n`);
@@ -57,16 +57,7 @@ export const networkInspectCommand: Command = {
   flags: [{ long: 'format', short: 'f', kind: 'string', help: 'Format output using a Go template' }],
   minArgs: 1,
   async run(p, { engine, io }) {
-    const out = p.args.map((ref) => {
-      const n = engine.networks.get(ref);
-      const containers: Record<string, unknown> = {};
-      for (const c of engine.containers.list(true)) {
-        const e = c.record.NetworkSettings?.Networks[n.Name];
-        if (e && e.NetworkID === n.Id) containers[c.record.Id] = { Name: c.record.Name, IPv4Address: `${e.IPAddress}/${e.IPPrefixLen}`, Aliases: e.Aliases };
-      }
-      return { ...n, Containers: containers };
-    });
-    printInspected(io, out, p.flags.format);
+    printInspected(io, p.args.map((ref) => engine.networks.inspect(ref)), p.flags.format);
     return 0;
   },
 };
@@ -87,8 +78,7 @@ export const networkPruneCommand: Command = {
   flags: [{ long: 'force', short: 'f', kind: 'bool', help: 'Do not prompt for confirmation' }],
   maxArgs: 0,
   async run(_p, { engine, io }) {
-    const used = new Set(engine.containers.list(true).flatMap((c) => Object.values(c.record.NetworkSettings?.Networks ?? {}).map((e) => e.NetworkID)));
-    const removed = engine.networks.prune((n) => used.has(n.Id));
+    const removed = engine.networks.prune();
     io.out(removed.length ? `Deleted Networks:\n${removed.map((n) => n.Name).join('\n')}\n` : '');
     return 0;
   },
@@ -107,7 +97,7 @@ export const portCommand: Command = {
     if (p.args[1]) {
       const [num, proto] = p.args[1].split('/');
       ports = ports.filter((x) => String(x.ContainerPort) === num && (!proto || proto === x.Protocol));
-      if (!ports.length) throw new BerthError(`No public port '${p.args[1].includes('/') ? p.args[1] : `${p.args[1]}/tcp`}' published for ${c.record.Name}`, 1);
+      if (!ports.length) throw new BerthError(`No public port '${p.args[1].includes('/') ? p.args[1] : `${p.args[1]}/tcp`}' published for ${c.record.Name}`);
       io.out(ports.map((x) => `${x.HostIp}:${x.HostPort}\n`).join(''));
       return 0;
     }
@@ -127,7 +117,7 @@ export const networkConnectCommand: Command = {
   minArgs: 2,
   maxArgs: 2,
   async run(p, { engine }) {
-    engine.containers.connect(p.args[0], p.args[1], { aliases: p.flags.alias as string[], ip: p.flags.ip as string | undefined });
+    engine.networks.connect(p.args[0], p.args[1], { aliases: p.flags.alias as string[], ip: p.flags.ip as string | undefined });
     return 0;
   },
 };
@@ -140,7 +130,7 @@ export const networkDisconnectCommand: Command = {
   minArgs: 2,
   maxArgs: 2,
   async run(p, { engine }) {
-    engine.containers.disconnect(p.args[0], p.args[1]);
+    engine.networks.disconnect(p.args[0], p.args[1]);
     return 0;
   },
 };

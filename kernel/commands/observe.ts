@@ -1,7 +1,5 @@
 // top and stats: what a running container is doing.
-import { BerthError } from '../engine/errors';
-import { sampleStats, topProcesses, StatsSample } from '../engine/containers/observe';
-import { Container } from '../engine/containers/types';
+import type { Container, StatsSample } from '../engine';
 import { statsChart, statsTable, topTable } from '../render/containers';
 import { Command, CommandContext } from './types';
 
@@ -13,9 +11,7 @@ export const topCommand: Command = {
   minArgs: 1,
   maxArgs: 1,
   async run(p, { engine, io }) {
-    const c = engine.containers.get(p.args[0]);
-    if (!c.state.Running) throw new BerthError(`container ${c.record.Id.slice(0, 12)} is not running`, 1);
-    io.show(topTable(topProcesses(engine.paths, c)));
+    io.show(topTable(engine.containers.top(engine.containers.get(p.args[0]))));
     return 0;
   },
 };
@@ -25,13 +21,13 @@ function sleep(ms: number): Promise<void> {
 }
 
 async function sampleAll(ctx: CommandContext, list: Container[], intervalMs: number): Promise<StatsSample[]> {
-  const first = new Map(list.map((c) => [c.record.Id, sampleStats(ctx.engine.paths, c)]));
+  const first = new Map(list.map((c) => [c.record.Id, ctx.engine.containers.stats(c)]));
   const at = Date.now();
   await sleep(intervalMs);
   const out: StatsSample[] = [];
   for (const c of list) {
     const prev = first.get(c.record.Id);
-    const s = sampleStats(ctx.engine.paths, c, prev ? { cpuNs: prev.raw.cpuUsageNs, at } : undefined);
+    const s = ctx.engine.containers.stats(c, prev ? { cpuNs: prev.raw.cpuUsageNs, at } : undefined);
     if (s) out.push(s);
   }
   return out;

@@ -2,7 +2,7 @@
 // the tar code of `berth import`. Docker's management forms
 // ("container run", "image ls") and a leading "docker" map onto the same
 // commands, so lines pasted from Docker tutorials work.
-import { BerthError } from '../engine/errors';
+import { BerthError } from '../engine';
 import { flagHelp, parseFlags, UsageError } from './flags';
 import { Command, CommandContext } from './types';
 
@@ -79,10 +79,10 @@ export function resolve(argv: string[]): { name: string; args: string[] } | unde
   if (a.length === 0) return undefined;
   if (management[a[0]]) {
     const sub = management[a[0]][a[1]];
-    if (!sub) throw new BerthError(`unknown command "${a.slice(0, 2).join(' ')}"; run \`berth help\` for the list`, 1);
+    if (!sub) throw new BerthError(`unknown command "${a.slice(0, 2).join(' ')}"; run \`berth help\` for the list`);
     return { name: sub, args: a.slice(2) };
   }
-  if (!table[a[0]]) throw new BerthError(`unknown command "${a[0]}" for "berth"; run \`berth help\` for the list`, 1);
+  if (!table[a[0]]) throw new BerthError(`unknown command "${a[0]}" for "berth"; run \`berth help\` for the list`);
   return { name: a[0], args: a.slice(1) };
 }
 
@@ -115,7 +115,13 @@ export async function execute(argv: string[], ctx: CommandContext): Promise<numb
   if (cmd.maxArgs !== undefined && n > cmd.maxArgs) {
     throw new UsageError(`"berth ${cmd.name}" accepts ${cmd.maxArgs === 0 ? 'no arguments' : `at most ${cmd.maxArgs} argument${cmd.maxArgs > 1 ? 's' : ''}`}.\nUsage:  berth ${cmd.usage}`, cmd.name);
   }
-  return cmd.run(parsed, ctx);
+  try {
+    return await cmd.run(parsed, ctx);
+  } catch (e) {
+    // Front ends answer by the command as well as the kind (docker: run 125).
+    if (e instanceof BerthError) e.command ??= cmd.name;
+    throw e;
+  }
 }
 
 function firstPositional(args: string[]): number {

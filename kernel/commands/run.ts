@@ -3,13 +3,10 @@ import { createHash } from 'crypto';
 import * as fs from 'fs';
 import { Readable } from 'stream';
 import * as os from 'os';
-import { BerthError, NotFoundError } from '../engine/errors';
-import { CreateRequest, DETACHED, HostConfig, Ulimit } from '../engine/containers/types';
+import { appendRecord, BerthError, CreateRequest, DETACHED, experimentRecord, HostConfig, NotFoundError, Ulimit } from '../engine';
 import { parseBytes } from '../render/units';
-import { experimentRecord } from '../render/experiment';
 import { FlagSpec, labelMap, Parsed, UsageError } from './flags';
 import { mountsFromFlags } from './mount-flags';
-import { appendRecord } from './records';
 import { drainAfterExit } from './streams';
 import { Command, CommandContext } from './types';
 
@@ -58,7 +55,7 @@ function readEnvFile(file: string): string[] {
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch {
-    throw new BerthError(`open ${file}: no such file or directory; --env-file takes a file of KEY=VALUE lines`);
+    throw new BerthError(`open ${file}: no such file or directory; --env-file takes a file of KEY=VALUE lines`, 'not-found');
   }
   return text
     .split('\n')
@@ -158,8 +155,7 @@ export async function ensureImage(ctx: CommandContext, image: string): Promise<v
   } catch (e) {
     if (!(e instanceof NotFoundError)) throw e;
   }
-  const { registryRef } = await import('../engine/registry/names');
-  const ref = registryRef(image);
+  const ref = ctx.engine.registry.parse(image);
   ctx.io.err(`Unable to find image '${ref.familiar}' locally\n`);
   const { loadCommand } = await import('./registry');
   try {
@@ -214,7 +210,8 @@ async function runForeground(p: Parsed, ctx: CommandContext): Promise<number> {
   });
   try {
     const tap = recordFile !== undefined ? stdoutTap(h.stdout) : undefined;
-    if (relay && h.stdout) h.stdout.pipe(process.stdout, { end: false });
+    const bytes = relay ? io.bytesOut?.() : undefined;
+    if (bytes && h.stdout) h.stdout.pipe(bytes as NodeJS.WritableStream, { end: false });
     const pumping = io.pump?.(h, req.openStdin);
     const exit = await h.exited;
     await drainAfterExit(h, pumping);

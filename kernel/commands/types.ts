@@ -1,11 +1,11 @@
 // What a command is and what it talks to. Front ends (the CLI now, the
-// Jupyter kernel next) provide the Io; commands never print directly.
+// Jupyter kernel) provide the Io; commands never touch process stdio.
 import type { Engine } from '../engine';
-import type { AttachOptions } from '../engine/containers/types';
+import type { AttachOptions } from '../engine';
 import type { FlagSpec, Parsed } from './flags';
 import type { Readable, Writable } from 'stream';
 import type { Rendered } from '../render/table';
-import type { ExperimentRecord } from '../render/experiment';
+import type { ExperimentRecord } from '../engine';
 
 export interface Io {
   out(text: string): void;
@@ -31,6 +31,13 @@ export interface Io {
   // Called with a function that forwards a signal to the foreground container.
   onSignal?(forward: (signal: string) => void): () => void;
   isTerminal: boolean;
+  // Where a command's bytes go when no file is named (save, export; a
+  // recorded run's stdout): the CLI's stdout unless it is a terminal
+  // (undefined then). A front end without it (a notebook) asks for -o FILE.
+  bytesOut?(): NodeJS.WritableStream | undefined;
+  // The bytes a user pipes in (load, import -, build -f -, login
+  // --password-stdin). A front end without it asks for a file instead.
+  bytesIn?(): NodeJS.ReadableStream;
   // Front ends that attach with 'pipe' consume the container's streams here;
   // the command waits for it so no output lands after the command ends.
   pump?(streams: { stdin: Writable | null; stdout: Readable | null; stderr: Readable | null }, interactive: boolean): Promise<void>;

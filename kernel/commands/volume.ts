@@ -1,8 +1,8 @@
 // volume create, ls, inspect, rm and prune, in docker's grammar and columns.
 import { printInspected } from './inspect';
 import { forEachArg } from './each';
-import { BerthError } from '../engine/errors';
-import { VolumeRecord } from '../engine/volumes/types';
+import { BerthError } from '../engine';
+import { VolumeRecord } from '../engine';
 import { table } from '../render/table';
 import { humanSize } from '../render/units';
 import { Command } from './types';
@@ -20,8 +20,8 @@ export const volumeCreateCommand: Command = {
   ],
   maxArgs: 1,
   async run(p, { engine, io }) {
-    if (p.flags.driver !== undefined && p.flags.driver !== 'local') throw new BerthError(`volume driver ${p.flags.driver} is not supported; Berth volumes use the local driver`, 1);
-    if ((p.flags.opt as string[]).length) throw new BerthError('driver options (-o) are not supported: a Berth volume is a plain directory; use --mount type=tmpfs for a tmpfs', 1);
+    if (p.flags.driver !== undefined && p.flags.driver !== 'local') throw new BerthError(`volume driver ${p.flags.driver} is not supported; Berth volumes use the local driver`);
+    if ((p.flags.opt as string[]).length) throw new BerthError('driver options (-o) are not supported: a Berth volume is a plain directory; use --mount type=tmpfs for a tmpfs');
     const name = p.args[0] ?? (p.flags.name as string | undefined);
     if (p.args[0] && p.flags.name && p.flags.name !== p.args[0]) throw new UsageError(`conflicting options: either specify --name or provide positional arg, not both`, 'volume create');
     const v = engine.volumes.create(name, labelMap(p.flags.label as string[]));
@@ -50,7 +50,7 @@ export const volumeLsCommand: Command = {
         const [[key, value]] = Object.entries(labelMap([v]));
         vols = vols.filter((x) => key in x.Labels && (!v.includes('=') || x.Labels[key] === value));
       }
-      else throw new BerthError(`invalid filter '${k}'; use dangling, name or label`, 1);
+      else throw new BerthError(`invalid filter '${k}'; use dangling, name or label`);
     }
     if (p.flags.quiet === true) {
       io.out(vols.map((v) => `${v.Name}\n`).join(''));

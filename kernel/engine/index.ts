@@ -1,28 +1,65 @@
-// The engine: images and containers on one store. It knows nothing of
-// Jupyter or terminals; front ends talk to it through these typed calls.
-import { Builder } from './build/builder';
-import { ContainerService } from './containers/service';
-import { NetworkStore } from './network/store';
-import { ImageStore } from './images/store';
+// The engine's one door. Front ends and commands reach images, builds,
+// registries, containers, networks, volumes and records only through the
+// services here, and the types and errors exported below. Each service is
+// made (and its code loaded) the first time it is asked for, so that a CLI
+// call pays only for what its command touches: `berth ps` never loads the
+// tar code of builds and pulls.
+import type { Builder } from './build/builder';
+import type { ContainerService } from './containers/service';
+import type { ImagesService } from './images/service';
+import type { ImageStore } from './images/store';
+import type { NetworksService } from './network/service';
+import type { NetworkStore } from './network/store';
+import type { RegistryService } from './registry/service';
+import type { VolumeStore } from './volumes/store';
 import { native } from './native';
-import { VolumeStore } from './volumes/store';
 import { closeStore } from './store/guard';
 import { StorePaths, storePaths } from './store/paths';
 
+export { storePaths };
+
 export class Engine {
-  readonly images: ImageStore;
-  readonly containers: ContainerService;
-  readonly builder: Builder;
-  readonly networks: NetworkStore;
-  readonly volumes: VolumeStore;
+  private cache = new Map<string, unknown>();
 
   constructor(readonly paths: StorePaths = storePaths()) {
     closeStore(paths);
-    this.images = new ImageStore(paths);
-    this.networks = new NetworkStore(paths);
-    this.containers = new ContainerService(paths, this.images, this.networks);
-    this.volumes = this.containers.volumes;
-    this.builder = new Builder(this.images, this.containers);
+  }
+
+  private once<T>(key: string, make: () => T): T {
+    if (!this.cache.has(key)) this.cache.set(key, make());
+    return this.cache.get(key) as T;
+  }
+
+  private get imageStore(): ImageStore {
+    return this.once('image-store', () => new (require('./images/store') as typeof import('./images/store')).ImageStore(this.paths));
+  }
+
+  private get networkStore(): NetworkStore {
+    return this.once('network-store', () => new (require('./network/store') as typeof import('./network/store')).NetworkStore(this.paths));
+  }
+
+  get containers(): ContainerService {
+    return this.once('containers', () => new (require('./containers/service') as typeof import('./containers/service')).ContainerService(this.paths, this.imageStore, this.networkStore));
+  }
+
+  get images(): ImagesService {
+    return this.once('images', () => new (require('./images/service') as typeof import('./images/service')).ImagesService(this.imageStore, () => this.containers.list(true)));
+  }
+
+  get builds(): Builder {
+    return this.once('builds', () => new (require('./build/builder') as typeof import('./build/builder')).Builder(this.imageStore, this.containers));
+  }
+
+  get registry(): RegistryService {
+    return this.once('registry', () => new (require('./registry/service') as typeof import('./registry/service')).RegistryService(this.imageStore));
+  }
+
+  get networks(): NetworksService {
+    return this.once('networks', () => new (require('./network/service') as typeof import('./network/service')).NetworksService(this.networkStore, () => this.containers));
+  }
+
+  get volumes(): VolumeStore {
+    return this.containers.volumes;
   }
 
   // Removes this store's cgroup parent, and each ancestor that is left empty.
@@ -33,8 +70,26 @@ export class Engine {
   }
 }
 
-export { BerthError, NotFoundError } from './errors';
+export {
+  asBerthError, BerthError, BuildError, CommandStartError, ConflictError, NotFoundError, PermissionError, UnavailableError,
+} from './errors';
+export type { ErrorKind } from './errors';
 export type { StorePaths } from './store/paths';
 export * from './containers/types';
-export type { Image, ImageConfig } from './images/types';
+export type { ExecRequest } from './containers/shim-config';
+export type { LogEntry, LogOptions } from './containers/logs';
+export type { ProcessRow, StatsSample } from './containers/observe';
+export type { CommitRequest } from './containers/commit';
+export type { Change, ChangeKind } from './images/diff';
+export type { Image, ImageConfig, Descriptor } from './images/types';
+export type { ImportRequest } from './images/import';
+export type { RemovedImage } from './images/service';
+export type { BuildEvent, BuildRequest } from './build/builder';
+export type { NetworkRecord } from './network/types';
+export type { NetworkMember } from './network/service';
+export type { PullEvent, PushEvent, RegistryRef } from './registry/service';
 export type { VolumeRecord } from './volumes/types';
+export { hexOf } from './images/digest';
+export { formatReference, parseReference } from './images/reference';
+export { appendRecord, DEFAULT_RECORD_FILE, experimentRecord, readRecords } from './records/records';
+export type { ExperimentRecord } from './records/records';

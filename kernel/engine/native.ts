@@ -48,7 +48,7 @@ export function native(): NativeAddon {
       addon = require(path.join(buildDir, 'berth.node')) as NativeAddon;
     } catch {
       const { BerthError } = require('./errors') as typeof import('./errors');
-      throw new BerthError('the native core is not built; run `npm run setup` (as root) first');
+      throw new BerthError('the native core is not built; run `npm run setup` (as root) first', 'unavailable');
     }
   }
   return addon;

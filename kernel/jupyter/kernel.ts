@@ -7,7 +7,7 @@ import * as path from 'path';
 import { Channels } from './channels';
 import { ConnectionInfo } from './connection';
 import { History } from './history';
-import { ExecuteContext, ExecuteOutcome, Interpreter } from './interpreter';
+import { ExecuteContext, ExecuteOutcome, Interpreter } from './interpreter-api';
 import { Channel, ExecuteRequest, Message, MimeBundle, newHeader, PROTOCOL_VERSION } from './messages';
 import { Signer } from './signing';
 import { contentProblem, isObject } from './validate';

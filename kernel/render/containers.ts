@@ -1,6 +1,6 @@
 // Text renderings of container results, column for column as docker's.
-import { Container } from '../engine/containers/types';
-import { ProcessRow, StatsSample } from '../engine/containers/observe';
+import { Container } from '../engine';
+import { ProcessRow, StatsSample } from '../engine';
 import { ago, bytesSize, ellipsis, humanDuration, humanSize } from './units';
 import { Rendered, table } from './table';
 import { escapeHtml } from './html';

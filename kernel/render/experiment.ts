@@ -1,51 +1,10 @@
-// Experiment records: what ran (image digest, command, env, limits, mounts)
-// and what it cost and produced (exit code, wall and CPU time, peak memory,
-// a digest of stdout), shown after a foreground run in a notebook, kept as
-// JSON lines with --record or %record on, and compared with %records.
-import { ContainerRecord, ExitInfo } from '../engine/containers/types';
+// Experiment records drawn: one run after a foreground run in a notebook, the
+// list of a records file, and two runs compared field by field. The records
+// themselves and their files belong to the engine (engine/records).
+import type { ExperimentRecord } from '../engine';
 import { escapeHtml } from './html';
 import { Rendered, table } from './table';
 import { bytesSize } from './units';
-
-export interface ExperimentRecord {
-  time: string; // when the run started, RFC 3339
-  image: string; // as the user wrote it
-  imageId: string; // sha256:... of the image config: the same ID means the same image
-  command: string[];
-  env: string[]; // the container's environment, HOSTNAME left out (it is the container ID)
-  limits: { memory: number; memorySwap: number; cpus: number; cpuShares: number; pids: number; readOnly: boolean; network: string };
-  mounts: string[]; // TYPE SOURCE:DEST[:ro]
-  exitCode: number;
-  oomKilled: boolean;
-  wallSeconds: number;
-  cpuSeconds: number | null; // null: not measured
-  peakMemory: number | null;
-  stdoutDigest: string | null; // sha256 of what the run printed on stdout (null when not captured)
-  stdoutBytes: number | null;
-}
-
-export function experimentRecord(r: ContainerRecord, exit: ExitInfo, startedAt: Date, wallMs: number, stdout?: { digest: string; bytes: number }): ExperimentRecord {
-  const h = r.HostConfig;
-  return {
-    time: startedAt.toISOString(),
-    image: r.Config.Image,
-    imageId: r.Image,
-    command: [r.Path, ...r.Args],
-    env: r.Config.Env.filter((e) => !e.startsWith('HOSTNAME=')),
-    limits: { memory: h.Memory, memorySwap: h.MemorySwap, cpus: h.NanoCpus / 1e9, cpuShares: h.CpuShares, pids: h.PidsLimit, readOnly: h.ReadonlyRootfs, network: h.NetworkMode },
-    mounts: (r.Mounts ?? []).map((m) => {
-      const from = m.Type === 'bind' ? `${m.Source}:` : m.Type === 'volume' ? `${m.Name && !/^[0-9a-f]{64}$/.test(m.Name) ? m.Name : '(anonymous)'}:` : '';
-      return `${m.Type} ${from}${m.Destination}${m.RW ? '' : ':ro'}`;
-    }),
-    exitCode: exit.exitCode,
-    oomKilled: exit.oomKilled,
-    wallSeconds: wallMs / 1000,
-    cpuSeconds: exit.cpuNs === null ? null : exit.cpuNs / 1e9,
-    peakMemory: exit.peakMemory,
-    stdoutDigest: stdout ? stdout.digest : null,
-    stdoutBytes: stdout ? stdout.bytes : null,
-  };
-}
 
 export function limitsText(l: ExperimentRecord['limits']): string {
   return [

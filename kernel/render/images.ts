@@ -1,5 +1,5 @@
-import { Image } from '../engine/images/types';
-import { hexOf } from '../engine/images/digest';
+import { Image } from '../engine';
+import { hexOf } from '../engine';
 import { ago, humanSize } from './units';
 import { Rendered, table } from './table';
 

@@ -2,7 +2,7 @@
 // {{.Field.Sub}}, {{.}}, {{json .Field}}, {{len .Field}}, {{.Field | json}},
 // {{range .List}}...{{end}} (over arrays, or a map's values in key order),
 // and literal text.
-import { BerthError } from '../engine/errors';
+import { BerthError } from '../engine';
 
 type Node = { kind: 'text'; text: string } | { kind: 'expr'; expr: string } | { kind: 'range'; expr: string; body: Node[] };
 

@@ -74,7 +74,7 @@ export class Builder {
       try {
         text = fs.readFileSync(dfPath, 'utf8');
       } catch {
-        throw new BerthError(`unable to read the Dockerfile ${dfPath}: no such file; give one with -f`, 1);
+        throw new BerthError(`unable to read the Dockerfile ${dfPath}: no such file; give one with -f`, 'not-found');
       }
     }
     const all = parseDockerfile(text);
@@ -97,7 +97,7 @@ export class Builder {
     let last = stages.length - 1;
     if (req.target) {
       last = stages.findIndex((s) => s.name === req.target!.toLowerCase());
-      if (last < 0) throw new BerthError(`failed to reach build target ${req.target} in Dockerfile: no stage is named so`, 1);
+      if (last < 0) throw new BerthError(`failed to reach build target ${req.target} in Dockerfile: no stage is named so`);
     }
     const total = stages.slice(0, last + 1).reduce((n, s) => n + 1 + s.body.length, 0);
     let step = 0;
@@ -238,7 +238,7 @@ export class Builder {
   private async appendLayer(st: State, dir: string): Promise<void> {
     const tmp = path.join(this.images.paths.tmp, `layer-${randomBytes(6).toString('hex')}.tar`);
     const layer = await writeLayer(dir, tmp);
-    const { descriptor, chainId } = await this.images.addLayerFromDir(dir, tmp, layer.diffId, layer.size, st.chainIds[st.chainIds.length - 1]);
+    const { descriptor, chainId } = await this.images.snapshots.addLayerFromDir(dir, tmp, layer.diffId, layer.size, st.chainIds[st.chainIds.length - 1]);
     st.layers.push(descriptor);
     st.chainIds.push(chainId);
     st.config.rootfs.diff_ids = [...st.config.rootfs.diff_ids, layer.diffId];
@@ -280,7 +280,7 @@ export class Builder {
       const exit = await h.exited;
       await pumped;
       if (exit.exitCode !== 0) {
-        throw new BerthError(`Dockerfile:${ins.line}: The command '${argv.join(' ')}' returned a non-zero code: ${exit.exitCode}`, 1);
+        throw new BerthError(`Dockerfile:${ins.line}: The command '${argv.join(' ')}' returned a non-zero code: ${exit.exitCode}`);
       }
       // The finished container's upper dir is already in snapshot form.
       await this.appendLayer(st, path.join(c.bundle, 'upper'));
@@ -291,7 +291,7 @@ export class Builder {
   }
 
   private lookupIn(chainIds: string[]): (rel: string) => fs.Stats | undefined {
-    const dirs = [...chainIds].reverse().map((c) => this.images.snapshotDir(c));
+    const dirs = [...chainIds].reverse().map((c) => this.images.snapshots.snapshotDir(c));
     return (rel) => {
       for (const d of dirs) {
         try {
@@ -308,13 +308,13 @@ export class Builder {
     if (!spec) return undefined;
     const [u, g] = spec.split(':');
     const read = (file: string) => {
-      const found = [...st.chainIds].reverse().map((c) => path.join(this.images.snapshotDir(c), file)).find((p) => fs.existsSync(p));
+      const found = [...st.chainIds].reverse().map((c) => path.join(this.images.snapshots.snapshotDir(c), file)).find((p) => fs.existsSync(p));
       return found ? fs.readFileSync(found, 'utf8').split('\n').map((l) => l.split(':')) : [];
     };
     const num = (name: string, table: string[][], what: string) => {
       if (/^\d+$/.test(name)) return Number(name);
       const row = table.find((r) => r[0] === name);
-      if (!row) throw new BerthError(`unable to convert ${what} "${name}" to an id: no such entry in the image's /etc/${what === 'uid' ? 'passwd' : 'group'}`, 1);
+      if (!row) throw new BerthError(`unable to convert ${what} "${name}" to an id: no such entry in the image's /etc/${what === 'uid' ? 'passwd' : 'group'}`, 'not-found');
       return Number(row[2]);
     };
     const passwd = read('etc/passwd');
@@ -366,7 +366,7 @@ export class Builder {
           const chains = fromState ? fromState.chainIds : this.images.resolve(ins.flags.from).chainIds;
           const srcRel = path.posix.normalize(src.replace(/^\/+/, ''));
           // The stage's file as its layers build it up, bottom layer first.
-          const present = chains.map((c) => path.join(this.images.snapshotDir(c), srcRel)).filter((p) => fs.lstatSync(p, { throwIfNoEntry: false }));
+          const present = chains.map((c) => path.join(this.images.snapshots.snapshotDir(c), srcRel)).filter((p) => fs.lstatSync(p, { throwIfNoEntry: false }));
           if (!present.length) throw new DockerfileError(ins.line, `COPY --from=${ins.flags.from} failed: ${src} not found in that stage`);
           const isDir = fs.lstatSync(present[present.length - 1]).isDirectory();
           if (isDir) ensureParents(stage, `${rel(destAbs)}/x`, lookup);

@@ -34,7 +34,7 @@ export class BuildContext {
 
   constructor(readonly dir: string) {
     if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) {
-      throw new BerthError(`unable to prepare context: path "${dir}" not found; give the directory to build from`, 1);
+      throw new BerthError(`unable to prepare context: path "${dir}" not found; give the directory to build from`, 'not-found');
     }
     let ignore = '';
     try {
@@ -62,14 +62,14 @@ export class BuildContext {
     if (!/[*?[]/.test(clean)) {
       const abs = path.join(this.dir, clean);
       if (!fs.existsSync(abs) || this.excluded(clean)) {
-        throw new BerthError(`Dockerfile:${line}: COPY failed: file not found in build context or excluded by .dockerignore: stat ${clean}: file does not exist`, 1);
+        throw new BerthError(`Dockerfile:${line}: COPY failed: file not found in build context or excluded by .dockerignore: stat ${clean}: file does not exist`, 'not-found');
       }
       return [clean];
     }
     const re = globToRegex(clean);
     const exact = new RegExp(re.source.replace(/\(\/\.\*\)\?\$$/, '$'));
     const found = this.walk('.').filter((r) => exact.test(r) && !this.excluded(r));
-    if (!found.length) throw new BerthError(`Dockerfile:${line}: COPY failed: no source files were specified by ${source}`, 1);
+    if (!found.length) throw new BerthError(`Dockerfile:${line}: COPY failed: no source files were specified by ${source}`);
     return found;
   }
 

@@ -100,9 +100,9 @@ export async function download(url: string, dest: string): Promise<void> {
   try {
     r = await fetch(url);
   } catch (e) {
-    throw new BerthError(`ADD failed: cannot fetch ${url}: ${(e as Error).message}`, 1);
+    throw new BerthError(`ADD failed: cannot fetch ${url}: ${(e as Error).message}`);
   }
-  if (!r.ok) throw new BerthError(`ADD failed: ${url} answered HTTP ${r.status}`, 1);
+  if (!r.ok) throw new BerthError(`ADD failed: ${url} answered HTTP ${r.status}`, 'unavailable');
   fs.writeFileSync(dest, Buffer.from(await r.arrayBuffer()));
   fs.chmodSync(dest, 0o600);
 }

@@ -27,7 +27,7 @@ function setEnv(cfg: ContainerDefaults, key: string, value: string): void {
 function durationNs(text: string | undefined): number | undefined {
   if (!text) return undefined;
   const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(text);
-  if (!m) throw new BerthError(`invalid duration "${text}": use e.g. 30s, 1m, 500ms`, 1);
+  if (!m) throw new BerthError(`invalid duration "${text}": use e.g. 30s, 1m, 500ms`);
   return Math.round(Number(m[1]) * { ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 }[m[2] as 'ms']);
 }
 
@@ -119,10 +119,10 @@ export function applyChanges(defaults: ContainerDefaults, changes: string[]): vo
     try {
       [, ins] = parseDockerfile(`FROM scratch\n${line}`);
     } catch (e) {
-      throw new BerthError(`invalid --change "${line}": ${(e as Error).message.replace(/^Dockerfile:\d+: /, '')}; give an instruction such as CMD ["sh"]`, 1);
+      throw new BerthError(`invalid --change "${line}": ${(e as Error).message.replace(/^Dockerfile:\d+: /, '')}; give an instruction such as CMD ["sh"]`);
     }
     if (!ins || !CHANGE_INSTRUCTIONS.includes(ins.cmd)) {
-      throw new BerthError(`${ins?.cmd ?? line} is not supported by --change; use ${CHANGE_INSTRUCTIONS.join(', ')}`, 1);
+      throw new BerthError(`${ins?.cmd ?? line} is not supported by --change; use ${CHANGE_INSTRUCTIONS.join(', ')}`);
     }
     applyMetadata(ins, { config: defaults }, new Map(), true);
   }

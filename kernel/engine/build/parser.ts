@@ -1,11 +1,11 @@
 // The Dockerfile parser: parser directives (escape), comments, line
 // continuations, exec (JSON) and shell forms, here-documents and --flags.
 // Every error names the line, as BuildKit's parser does.
-import { BerthError } from '../errors';
+import { BerthError, BuildError } from '../errors';
 
-export class DockerfileError extends BerthError {
+export class DockerfileError extends BuildError {
   constructor(line: number, message: string) {
-    super(`Dockerfile:${line}: ${message}`, 1);
+    super(`Dockerfile:${line}: ${message}`);
   }
 }
 
@@ -137,7 +137,7 @@ export function expand(text: string, env: Map<string, string>, escape = '\\'): s
       }
       const inner = text.slice(i + 2, end);
       const m = /^([A-Za-z_][A-Za-z0-9_]*)(?::([-+])(.*))?$/s.exec(inner);
-      if (!m) throw new BerthError(`bad substitution: \${${inner}}`, 1);
+      if (!m) throw new BerthError(`bad substitution: \${${inner}}`);
       const v = env.get(m[1]);
       if (m[2] === '-') out += v ? v : m[3];
       else if (m[2] === '+') out += v ? m[3] : '';

@@ -13,7 +13,7 @@ import { Image, ImageConfig } from '../images/types';
 import { Container } from './types';
 
 export function containerChanges(images: ImageStore, c: Container): Change[] {
-  const lowers = [...c.record.Layers].reverse().map((l) => images.snapshotDir(l));
+  const lowers = [...c.record.Layers].reverse().map((l) => images.snapshots.snapshotDir(l));
   // Never through a symlink of the image's: an absolute link would lead onto the host.
   const lowerHas = (rel: string) => lowers.some((d) => existsBeneath(d, rel));
   return listChanges(path.join(c.bundle, 'upper'), lowerHas);
@@ -30,7 +30,7 @@ export interface CommitRequest {
 
 export async function commitContainer(images: ImageStore, c: Container, req: CommitRequest): Promise<Image> {
   const parent = images.list().find((i) => i.id === c.record.Image);
-  if (!parent) throw new BerthError(`the image of container ${c.record.Name} is gone; cannot commit on top of it`, 1);
+  if (!parent) throw new BerthError(`the image of container ${c.record.Name} is gone; cannot commit on top of it`, 'not-found');
   const tmp = path.join(images.paths.tmp, `commit-${c.record.Id.slice(0, 12)}-${Date.now()}.tar`);
   fs.mkdirSync(images.paths.tmp, { recursive: true });
   // Frozen, the container cannot change its files between our reads.
@@ -38,13 +38,13 @@ export async function commitContainer(images: ImageStore, c: Container, req: Com
   const frozen = req.pause !== false && c.state.Running;
   if (frozen && !native().cgroupFreeze(parentCg, c.record.Id, true)) {
     native().cgroupFreeze(parentCg, c.record.Id, false);
-    throw new BerthError(`cannot pause container ${c.record.Name} for the commit (no freezer cgroup here); stop it first, or commit with --pause=false`, 1);
+    throw new BerthError(`cannot pause container ${c.record.Name} for the commit (no freezer cgroup here); stop it first, or commit with --pause=false`, 'unavailable');
   }
   try {
     const layer = await writeLayer(path.join(c.bundle, 'upper'), tmp).finally(() => {
       if (frozen) native().cgroupFreeze(parentCg, c.record.Id, false);
     });
-    const { descriptor } = await images.addLayer(tmp, layer.diffId, layer.size, parent.chainIds[parent.chainIds.length - 1]);
+    const { descriptor } = await images.snapshots.addLayer(tmp, layer.diffId, layer.size, parent.chainIds[parent.chainIds.length - 1]);
     const r = c.record;
     const defaults = {
       ...parent.config.config,
@@ -78,6 +78,6 @@ export function shortId(id: string): string {
 // `export`: the container's filesystem as it sees it, as one tar stream.
 export async function exportContainer(images: ImageStore, c: Container, out: NodeJS.WritableStream): Promise<void> {
   const { mergedEntries, writeEntries } = await import('../images/diff');
-  const dirs = [...c.record.Layers.map((l) => images.snapshotDir(l)), path.join(c.bundle, 'upper')];
+  const dirs = [...c.record.Layers.map((l) => images.snapshots.snapshotDir(l)), path.join(c.bundle, 'upper')];
   await writeEntries(mergedEntries(dirs), out, { opaqueMarkers: false });
 }

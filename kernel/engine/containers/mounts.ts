@@ -78,7 +78,7 @@ export function resolveMounts(specs: MountSpec[], imageVolumes: string[], volume
     }
   } catch (e) {
     for (const name of anonymous) volumes.remove(name, true);
-    throw e instanceof BerthError ? new BerthError(e.message) : e; // run/create errors exit 125
+    throw e;
   }
   return { mounts, anonymous };
 }

@@ -37,7 +37,7 @@ export function claimName(namesDir: string, id: string, wanted?: string): string
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
       if (wanted) {
         const owner = fs.readlinkSync(path.join(namesDir, name));
-        throw new BerthError(`Conflict. The container name "/${name}" is already in use by container "${owner}". You have to remove (or rename) that container to be able to reuse that name.`);
+        throw new BerthError(`Conflict. The container name "/${name}" is already in use by container "${owner}". You have to remove (or rename) that container to be able to reuse that name.`, 'conflict');
       }
     }
   }

@@ -2,7 +2,7 @@
 //   started PID | error CODE MESSAGE, then exited CODE OOM PEAK CPU_NS.
 import { ChildProcess, spawn } from 'child_process';
 import { Readable, Writable } from 'stream';
-import { BerthError } from '../errors';
+import { BerthError, CommandStartError, UnavailableError } from '../errors';
 import { shimPath } from '../native';
 import { AttachOptions, ExitInfo, measured } from './types';
 
@@ -16,7 +16,19 @@ export interface ShimHandle {
   detach(): void;
 }
 
-export class StartError extends BerthError {}
+// The shim's error codes are docker's: 127 the command is missing, 126 it
+// cannot be executed, anything else the container could not be set up.
+function startError(code: number, message: string): BerthError {
+  if (code === 127) return new CommandStartError(message, 'not-found');
+  if (code === 126) return new CommandStartError(message, 'permission');
+  return new StartError(message);
+}
+
+export class StartError extends BerthError {
+  constructor(message: string) {
+    super(message, 'unavailable');
+  }
+}
 
 export function startShim(mode: 'run' | 'exec', configFile: string, attach: AttachOptions): Promise<ShimHandle> {
   const child: ChildProcess = spawn(shimPath, [mode, configFile], {
@@ -46,7 +58,7 @@ export function startShim(mode: 'run' | 'exec', configFile: string, attach: Atta
         resolve({ pid: Number(rest[0]), stdin: child.stdin, stdout: child.stdout, stderr: child.stderr, exited, detach });
       } else if (word === 'error' && !started) {
         started = true;
-        reject(new StartError(rest.slice(1).join(' '), Number(rest[0]) || 125));
+        reject(startError(Number(rest[0]), rest.slice(1).join(' ')));
       } else if (word === 'exited') {
         resolveExit({ exitCode: Number(rest[0]), oomKilled: rest[1] === '1', peakMemory: measured(Number(rest[2])), cpuNs: measured(Number(rest[3])) });
       }
@@ -63,7 +75,7 @@ export function startShim(mode: 'run' | 'exec', configFile: string, attach: Atta
     status.on('error', () => undefined);
     status.on('close', () => {
       if (!started) reject(new StartError('berth-shim exited before starting the container; run `npm run setup` to rebuild it'));
-      rejectExit(new BerthError('lost contact with the container supervisor'));
+      rejectExit(new UnavailableError('lost contact with the container supervisor'));
     });
     child.on('error', (e) => {
       if (!started) reject(new StartError(`cannot start berth-shim (${e.message}); run \`npm run setup\` to build it`));

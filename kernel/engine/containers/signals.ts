@@ -12,5 +12,5 @@ export function parseSignal(text: string): number {
     const n = constants.signals[name];
     if (n !== undefined) return n;
   }
-  throw new BerthError(`Invalid signal: ${text}; use a name such as SIGTERM or KILL, or a number`, 1);
+  throw new BerthError(`Invalid signal: ${text}; use a name such as SIGTERM or KILL, or a number`);
 }

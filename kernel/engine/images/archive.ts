@@ -83,14 +83,14 @@ async function unpackArchive(store: ImageStore, input: NodeJS.ReadableStream): P
     // A tar cut off mid-member ends here: nothing is loaded, nothing stays.
     await done.catch(() => undefined);
     fs.rmSync(dir, { recursive: true, force: true });
-    throw new BerthError(`the archive could not be read (${(e as Error).message}): it is truncated or not a tar archive; save or download it again`, 1);
+    throw new BerthError(`the archive could not be read (${(e as Error).message}): it is truncated or not a tar archive; save or download it again`);
   }
   return {
     dir,
     has: (name) => names.has(path.posix.normalize(name).replace(/^\.?\/+/, '')),
     file: (name) => {
       const f = names.get(path.posix.normalize(name).replace(/^\.?\/+/, ''));
-      if (!f) throw new BerthError(`the archive lacks ${name}; it is not a docker-archive or oci-archive`, 1);
+      if (!f) throw new BerthError(`the archive lacks ${name}; it is not a docker-archive or oci-archive`);
       return f;
     },
   };
@@ -105,7 +105,7 @@ async function storeLayer(store: ImageStore, file: string, expectDiffId: string,
     await pipeline(fs.createReadStream(file), raw.stream, async function* (src: AsyncIterable<unknown>) {
       for await (const _ of src) void _;
     });
-    if (raw.digest() !== expectBlob) throw new BerthError(`blob ${expectBlob.slice(0, 19)} does not match its digest (got ${raw.digest().slice(0, 19)}): the archive is corrupt; nothing was loaded`, 1);
+    if (raw.digest() !== expectBlob) throw new BerthError(`blob ${expectBlob.slice(0, 19)} does not match its digest (got ${raw.digest().slice(0, 19)}): the archive is corrupt; nothing was loaded`);
   }
   const head = Buffer.alloc(2);
   const fd = fs.openSync(file, 'r');
@@ -115,9 +115,9 @@ async function storeLayer(store: ImageStore, file: string, expectDiffId: string,
   const tmp = `${file}.layer`;
   await pipeline([fs.createReadStream(file), ...(head[0] === 0x1f && head[1] === 0x8b ? [zlib.createGunzip()] : []), tap.stream, fs.createWriteStream(tmp)]);
   if (tap.digest() !== expectDiffId) {
-    throw new BerthError(`layer ${expectDiffId.slice(0, 19)} does not match its content (got ${tap.digest().slice(0, 19)}): the archive is corrupt; nothing was loaded`, 1);
+    throw new BerthError(`layer ${expectDiffId.slice(0, 19)} does not match its content (got ${tap.digest().slice(0, 19)}): the archive is corrupt; nothing was loaded`);
   }
-  return store.addLayer(tmp, tap.digest(), tap.size(), parentChain);
+  return store.snapshots.addLayer(tmp, tap.digest(), tap.size(), parentChain);
 }
 
 export async function loadImages(store: ImageStore, input: NodeJS.ReadableStream): Promise<Image[]> {
@@ -143,11 +143,11 @@ export async function loadImages(store: ImageStore, input: NodeJS.ReadableStream
         });
       }
     } else {
-      throw new BerthError('this is neither a docker-archive (manifest.json) nor an oci-archive (index.json); make it with `berth save` or `docker save`', 1);
+      throw new BerthError('this is neither a docker-archive (manifest.json) nor an oci-archive (index.json); make it with `berth save` or `docker save`');
     }
     const loaded: Image[] = [];
     for (const plan of plans) {
-      if (plan.layerFiles.length !== plan.config.rootfs.diff_ids.length) throw new BerthError('the archive\'s image config and its layers disagree in number; it is corrupt', 1);
+      if (plan.layerFiles.length !== plan.config.rootfs.diff_ids.length) throw new BerthError('the archive\'s image config and its layers disagree in number; it is corrupt');
       const layers: Descriptor[] = [];
       let chain: string | undefined;
       for (let i = 0; i < plan.layerFiles.length; i++) {

@@ -12,7 +12,8 @@ import { applyChanges } from '../build/metadata';
 import { chainIds, hashingTap } from './digest';
 
 export interface ImportRequest {
-  source: string; // file path, or "-" for stdin
+  source: string; // a file path, or "-" for input
+  input?: NodeJS.ReadableStream; // the bytes of "-", from the front end
   ref?: string;
   message?: string;
   changes?: string[]; // Dockerfile lines: CMD, ENTRYPOINT, ENV, WORKDIR, USER, LABEL, EXPOSE, STOPSIGNAL
@@ -38,28 +39,29 @@ export async function importImage(store: ImageStore, req: ImportRequest): Promis
   const tmp = path.join(store.paths.tmp, `import-${stamp}.tar`);
   try {
     if (source === '-') {
-      await pipeline(process.stdin, fs.createWriteStream(spooled));
+      if (!req.input) throw new BerthError('import - reads the tarball from stdin, and there is none here: give the path of the tarball');
+      await pipeline(req.input, fs.createWriteStream(spooled));
       source = spooled;
     } else if (!fs.existsSync(source)) {
-      throw new BerthError(`open ${source}: no such file or directory; give the path of a root filesystem tarball`, 1);
+      throw new BerthError(`open ${source}: no such file or directory; give the path of a root filesystem tarball`, 'not-found');
     }
     const tap = hashingTap();
     const stages: NodeJS.ReadWriteStream[] = isGzip(source) ? [zlib.createGunzip(), tap.stream] : [tap.stream];
     try {
       await pipeline([fs.createReadStream(source), ...stages, fs.createWriteStream(tmp)]);
     } catch (e) {
-      throw new BerthError(`${req.source} could not be read as a tarball: ${(e as Error).message}`, 1);
+      throw new BerthError(`${req.source} could not be read as a tarball: ${(e as Error).message}`);
     }
     const size = tap.size();
-    if (size === 0) throw new BerthError(`${req.source} is empty; give a root filesystem tarball`, 1);
+    if (size === 0) throw new BerthError(`${req.source} is empty; give a root filesystem tarball`);
     const diffId = tap.digest();
     const blob = store.blobPath(diffId);
     if (!fs.existsSync(blob)) fs.renameSync(tmp, blob);
     const [chainId] = chainIds([diffId]);
     try {
-      await store.ensureSnapshot(chainId, diffId);
+      await store.snapshots.ensureSnapshot(chainId, diffId);
     } catch (e) {
-      if (!fs.existsSync(store.snapshotDir(chainId))) fs.rmSync(blob, { force: true });
+      if (!fs.existsSync(store.snapshots.snapshotDir(chainId))) fs.rmSync(blob, { force: true });
       throw e;
     }
     const created = new Date().toISOString();

@@ -1,22 +1,22 @@
 // The image store: an OCI image layout (oci-layout, index.json, blobs by
-// sha256) plus unpacked snapshots keyed by chain ID, shared by every
-// container of every image that has the layer.
+// sha256) and the index of names on it. Unpacked layers live in the
+// snapshotter, registry origins of layers in layer-sources, and garbage
+// collection in gc.
 import * as fs from 'fs';
 import * as path from 'path';
 import { NotFoundError } from '../errors';
 import { readJson, withLock, writeFileAtomic, writeJsonAtomic } from '../store/files';
 import { StorePaths } from '../store/paths';
 import { chainIds, hexOf, sha256 } from './digest';
+
+export { MEDIA } from './media';
 import { formatReference, parseReference } from './reference';
 import { Descriptor, Image, ImageConfig, ImageManifest } from './types';
-import { unpackLayer } from './unpack';
+import { collectGarbage } from './gc';
+import { MEDIA } from './media';
+import { LayerSources } from './layer-sources';
+import { Snapshotter } from './snapshots';
 
-export const MEDIA = {
-  index: 'application/vnd.oci.image.index.v1+json',
-  manifest: 'application/vnd.oci.image.manifest.v1+json',
-  config: 'application/vnd.oci.image.config.v1+json',
-  layerTar: 'application/vnd.oci.image.layer.v1.tar',
-};
 
 const REF_ANNOTATION = 'io.berth.image.ref';
 const INTERMEDIATE_ANNOTATION = 'io.berth.image.intermediate';
@@ -29,22 +29,24 @@ interface Index {
 }
 
 export class ImageStore {
-  constructor(readonly paths: StorePaths) {}
+  readonly snapshots: Snapshotter;
+  readonly layerSources: LayerSources;
+
+  constructor(readonly paths: StorePaths) {
+    this.snapshots = new Snapshotter(paths, (d) => this.blobPath(d));
+    this.layerSources = new LayerSources(paths, this.lockFile);
+  }
 
   private get indexFile(): string {
     return path.join(this.paths.images, 'index.json');
   }
 
-  private get lockFile(): string {
+  get lockFile(): string {
     return path.join(this.paths.images, 'index.lock');
   }
 
   blobPath(digest: string): string {
     return path.join(this.paths.images, 'blobs', 'sha256', hexOf(digest));
-  }
-
-  snapshotDir(chainId: string): string {
-    return path.join(this.paths.snapshots, hexOf(chainId));
   }
 
   ensureLayout(): void {
@@ -53,24 +55,6 @@ export class ImageStore {
     const layout = path.join(this.paths.images, 'oci-layout');
     if (!fs.existsSync(layout)) writeJsonAtomic(layout, { imageLayoutVersion: '1.0.0' });
     if (!fs.existsSync(this.indexFile)) writeJsonAtomic(this.indexFile, { schemaVersion: 2, mediaType: MEDIA.index, manifests: [] });
-  }
-
-  // The top lower layer of every container: mount points for /proc, /sys,
-  // /dev and the files Berth bind-mounts into /etc, so images that lack them
-  // (a FROM scratch busybox) still run, and `diff` never shows them.
-  ensureInitLayer(): string {
-    const dir = this.paths.initLayer;
-    if (fs.existsSync(path.join(dir, 'etc', 'resolv.conf'))) return dir;
-    const tmp = `${dir}.${process.pid}.tmp`;
-    fs.rmSync(tmp, { recursive: true, force: true });
-    for (const d of ['proc', 'sys', 'dev', 'etc']) fs.mkdirSync(path.join(tmp, d), { recursive: true, mode: 0o755 });
-    for (const f of ['hostname', 'hosts', 'resolv.conf']) fs.writeFileSync(path.join(tmp, 'etc', f), '');
-    try {
-      fs.renameSync(tmp, dir);
-    } catch {
-      fs.rmSync(tmp, { recursive: true, force: true }); // another process made it first
-    }
-    return dir;
   }
 
   private readIndex(): Index {
@@ -191,20 +175,6 @@ export class ImageStore {
     return [...out];
   }
 
-  // Where a layer came from in registries (compressed digest, size, repo),
-  // so push can skip or mount it instead of uploading it again.
-  layerSources(): Record<string, { digest: string; size: number; mediaType: string; registry: string; repo: string }> {
-    return readJson(path.join(this.paths.images, 'layer-sources.json')) ?? {};
-  }
-
-  recordLayerSource(diffId: string, src: { digest: string; size: number; mediaType: string; registry: string; repo: string }): void {
-    withLock(this.lockFile, () => {
-      const all = this.layerSources();
-      all[diffId] = src;
-      writeJsonAtomic(path.join(this.paths.images, 'layer-sources.json'), all);
-    });
-  }
-
   // Records config + layers as a manifest and points ref at it. Without a
   // ref the image is kept as dangling, or as a build step when intermediate.
   commitImage(config: ImageConfig, layers: Descriptor[], ref?: string, opts: { intermediate?: boolean } = {}): Image {
@@ -277,79 +247,7 @@ export class ImageStore {
       index.manifests = index.manifests.filter((m) => m.digest !== manifestDigest);
       writeJsonAtomic(this.indexFile, index);
     });
-    return this.collectGarbage(keepChainIds);
+    return collectGarbage(this.paths, this.list(), keepChainIds);
   }
 
-  // Deletes blobs and snapshots that no image in the index references.
-  collectGarbage(keepChainIds: Set<string> = new Set()): string[] {
-    const live = new Set<string>();
-    const liveChains = new Set<string>(keepChainIds);
-    for (const img of this.list()) {
-      live.add(img.manifestDigest);
-      live.add(img.id);
-      for (const l of img.layers) live.add(l.digest);
-      for (const c of img.chainIds) liveChains.add(c);
-    }
-    const deleted: string[] = [];
-    const blobDir = path.join(this.paths.images, 'blobs', 'sha256');
-    for (const hex of fs.readdirSync(blobDir)) {
-      if (hex.endsWith('.tmp') || live.has(`sha256:${hex}`)) continue;
-      fs.rmSync(path.join(blobDir, hex), { force: true });
-      deleted.push(`sha256:${hex}`);
-    }
-    if (fs.existsSync(this.paths.snapshots)) {
-      for (const hex of fs.readdirSync(this.paths.snapshots)) {
-        if (hex === path.basename(this.paths.initLayer) || !/^[a-f0-9]{64}$/.test(hex) || liveChains.has(`sha256:${hex}`)) continue;
-        fs.rmSync(path.join(this.paths.snapshots, hex), { recursive: true, force: true });
-      }
-    }
-    return deleted;
-  }
-
-  // Stores a layer tarball (already written to a temp file) as a blob under
-  // its diff ID and makes its snapshot; returns the layer's descriptor.
-  async addLayer(tarFile: string, diffId: string, size: number, parentChain: string | undefined): Promise<{ descriptor: Descriptor; chainId: string }> {
-    const blob = this.blobPath(diffId);
-    if (!fs.existsSync(blob)) fs.renameSync(tarFile, blob);
-    else fs.rmSync(tarFile, { force: true });
-    const chainId = parentChain ? sha256(`${parentChain} ${diffId}`) : diffId;
-    await this.ensureSnapshot(chainId, diffId);
-    return { descriptor: { mediaType: MEDIA.layerTar, digest: diffId, size }, chainId };
-  }
-
-  // Like addLayer, for a layer whose files already lie in dir exactly as the
-  // snapshot must hold them (a COPY/ADD staging dir): dir becomes the
-  // snapshot by rename instead of being unpacked again from the tarball.
-  async addLayerFromDir(dir: string, tarFile: string, diffId: string, size: number, parentChain: string | undefined): Promise<{ descriptor: Descriptor; chainId: string }> {
-    const chainId = parentChain ? sha256(`${parentChain} ${diffId}`) : diffId;
-    const snap = this.snapshotDir(chainId);
-    if (!fs.existsSync(snap)) {
-      fs.mkdirSync(this.paths.snapshots, { recursive: true });
-      try {
-        fs.renameSync(dir, snap);
-      } catch (e) {
-        if (!fs.existsSync(snap)) throw e;
-      }
-    }
-    return this.addLayer(tarFile, diffId, size, parentChain);
-  }
-
-  // Unpacks a layer blob into its snapshot once; later callers reuse it.
-  async ensureSnapshot(chainId: string, layerDigest: string): Promise<string> {
-    const dir = this.snapshotDir(chainId);
-    if (fs.existsSync(dir)) return dir;
-    const staging = path.join(this.paths.tmp, `snapshot-${hexOf(chainId).slice(0, 12)}-${process.pid}-${Date.now()}`);
-    try {
-      await unpackLayer(this.blobPath(layerDigest), staging);
-      fs.mkdirSync(this.paths.snapshots, { recursive: true });
-      try {
-        fs.renameSync(staging, dir);
-      } catch (e) {
-        if (!fs.existsSync(dir)) throw e; // else another process won the race
-      }
-    } finally {
-      fs.rmSync(staging, { recursive: true, force: true });
-    }
-    return dir;
-  }
 }

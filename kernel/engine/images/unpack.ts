@@ -17,6 +17,6 @@ export async function unpackLayer(tarball: string, dest: string, onProgress?: (d
   const problem = await native().untar(tarball, dest, onProgress ? (done) => onProgress(Math.min(done, total), total) : undefined);
   onProgress?.(total, total);
   if (!problem) return;
-  if (/refusing to unpack it|which the layer does not contain|which is not a directory/.test(problem)) throw new UnsafeLayerError(problem, 1);
-  throw new BerthError(problem, 1);
+  if (/refusing to unpack it|which the layer does not contain|which is not a directory/.test(problem)) throw new UnsafeLayerError(problem);
+  throw new BerthError(problem);
 }

@@ -3,7 +3,7 @@ import { BerthError } from '../errors';
 
 export function toInt(ip: string): number {
   const p = ip.split('.').map(Number);
-  if (p.length !== 4 || p.some((x) => !Number.isInteger(x) || x < 0 || x > 255)) throw new BerthError(`invalid IPv4 address "${ip}"`, 1);
+  if (p.length !== 4 || p.some((x) => !Number.isInteger(x) || x < 0 || x > 255)) throw new BerthError(`invalid IPv4 address "${ip}"`);
   return ((p[0] << 24) >>> 0) + (p[1] << 16) + (p[2] << 8) + p[3];
 }
 
@@ -19,7 +19,7 @@ export interface Subnet {
 
 export function parseSubnet(cidr: string): Subnet {
   const m = /^(\d+\.\d+\.\d+\.\d+)\/(\d+)$/.exec(cidr);
-  if (!m || Number(m[2]) < 8 || Number(m[2]) > 30) throw new BerthError(`invalid subnet "${cidr}": use CIDR form with a prefix from /8 to /30, e.g. 172.30.0.0/16`, 1);
+  if (!m || Number(m[2]) < 8 || Number(m[2]) > 30) throw new BerthError(`invalid subnet "${cidr}": use CIDR form with a prefix from /8 to /30, e.g. 172.30.0.0/16`);
   const prefix = Number(m[2]);
   const size = 2 ** (32 - prefix);
   const base = toInt(m[1]) - (toInt(m[1]) % size);

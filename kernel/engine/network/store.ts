@@ -72,7 +72,7 @@ export class NetworkStore {
   private write(name: string, req: { subnet: string; gateway?: string; internal: boolean; labels?: Record<string, string> }, bridge?: string): NetworkRecord {
     const s = parseSubnet(req.subnet);
     const gateway = req.gateway ?? toIp(s.base + 1);
-    if (!contains(s, gateway)) throw new BerthError(`gateway ${gateway} is not in subnet ${req.subnet}`, 1);
+    if (!contains(s, gateway)) throw new BerthError(`gateway ${gateway} is not in subnet ${req.subnet}`);
     const id = randomBytes(32).toString('hex');
     const rec: NetworkRecord = {
       Name: name,
@@ -91,13 +91,13 @@ export class NetworkStore {
   }
 
   create(req: CreateNetworkRequest): NetworkRecord {
-    if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(req.name)) throw new BerthError(`invalid network name "${req.name}": use letters, digits, _ . and -`, 1);
-    if (BUILTIN.has(req.name) || this.list().some((n) => n.Name === req.name)) throw new BerthError(`network with name ${req.name} already exists`, 1);
+    if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(req.name)) throw new BerthError(`invalid network name "${req.name}": use letters, digits, _ . and -`);
+    if (BUILTIN.has(req.name) || this.list().some((n) => n.Name === req.name)) throw new BerthError(`network with name ${req.name} already exists`, 'conflict');
     let subnet = req.subnet;
     const taken = this.list().map((n) => parseSubnet(n.IPAM.Config[0].Subnet));
     if (subnet) {
       const s = parseSubnet(subnet);
-      if (taken.some((t) => s.base < t.base + t.size && t.base < s.base + s.size)) throw new BerthError(`subnet ${subnet} overlaps an existing Berth network; pick another with --subnet`, 1);
+      if (taken.some((t) => s.base < t.base + t.size && t.base < s.base + s.size)) throw new BerthError(`subnet ${subnet} overlaps an existing Berth network; pick another with --subnet`, 'conflict');
     } else {
       // The next free /24 in 172.31.0.0/16 (configurable).
       const pool = parseSubnet(this.env.BERTH_NETWORK_POOL || '172.31.0.0/16');
@@ -107,7 +107,7 @@ export class NetworkStore {
           break;
         }
       }
-      if (!subnet) throw new BerthError('no free subnet left in the pool; remove unused networks (berth network prune) or give --subnet', 1);
+      if (!subnet) throw new BerthError('no free subnet left in the pool; remove unused networks (berth network prune) or give --subnet', 'conflict');
     }
     return this.write(req.name, { subnet, gateway: req.gateway, internal: req.internal, labels: req.labels });
   }
@@ -134,9 +134,9 @@ export class NetworkStore {
 
   remove(ref: string): NetworkRecord {
     const rec = this.get(ref);
-    if (rec.Name === 'bridge') throw new BerthError('bridge is a pre-defined network and cannot be removed', 1);
+    if (rec.Name === 'bridge') throw new BerthError('bridge is a pre-defined network and cannot be removed', 'conflict');
     const users = this.users(rec);
-    if (users.length) throw new BerthError(`error while removing network: network ${rec.Name} id ${rec.Id.slice(0, 12)} has active endpoints (${users.map((u) => u.slice(0, 12)).join(', ')}); remove those containers first`, 1);
+    if (users.length) throw new BerthError(`error while removing network: network ${rec.Name} id ${rec.Id.slice(0, 12)} has active endpoints (${users.map((u) => u.slice(0, 12)).join(', ')}); remove those containers first`, 'conflict');
     if (native().linkExists(rec.Bridge)) native().deleteLink(rec.Bridge);
     if (!rec.Internal) masquerade(rec, false);
     fs.rmSync(path.join(this.dir, rec.Id), { recursive: true, force: true });
@@ -161,13 +161,13 @@ export class NetworkStore {
     };
     let ip: string | undefined;
     if (wanted) {
-      if (!contains(s, wanted) || wanted === cfg.Gateway) throw new BerthError(`address ${wanted} is not usable in network ${rec.Name} (${cfg.Subnet}, gateway ${cfg.Gateway})`, 1);
-      if (!claim(wanted)) throw new BerthError(`address ${wanted} is already in use on network ${rec.Name}`, 1);
+      if (!contains(s, wanted) || wanted === cfg.Gateway) throw new BerthError(`address ${wanted} is not usable in network ${rec.Name} (${cfg.Subnet}, gateway ${cfg.Gateway})`);
+      if (!claim(wanted)) throw new BerthError(`address ${wanted} is already in use on network ${rec.Name}`, 'conflict');
       ip = wanted;
     } else {
       const gw = toInt(cfg.Gateway);
       for (let n = s.base + 1; n < s.base + s.size - 1 && !ip; n++) if (n !== gw && claim(toIp(n))) ip = toIp(n);
-      if (!ip) throw new BerthError(`network ${rec.Name} has no free address left`, 1);
+      if (!ip) throw new BerthError(`network ${rec.Name} has no free address left`, 'conflict');
     }
     return { NetworkID: rec.Id, IPAddress: ip, IPPrefixLen: s.prefix, Gateway: rec.Internal ? '' : cfg.Gateway, Aliases: [] };
   }
@@ -189,7 +189,7 @@ export class NetworkStore {
   up(rec: NetworkRecord): void {
     const forbidden = this.env.BERTH_NO_BRIDGES_IN_NETNS;
     if (forbidden && fs.readlinkSync('/proc/self/ns/net') === forbidden) {
-      throw new BerthError(`refusing to create bridge ${rec.Bridge} in the host's network namespace (BERTH_NO_BRIDGES_IN_NETNS); run this inside a network namespace (ip netns exec NAME ...)`);
+      throw new BerthError(`refusing to create bridge ${rec.Bridge} in the host's network namespace (BERTH_NO_BRIDGES_IN_NETNS); run this inside a network namespace (ip netns exec NAME ...)`, 'permission');
     }
     const cfg = rec.IPAM.Config[0];
     const fresh = !native().linkExists(rec.Bridge);

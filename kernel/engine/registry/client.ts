@@ -31,7 +31,7 @@ export class RegistryClient {
     // refused before any connection is attempted.
     const host = registry.replace(/:\d+$/, '');
     if (env.BERTH_OFFLINE === '1' && host !== 'localhost' && !/^127\./.test(host)) {
-      throw new RegistryError(`cannot reach registry ${registry}: only loopback registries are allowed while BERTH_OFFLINE=1`, 1);
+      throw new RegistryError(`cannot reach registry ${registry}: only loopback registries are allowed while BERTH_OFFLINE=1`, 'unavailable');
     }
   }
 
@@ -49,11 +49,11 @@ export class RegistryClient {
   private async authenticate(challenge: string, scope: string): Promise<void> {
     const c = parseChallenge(challenge);
     if (c.scheme === 'basic') {
-      if (!this.creds) throw new RegistryError(`${this.registry} asks for a login; run \`berth login ${this.registry}\``, 1);
+      if (!this.creds) throw new RegistryError(`${this.registry} asks for a login; run \`berth login ${this.registry}\``, 'permission');
       this.basic = true;
       return;
     }
-    if (c.scheme !== 'bearer' || !c.params.realm) throw new RegistryError(`${this.registry} asked for an authentication Berth does not know: ${challenge}`, 1);
+    if (c.scheme !== 'bearer' || !c.params.realm) throw new RegistryError(`${this.registry} asked for an authentication Berth does not know: ${challenge}`);
     const url = new URL(c.params.realm);
     if (c.params.service) url.searchParams.set('service', c.params.service);
     const wanted = scope || c.params.scope;
@@ -64,12 +64,12 @@ export class RegistryClient {
     try {
       r = await fetch(url, { headers });
     } catch (e) {
-      throw new RegistryError(`cannot reach the token service ${url.origin}: ${(e as Error).message}`, 1);
+      throw new RegistryError(`cannot reach the token service ${url.origin}: ${(e as Error).message}`, 'unavailable');
     }
-    if (!r.ok) throw new RegistryError(`the token service of ${this.registry} refused: HTTP ${r.status}${r.status === 401 ? '; check `berth login`' : ''}`, 1);
+    if (!r.ok) throw new RegistryError(`the token service of ${this.registry} refused: HTTP ${r.status}${r.status === 401 ? '; check `berth login`' : ''}`, 'unavailable');
     const body = (await r.json()) as { token?: string; access_token?: string; expires_in?: number };
     const value = body.token ?? body.access_token;
-    if (!value) throw new RegistryError(`the token service of ${this.registry} answered without a token`, 1);
+    if (!value) throw new RegistryError(`the token service of ${this.registry} answered without a token`, 'unavailable');
     this.tokens.set(scope, { value, expires: Date.now() + Math.max(10, (body.expires_in ?? 60) - 5) * 1000 });
   }
 
@@ -84,7 +84,7 @@ export class RegistryClient {
       try {
         r = await fetch(url, { method, headers, body: opts.body as BodyInit | undefined, redirect: opts.redirect ?? 'follow', duplex: 'half' } as RequestInit);
       } catch (e) {
-        throw new RegistryError(`cannot reach registry ${this.registry}: ${(e as Error).message}; is it running, and is the name right?`, 1);
+        throw new RegistryError(`cannot reach registry ${this.registry}: ${(e as Error).message}; is it running, and is the name right?`, 'unavailable');
       }
       if (r.status !== 401 || attempt === 1) return r;
       const challenge = r.headers.get('www-authenticate');
@@ -92,9 +92,9 @@ export class RegistryClient {
       if (!challenge) return r;
       await this.authenticate(challenge, opts.scope);
       if (opts.body && typeof (opts.body as NodeJS.ReadableStream).pipe === 'function') {
-        throw new RegistryError('the registry asked to authenticate in the middle of an upload; run `berth login` first', 1);
+        throw new RegistryError('the registry asked to authenticate in the middle of an upload; run `berth login` first');
       }
     }
-    throw new RegistryError('unreachable', 1);
+    throw new RegistryError('unreachable');
   }
 }

@@ -34,5 +34,5 @@ export function scheme(registry: string, env: NodeJS.ProcessEnv = process.env): 
 }
 
 export function checkRegistryName(name: string): void {
-  if (!/^[a-zA-Z0-9.-]+(:\d+)?$/.test(name)) throw new BerthError(`invalid registry "${name}": use HOST[:PORT]`, 1);
+  if (!/^[a-zA-Z0-9.-]+(:\d+)?$/.test(name)) throw new BerthError(`invalid registry "${name}": use HOST[:PORT]`);
 }

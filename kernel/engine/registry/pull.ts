@@ -8,7 +8,6 @@ import * as path from 'path';
 import { Readable } from 'stream';
 import { pipeline } from 'stream/promises';
 import * as zlib from 'zlib';
-import { BerthError } from '../errors';
 import { chainIds, hashingTap, sha256 } from '../images/digest';
 import { ImageStore } from '../images/store';
 import { Descriptor, Image, ImageConfig } from '../images/types';
@@ -42,13 +41,13 @@ interface Manifest {
 
 async function getManifest(client: RegistryClient, repo: string, reference: string, scope: string): Promise<{ body: Buffer; digest: string; manifest: Manifest }> {
   const r = await client.request('GET', `/v2/${repo}/manifests/${reference}`, { scope, headers: { accept: ACCEPT } });
-  if (r.status === 404) throw new RegistryError(`manifest for ${repo}:${reference} not found on ${client.registry}; check the name and tag`, 1);
-  if (!r.ok) throw new RegistryError(`${client.registry} answered HTTP ${r.status} for ${repo}:${reference}`, 1);
+  if (r.status === 404) throw new RegistryError(`manifest for ${repo}:${reference} not found on ${client.registry}; check the name and tag`, 'not-found');
+  if (!r.ok) throw new RegistryError(`${client.registry} answered HTTP ${r.status} for ${repo}:${reference}`, 'unavailable');
   const body = Buffer.from(await r.arrayBuffer());
   const digest = sha256(body);
   const claimed = r.headers.get('docker-content-digest');
   if ((reference.startsWith('sha256:') && digest !== reference) || (claimed && claimed !== digest)) {
-    throw new RegistryError(`manifest digest mismatch for ${repo}:${reference} (got ${digest}); refusing it`, 1);
+    throw new RegistryError(`manifest digest mismatch for ${repo}:${reference} (got ${digest}); refusing it`);
   }
   return { body, digest, manifest: JSON.parse(body.toString('utf8')) as Manifest };
 }
@@ -64,33 +63,33 @@ export async function pullImage(store: ImageStore, req: PullRequest, emit: (e: P
     const pick = manifest.manifests.find((m) => m.platform?.os === os && m.platform?.architecture === arch);
     if (!pick) {
       const have = manifest.manifests.map((m) => `${m.platform?.os}/${m.platform?.architecture}`).join(', ');
-      throw new RegistryError(`no ${os}/${arch} image in ${req.ref} (it has ${have}); choose one with --platform`, 1);
+      throw new RegistryError(`no ${os}/${arch} image in ${req.ref} (it has ${have}); choose one with --platform`);
     }
     ({ body, digest, manifest } = await getManifest(client, ref.path, pick.digest, scope));
   }
   void body;
   emit({ type: 'resolved', digest });
-  if (!manifest.config || !manifest.layers) throw new RegistryError(`${req.ref} has a manifest Berth cannot read (schema 1?)`, 1);
+  if (!manifest.config || !manifest.layers) throw new RegistryError(`${req.ref} has a manifest Berth cannot read (schema 1?)`);
   const cfgResp = await client.request('GET', `/v2/${ref.path}/blobs/${manifest.config.digest}`, { scope });
-  if (!cfgResp.ok) throw new RegistryError(`cannot fetch the config of ${req.ref}: HTTP ${cfgResp.status}`, 1);
+  if (!cfgResp.ok) throw new RegistryError(`cannot fetch the config of ${req.ref}: HTTP ${cfgResp.status}`);
   const configBytes = Buffer.from(await cfgResp.arrayBuffer());
-  if (sha256(configBytes) !== manifest.config.digest) throw new RegistryError(`config blob of ${req.ref} does not match its digest; refusing it`, 1);
+  if (sha256(configBytes) !== manifest.config.digest) throw new RegistryError(`config blob of ${req.ref} does not match its digest; refusing it`);
   const config = JSON.parse(configBytes.toString('utf8')) as ImageConfig;
   const diffIds = config.rootfs.diff_ids;
-  if (diffIds.length !== manifest.layers.length) throw new RegistryError(`${req.ref}: manifest and config disagree on the number of layers`, 1);
+  if (diffIds.length !== manifest.layers.length) throw new RegistryError(`${req.ref}: manifest and config disagree on the number of layers`);
   const chains = chainIds(diffIds);
   const layers: Descriptor[] = new Array(diffIds.length);
   fs.mkdirSync(store.paths.tmp, { recursive: true });
   const fetchLayer = async (i: number) => {
     const desc = manifest.layers![i];
     const diffId = diffIds[i];
-    if (fs.existsSync(store.blobPath(diffId)) && fs.existsSync(store.snapshotDir(chains[i]))) {
+    if (fs.existsSync(store.blobPath(diffId)) && fs.existsSync(store.snapshots.snapshotDir(chains[i]))) {
       layers[i] = { mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: diffId, size: fs.statSync(store.blobPath(diffId)).size };
       emit({ type: 'layer', digest: desc.digest, status: 'exists' });
       return;
     }
     const r = await client.request('GET', `/v2/${ref.path}/blobs/${desc.digest}`, { scope });
-    if (!r.ok || !r.body) throw new RegistryError(`cannot fetch layer ${desc.digest.slice(0, 19)}: HTTP ${r.status}`, 1);
+    if (!r.ok || !r.body) throw new RegistryError(`cannot fetch layer ${desc.digest.slice(0, 19)}: HTTP ${r.status}`, 'unavailable');
     const tmp = path.join(store.paths.tmp, `pull-${diffId.slice(7, 19)}-${process.pid}-${Date.now()}.tar`);
     const compressed = hashingTap();
     const plain = hashingTap();
@@ -104,15 +103,15 @@ export async function pullImage(store: ImageStore, req: PullRequest, emit: (e: P
       await pipeline([Readable.fromWeb(r.body as never), compressed.stream, ...(gz ? [zlib.createGunzip()] : []), plain.stream, fs.createWriteStream(tmp)]);
     } catch (e) {
       fs.rmSync(tmp, { force: true });
-      throw new RegistryError(`layer ${desc.digest.slice(0, 19)} could not be read: ${(e as Error).message}; nothing of it was kept`, 1);
+      throw new RegistryError(`layer ${desc.digest.slice(0, 19)} could not be read: ${(e as Error).message}; nothing of it was kept`);
     }
     if (compressed.digest() !== desc.digest || plain.digest() !== diffId) {
       fs.rmSync(tmp, { force: true });
-      throw new RegistryError(`layer ${desc.digest.slice(0, 19)} does not match its digest (got ${compressed.digest().slice(0, 19)}); refusing it, nothing of it was kept`, 1);
+      throw new RegistryError(`layer ${desc.digest.slice(0, 19)} does not match its digest (got ${compressed.digest().slice(0, 19)}); refusing it, nothing of it was kept`);
     }
-    const { descriptor } = await store.addLayer(tmp, diffId, plain.size(), i === 0 ? undefined : chains[i - 1]);
+    const { descriptor } = await store.snapshots.addLayer(tmp, diffId, plain.size(), i === 0 ? undefined : chains[i - 1]);
     layers[i] = descriptor;
-    store.recordLayerSource(diffId, { digest: desc.digest, size: desc.size, mediaType: desc.mediaType, registry: ref.registry, repo: ref.path });
+    store.layerSources.record(diffId, { digest: desc.digest, size: desc.size, mediaType: desc.mediaType, registry: ref.registry, repo: ref.path });
     emit({ type: 'layer', digest: desc.digest, status: 'done' });
   };
   // Three layers at a time, as docker does.
@@ -135,8 +134,4 @@ export async function pullImage(store: ImageStore, req: PullRequest, emit: (e: P
   store.setRepoDigest(image.manifestDigest, `${repo}@${digest}`);
   emit({ type: 'done', image, digest, upToDate });
   return image;
-}
-
-export function notFoundHint(e: unknown): never {
-  throw e instanceof BerthError ? e : new BerthError(String(e), 1);
 }

@@ -27,7 +27,7 @@ async function exists(client: RegistryClient, repo: string, digest: string, scop
 
 async function upload(client: RegistryClient, repo: string, file: string, digest: string, size: number, scope: string): Promise<void> {
   const start = await client.request('POST', `/v2/${repo}/blobs/uploads/`, { scope });
-  if (start.status !== 202) throw new RegistryError(`${client.registry} refused an upload to ${repo}: HTTP ${start.status}${start.status === 401 || start.status === 403 ? '; check `berth login`' : ''}`, 1);
+  if (start.status !== 202) throw new RegistryError(`${client.registry} refused an upload to ${repo}: HTTP ${start.status}${start.status === 401 || start.status === 403 ? '; check `berth login`' : ''}`, 'unavailable');
   let location = new URL(start.headers.get('location') ?? '', client.base).toString();
   if (size > CHUNK) {
     // Chunked: PATCH each range, following the Location the registry returns.
@@ -38,7 +38,7 @@ async function upload(client: RegistryClient, repo: string, file: string, digest
         const buf = Buffer.alloc(len);
         fs.readSync(fd, buf, 0, len, off);
         const r = await client.request('PATCH', location, { scope, absolute: true, body: buf, headers: { 'content-type': 'application/octet-stream', 'content-range': `${off}-${off + len - 1}` } });
-        if (r.status !== 202) throw new RegistryError(`chunk upload to ${client.registry} failed: HTTP ${r.status}`, 1);
+        if (r.status !== 202) throw new RegistryError(`chunk upload to ${client.registry} failed: HTTP ${r.status}`, 'unavailable');
         location = new URL(r.headers.get('location') ?? location, client.base).toString();
       }
     } finally {
@@ -47,13 +47,13 @@ async function upload(client: RegistryClient, repo: string, file: string, digest
     const url = new URL(location);
     url.searchParams.set('digest', digest);
     const done = await client.request('PUT', url.toString(), { scope, absolute: true, body: Buffer.alloc(0) });
-    if (done.status !== 201) throw new RegistryError(`finishing the upload of ${digest.slice(0, 19)} failed: HTTP ${done.status}`, 1);
+    if (done.status !== 201) throw new RegistryError(`finishing the upload of ${digest.slice(0, 19)} failed: HTTP ${done.status}`, 'unavailable');
     return;
   }
   const url = new URL(location);
   url.searchParams.set('digest', digest);
   const r = await client.request('PUT', url.toString(), { scope, absolute: true, body: fs.readFileSync(file), headers: { 'content-type': 'application/octet-stream' } });
-  if (r.status !== 201) throw new RegistryError(`uploading ${digest.slice(0, 19)} failed: HTTP ${r.status}`, 1);
+  if (r.status !== 201) throw new RegistryError(`uploading ${digest.slice(0, 19)} failed: HTTP ${r.status}`, 'unavailable');
 }
 
 export async function pushImage(store: ImageStore, refText: string, emit: (e: PushEvent) => void = () => undefined, env: NodeJS.ProcessEnv = process.env): Promise<{ digest: string; size: number }> {
@@ -61,7 +61,7 @@ export async function pushImage(store: ImageStore, refText: string, emit: (e: Pu
   const ref = registryRef(refText);
   const client = new RegistryClient(ref.registry, lookup(ref.display, env) ?? lookup(ref.registry, env), env);
   const scope = `repository:${ref.path}:pull,push`;
-  const sources = store.layerSources();
+  const sources = store.layerSources.all();
   const layers = [];
   for (const l of image.layers) {
     const known = sources[l.digest];
@@ -96,7 +96,7 @@ export async function pushImage(store: ImageStore, refText: string, emit: (e: Pu
         emit({ type: 'layer', digest, status: 'pushed' });
       }
       layers.push({ mediaType: LAYER_GZIP, digest, size });
-      store.recordLayerSource(l.digest, { digest, size, mediaType: LAYER_GZIP, registry: ref.registry, repo: ref.path });
+      store.layerSources.record(l.digest, { digest, size, mediaType: LAYER_GZIP, registry: ref.registry, repo: ref.path });
     } finally {
       fs.rmSync(tmp, { force: true });
     }
@@ -111,7 +111,7 @@ export async function pushImage(store: ImageStore, refText: string, emit: (e: Pu
     layers,
   }));
   const r = await client.request('PUT', `/v2/${ref.path}/manifests/${ref.tag}`, { scope, body: manifest, headers: { 'content-type': 'application/vnd.docker.distribution.manifest.v2+json' } });
-  if (r.status !== 201) throw new RegistryError(`${client.registry} refused the manifest: HTTP ${r.status} ${(await r.text()).slice(0, 200)}`, 1);
+  if (r.status !== 201) throw new RegistryError(`${client.registry} refused the manifest: HTTP ${r.status} ${(await r.text()).slice(0, 200)}`, 'unavailable');
   const digest = sha256(manifest);
   store.setRepoDigest(image.manifestDigest, `${ref.familiar.slice(0, ref.familiar.lastIndexOf(':'))}@${digest}`);
   emit({ type: 'done', tag: ref.tag, digest, size: manifest.length });

@@ -11,11 +11,11 @@ function closeDir(dir: string, what: string): void {
   try {
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   } catch (e) {
-    throw new BerthError(`cannot create the Berth ${what} ${dir}: ${(e as Error).message}; set BERTH_ROOT/BERTH_RUN to a directory you own`);
+    throw new BerthError(`cannot create the Berth ${what} ${dir}: ${(e as Error).message}; set BERTH_ROOT/BERTH_RUN to a directory you own`, 'permission');
   }
   const st = fs.statSync(dir);
   const me = process.getuid?.() ?? 0;
-  if (st.uid !== me) throw new BerthError(`the Berth ${what} ${dir} belongs to uid ${st.uid}, not to you (uid ${me}); set BERTH_ROOT/BERTH_RUN to a directory of your own`);
+  if (st.uid !== me) throw new BerthError(`the Berth ${what} ${dir} belongs to uid ${st.uid}, not to you (uid ${me}); set BERTH_ROOT/BERTH_RUN to a directory of your own`, 'permission');
   if ((st.mode & 0o077) === 0) return;
   // A shared directory (/tmp, say) is never closed on the user's behalf.
   if (st.mode & 0o1002) {
@@ -24,7 +24,7 @@ function closeDir(dir: string, what: string): void {
   try {
     fs.chmodSync(dir, 0o700);
   } catch (e) {
-    throw new BerthError(`the Berth ${what} ${dir} is open to other users (mode ${(st.mode & 0o7777).toString(8)}) and cannot be closed: ${(e as Error).message}; run \`chmod 700 ${dir}\``);
+    throw new BerthError(`the Berth ${what} ${dir} is open to other users (mode ${(st.mode & 0o7777).toString(8)}) and cannot be closed: ${(e as Error).message}; run \`chmod 700 ${dir}\``, 'permission');
   }
 }
 

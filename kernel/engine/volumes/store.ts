@@ -37,7 +37,7 @@ export class VolumeStore {
     const anonymous = name === undefined;
     const volName = name ?? randomBytes(32).toString('hex');
     if (!validVolumeName(volName)) {
-      throw new BerthError(`"${volName}" includes invalid characters for a local volume name, only "[a-zA-Z0-9][a-zA-Z0-9_.-]" are allowed (at least 2 characters)`, 1);
+      throw new BerthError(`"${volName}" includes invalid characters for a local volume name, only "[a-zA-Z0-9][a-zA-Z0-9_.-]" are allowed (at least 2 characters)`);
     }
     return withLock(path.join(this.dir, '.lock'), () => {
       const existing = readJson<VolumeRecord>(this.recordFile(volName));
@@ -89,7 +89,7 @@ export class VolumeStore {
     if (!v) return;
     const users = this.usersOf(name);
     if (users.length) {
-      throw new BerthError(`remove ${name}: volume is in use - [${users.join(', ')}]; remove those containers first (berth rm)`, 1);
+      throw new BerthError(`remove ${name}: volume is in use - [${users.join(', ')}]; remove those containers first (berth rm)`, 'conflict');
     }
     withLock(path.join(this.dir, '.lock'), () => {
       // Rename first: a half-removed volume must never be mounted again.

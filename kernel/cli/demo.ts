@@ -1,8 +1,8 @@
 // `npm start` until the Jupyter kernel lands: a short tour that runs real
 // containers and shows what each command prints.
-import { execute } from './commands/registry';
-import { Io } from './commands/types';
-import { Engine } from './engine';
+import { execute } from '../commands/registry';
+import { Io } from '../commands/types';
+import { Engine } from '../engine';
 
 export async function demo(io: Io): Promise<number> {
   const engine = new Engine();

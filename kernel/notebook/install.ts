@@ -4,9 +4,9 @@ import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { BerthError } from './engine/errors';
+import { BerthError } from '../engine';
 
-const repoRoot = path.resolve(__dirname, '..', '..');
+const repoRoot = path.resolve(__dirname, '..', '..', '..');
 
 function kernelsDir(args: string[]): string {
   if (args.includes('--user')) return path.join(os.homedir(), '.local', 'share', 'jupyter', 'kernels');
@@ -32,7 +32,7 @@ export function install(args: string[]): string {
   const unknown = args.filter((a, i) => a.startsWith('-') && !['--user', '--sys-prefix', '--prefix'].includes(a) && args[i - 1] !== '--prefix');
   if (unknown.length) throw new BerthError(`unknown flag: ${unknown[0]}\nUsage:  berth install [--user | --sys-prefix | --prefix DIR]`);
   const template = JSON.parse(fs.readFileSync(path.join(repoRoot, 'install.json'), 'utf8')) as { argv: string[] };
-  const cli = path.join(repoRoot, 'dist', 'kernel', 'cli.js');
+  const cli = path.join(repoRoot, 'dist', 'kernel', 'cli', 'main.js');
   template.argv = [process.execPath, cli, 'kernel', '-f', '{connection_file}'];
   const dir = path.join(kernelsDir(args), 'berth');
   fs.mkdirSync(dir, { recursive: true });
@@ -44,8 +44,8 @@ export async function runKernel(args: string[]): Promise<void> {
   const at = args.indexOf('-f');
   const file = at >= 0 ? args[at + 1] : undefined;
   if (!file) throw new BerthError('usage: berth kernel -f CONNECTION_FILE (Jupyter starts it this way; see berth install)');
-  const { readConnectionFile } = await import('./jupyter/connection');
-  const { Kernel } = await import('./jupyter/kernel');
+  const { readConnectionFile } = await import('../jupyter/connection');
+  const { Kernel } = await import('../jupyter/kernel');
   const { BerthInterpreter } = await import('./interpreter');
   const kernel = new Kernel(readConnectionFile(file), new BerthInterpreter());
   // Interrupts arrive as messages (interrupt_mode: message); a stray SIGINT must not kill the kernel.

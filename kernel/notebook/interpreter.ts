@@ -4,18 +4,18 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { Readable } from 'stream';
-import { CellSyntaxError, commandArgv, isComplete, parseCell, shellWords } from './commands/cell';
-import { commandNames, execute, helpFor, loadCommand, overview } from './commands/registry';
-import { Io } from './commands/types';
-import { parseFlags, UsageError } from './commands/flags';
-import { buildArgs, buildFlags, runBuild } from './commands/build';
-import { escapeHtml } from './render/html';
-import { Engine } from './engine';
-import { BerthError } from './engine/errors';
-import { CompleteReply, ExecuteContext, ExecuteOutcome, Interpreter } from './jupyter/interpreter';
-import { MimeBundle } from './jupyter/messages';
-import { renderExperiment } from './render/experiment';
-import { DEFAULT_RECORD_FILE } from './commands/records';
+import { CellSyntaxError, commandArgv, isComplete, parseCell, shellWords } from '../commands/cell';
+import { commandNames, execute, helpFor, loadCommand, overview } from '../commands/registry';
+import { Io } from '../commands/types';
+import { parseFlags, UsageError } from '../commands/flags';
+import { buildArgs, buildFlags, runBuild } from '../commands/build';
+import { escapeHtml } from '../render/html';
+import { Engine } from '../engine';
+import { BerthError } from '../engine';
+import { CompleteReply, ExecuteContext, ExecuteOutcome, Interpreter } from '../jupyter/interpreter-api';
+import { MimeBundle } from '../jupyter/messages';
+import { renderExperiment } from '../render/experiment';
+import { DEFAULT_RECORD_FILE } from '../engine';
 
 const GRACE_MS = 2000;
 
@@ -39,7 +39,7 @@ function exitMeaning(code: number): string {
 
 export class BerthInterpreter implements Interpreter {
   readonly implementation = 'berth';
-  readonly implementationVersion = require('../../package.json').version as string;
+  readonly implementationVersion = require('../../../package.json').version as string;
   readonly languageInfo = { name: 'berth', version: '1.0', mimetype: 'text/x-sh', file_extension: '.berth', codemirror_mode: 'shell', pygments_lexer: 'bash' };
   readonly banner = 'Berth: real containers in notebook cells. %help lists the commands.';
 

@@ -1,0 +1,42 @@
+#!/usr/bin/env node
+// The terminal front end: the same commands as the kernel, printed as text.
+// Kept lean: Node's start-up dominates a CLI call, so only the engine parts a
+// command needs are loaded (the engine's services load on first use).
+import { execute } from '../commands/registry';
+import { terminalIo as io } from './terminal-io';
+
+async function main(argv: string[]): Promise<number> {
+  if (argv[0] === 'demo') return (await import('./demo')).demo(io);
+  if (argv[0] === 'kernel') {
+    await (await import('../notebook/install')).runKernel(argv.slice(1));
+    return new Promise<number>(() => undefined); // runs until shutdown_request
+  }
+  if (argv[0] === 'install') {
+    io.out(`Installed kernelspec berth in ${(await import('../notebook/install')).install(argv.slice(1))}\n`);
+    return 0;
+  }
+  if (argv[0] === 'help' || argv[0] === '--help' || argv[0] === '-h') argv = argv.slice(1).concat(argv.length > 1 ? ['--help'] : []);
+  if (argv[0] === 'version' || argv[0] === '--version') {
+    io.out(`Berth version ${require('../../../package.json').version}\n`);
+    return 0;
+  }
+  const { Engine } = await import('../engine');
+  return execute(argv, { engine: new Engine(), io });
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    const { asBerthError } = require('../engine') as typeof import('../engine');
+    const { exitCodeFor } = require('./exit-codes') as typeof import('./exit-codes');
+    const err = asBerthError(e);
+    if (err.kind === 'internal') {
+      process.stderr.write(`berth: ${err.message}\n${process.env.BERTH_DEBUG ? `${err.stack}\n` : 'Set BERTH_DEBUG=1 for details and report it.\n'}`);
+    } else {
+      process.stderr.write(`berth: ${err.message}\n`);
+    }
+    process.exitCode = exitCodeFor(err);
+  },
+);

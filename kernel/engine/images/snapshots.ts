@@ -1,0 +1,83 @@
+// Layers unpacked once into snapshot directories keyed by chain ID, shared
+// by every container of every image that has the layer, and the init layer
+// that sits on top of each container's stack.
+import * as fs from 'fs';
+import * as path from 'path';
+import { StorePaths } from '../store/paths';
+import { hexOf, sha256 } from './digest';
+import { MEDIA } from './media';
+import { Descriptor } from './types';
+import { unpackLayer } from './unpack';
+
+export class Snapshotter {
+  constructor(private readonly paths: StorePaths, private readonly blobPath: (digest: string) => string) {}
+
+  snapshotDir(chainId: string): string {
+    return path.join(this.paths.snapshots, hexOf(chainId));
+  }
+
+  // The top lower layer of every container: mount points for /proc, /sys,
+  // /dev and the files Berth bind-mounts into /etc, so images that lack them
+  // (a FROM scratch busybox) still run, and `diff` never shows them.
+  ensureInitLayer(): string {
+    const dir = this.paths.initLayer;
+    if (fs.existsSync(path.join(dir, 'etc', 'resolv.conf'))) return dir;
+    const tmp = `${dir}.${process.pid}.tmp`;
+    fs.rmSync(tmp, { recursive: true, force: true });
+    for (const d of ['proc', 'sys', 'dev', 'etc']) fs.mkdirSync(path.join(tmp, d), { recursive: true, mode: 0o755 });
+    for (const f of ['hostname', 'hosts', 'resolv.conf']) fs.writeFileSync(path.join(tmp, 'etc', f), '');
+    try {
+      fs.renameSync(tmp, dir);
+    } catch {
+      fs.rmSync(tmp, { recursive: true, force: true }); // another process made it first
+    }
+    return dir;
+  }
+
+  // Stores a layer tarball (already written to a temp file) as a blob under
+  // its diff ID and makes its snapshot; returns the layer's descriptor.
+  async addLayer(tarFile: string, diffId: string, size: number, parentChain: string | undefined): Promise<{ descriptor: Descriptor; chainId: string }> {
+    const blob = this.blobPath(diffId);
+    if (!fs.existsSync(blob)) fs.renameSync(tarFile, blob);
+    else fs.rmSync(tarFile, { force: true });
+    const chainId = parentChain ? sha256(`${parentChain} ${diffId}`) : diffId;
+    await this.ensureSnapshot(chainId, diffId);
+    return { descriptor: { mediaType: MEDIA.layerTar, digest: diffId, size }, chainId };
+  }
+
+  // Like addLayer, for a layer whose files already lie in dir exactly as the
+  // snapshot must hold them (a COPY/ADD staging dir): dir becomes the
+  // snapshot by rename instead of being unpacked again from the tarball.
+  async addLayerFromDir(dir: string, tarFile: string, diffId: string, size: number, parentChain: string | undefined): Promise<{ descriptor: Descriptor; chainId: string }> {
+    const chainId = parentChain ? sha256(`${parentChain} ${diffId}`) : diffId;
+    const snap = this.snapshotDir(chainId);
+    if (!fs.existsSync(snap)) {
+      fs.mkdirSync(this.paths.snapshots, { recursive: true });
+      try {
+        fs.renameSync(dir, snap);
+      } catch (e) {
+        if (!fs.existsSync(snap)) throw e;
+      }
+    }
+    return this.addLayer(tarFile, diffId, size, parentChain);
+  }
+
+  // Unpacks a layer blob into its snapshot once; later callers reuse it.
+  async ensureSnapshot(chainId: string, layerDigest: string): Promise<string> {
+    const dir = this.snapshotDir(chainId);
+    if (fs.existsSync(dir)) return dir;
+    const staging = path.join(this.paths.tmp, `snapshot-${hexOf(chainId).slice(0, 12)}-${process.pid}-${Date.now()}`);
+    try {
+      await unpackLayer(this.blobPath(layerDigest), staging);
+      fs.mkdirSync(this.paths.snapshots, { recursive: true });
+      try {
+        fs.renameSync(staging, dir);
+      } catch (e) {
+        if (!fs.existsSync(dir)) throw e; // else another process won the race
+      }
+    } finally {
+      fs.rmSync(staging, { recursive: true, force: true });
+    }
+    return dir;
+  }
+}

@@ -1,0 +1,81 @@
+// Experiment records: what ran (image digest, command, env, limits, mounts)
+// and what it cost and produced (exit code, wall and CPU time, peak memory,
+// a digest of stdout). Kept as JSON lines, one per foreground run, appended
+// by `run --record FILE` (or every run after %record on) and read back by
+// `records`.
+import * as fs from 'fs';
+import * as path from 'path';
+import { ContainerRecord, ExitInfo } from '../containers/types';
+import { BerthError } from '../errors';
+
+export interface ExperimentRecord {
+  time: string; // when the run started, RFC 3339
+  image: string; // as the user wrote it
+  imageId: string; // sha256:... of the image config: the same ID means the same image
+  command: string[];
+  env: string[]; // the container's environment, HOSTNAME left out (it is the container ID)
+  limits: { memory: number; memorySwap: number; cpus: number; cpuShares: number; pids: number; readOnly: boolean; network: string };
+  mounts: string[]; // TYPE SOURCE:DEST[:ro]
+  exitCode: number;
+  oomKilled: boolean;
+  wallSeconds: number;
+  cpuSeconds: number | null; // null: not measured
+  peakMemory: number | null;
+  stdoutDigest: string | null; // sha256 of what the run printed on stdout (null when not captured)
+  stdoutBytes: number | null;
+}
+
+export function experimentRecord(r: ContainerRecord, exit: ExitInfo, startedAt: Date, wallMs: number, stdout?: { digest: string; bytes: number }): ExperimentRecord {
+  const h = r.HostConfig;
+  return {
+    time: startedAt.toISOString(),
+    image: r.Config.Image,
+    imageId: r.Image,
+    command: [r.Path, ...r.Args],
+    env: r.Config.Env.filter((e) => !e.startsWith('HOSTNAME=')),
+    limits: { memory: h.Memory, memorySwap: h.MemorySwap, cpus: h.NanoCpus / 1e9, cpuShares: h.CpuShares, pids: h.PidsLimit, readOnly: h.ReadonlyRootfs, network: h.NetworkMode },
+    mounts: (r.Mounts ?? []).map((m) => {
+      const from = m.Type === 'bind' ? `${m.Source}:` : m.Type === 'volume' ? `${m.Name && !/^[0-9a-f]{64}$/.test(m.Name) ? m.Name : '(anonymous)'}:` : '';
+      return `${m.Type} ${from}${m.Destination}${m.RW ? '' : ':ro'}`;
+    }),
+    exitCode: exit.exitCode,
+    oomKilled: exit.oomKilled,
+    wallSeconds: wallMs / 1000,
+    cpuSeconds: exit.cpuNs === null ? null : exit.cpuNs / 1e9,
+    peakMemory: exit.peakMemory,
+    stdoutDigest: stdout ? stdout.digest : null,
+    stdoutBytes: stdout ? stdout.bytes : null,
+  };
+}
+
+export const DEFAULT_RECORD_FILE = 'berth-records.jsonl';
+
+export function appendRecord(file: string, rec: ExperimentRecord): void {
+  const abs = path.resolve(file);
+  try {
+    fs.mkdirSync(path.dirname(abs), { recursive: true });
+    // One write per record, with O_APPEND: two kernels can share a file.
+    fs.appendFileSync(abs, JSON.stringify(rec) + '\n');
+  } catch (e) {
+    throw new BerthError(`cannot append the experiment record to ${file}: ${(e as Error).message}; choose a writable file with --record FILE`);
+  }
+}
+
+export function readRecords(file: string): ExperimentRecord[] {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch {
+    throw new BerthError(`no experiment records in ${file} yet: run a container with --record ${file}, or turn recording on with %record on`, 'not-found');
+  }
+  return text.split('\n').flatMap((line, i) => {
+    if (!line.trim()) return [];
+    try {
+      const r = JSON.parse(line) as ExperimentRecord;
+      if (typeof r.imageId !== 'string' || !Array.isArray(r.command)) throw new Error('not a record');
+      return [r];
+    } catch {
+      throw new BerthError(`${file} line ${i + 1} is not an experiment record; the file holds one JSON record per line, as --record writes them`);
+    }
+  });
+}
