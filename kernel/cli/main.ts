@@ -2,6 +2,12 @@
 // The terminal front end: the same commands as the kernel, printed as text.
 // Kept lean: Node's start-up dominates a CLI call, so only the engine parts a
 // command needs are loaded (the engine's services load on first use).
+import * as path from 'path';
+import { installCompileCache } from './compile-cache';
+
+installCompileCache(path.resolve(__dirname, '..', '..'));
+
+// Loaded after the cache is in place, so they come from it.
 import { execute } from '../commands/registry';
 import { terminalIo as io } from './terminal-io';
 

@@ -1,10 +1,8 @@
 // A container's places on networks: the address it is given when created,
 // network connect and disconnect while it lives, the addresses it gives
 // back, and the hosts files of its peers, kept current on each change.
-import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { randomBytes } from 'crypto';
 import { BerthError } from '../errors';
 import { native, shimPath } from '../native';
 import { NetworkStore } from '../network/store';
@@ -64,9 +62,9 @@ export class NetworkAttachments {
     r.NetworkSettings = { Networks: { ...(r.NetworkSettings?.Networks ?? {}), [net.Name]: ep } };
     if (c.state.Running && c.shim) {
       const i = Object.keys(r.NetworkSettings.Networks).length - 1;
-      const file = path.join(c.bundle, `netattach-${randomBytes(4).toString('hex')}.cfg`);
+      const file = path.join(c.bundle, `netattach-${process.pid}-${process.hrtime.bigint()}.cfg`);
       fs.writeFileSync(file, encodeShimConfig([['net', this.netEntry(r, net.Name, i)], ['target-pid', c.shim.Pid], ['target-start', c.shim.PidStart]]));
-      const res = spawnSync(shimPath, ['netattach', file], { encoding: 'utf8' });
+      const res = (require('child_process') as typeof import('child_process')).spawnSync(shimPath, ['netattach', file], { encoding: 'utf8' });
       fs.rmSync(file, { force: true });
       if (res.status !== 0) {
         this.networks.release(net, ep.IPAddress, r.Id);

@@ -3,13 +3,12 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { randomBytes } from 'crypto';
 import { BerthError } from '../errors';
 import { Image } from '../images/types';
 import { ContainerRecord, CreateRequest, HostConfig } from './types';
 
 export function newContainerId(): string {
-  return randomBytes(32).toString('hex');
+  return (require('crypto') as typeof import('crypto')).randomBytes(32).toString('hex');
 }
 
 function mergeEnv(base: string[], extra: string[]): string[] {

@@ -3,7 +3,6 @@
 // processes cannot take the same name).
 import * as fs from 'fs';
 import * as path from 'path';
-import { randomInt } from 'crypto';
 import { BerthError } from '../errors';
 
 const adjectives = [
@@ -29,7 +28,7 @@ export function validateName(name: string): void {
 export function claimName(namesDir: string, id: string, wanted?: string): string {
   fs.mkdirSync(namesDir, { recursive: true });
   for (let attempt = 0; ; attempt++) {
-    const name = wanted ?? `${adjectives[randomInt(adjectives.length)]}_${nouns[randomInt(nouns.length)]}${attempt > 20 ? randomInt(1000) : ''}`;
+    const name = wanted ?? `${adjectives[(require('crypto') as typeof import('crypto')).randomInt(adjectives.length)]}_${nouns[(require('crypto') as typeof import('crypto')).randomInt(nouns.length)]}${attempt > 20 ? (require('crypto') as typeof import('crypto')).randomInt(1000) : ''}`;
     try {
       fs.symlinkSync(id, path.join(namesDir, name));
       return name;

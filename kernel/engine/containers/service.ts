@@ -5,7 +5,6 @@
 // (commit, diff, export, logs, top, stats) is loaded when first asked for.
 import * as fs from 'fs';
 import * as path from 'path';
-import { randomBytes } from 'crypto';
 import { BerthError } from '../errors';
 import type { Image } from '../images/types';
 import { ImageStore } from '../images/store';
@@ -219,7 +218,8 @@ export class ContainerService {
   async exec(ref: string, req: ExecRequest, attach: AttachOptions): Promise<ShimHandle> {
     const c = this.get(ref);
     if (!c.state.Running || !c.shim) throw new BerthError(`container ${c.record.Id.slice(0, 12)} is not running; start it with \`berth start ${c.record.Name}\``, 'conflict');
-    const file = path.join(c.bundle, `exec-${randomBytes(6).toString('hex')}.cfg`);
+    // Unique within the container's own bundle, which only this user can reach.
+    const file = path.join(c.bundle, `exec-${process.pid}-${process.hrtime.bigint()}.cfg`);
     fs.writeFileSync(file, this.shimConfig.forExec(c, req), { mode: 0o600 });
     try {
       return await startShim('exec', file, attach);

@@ -1,6 +1,6 @@
 // Starting berth-shim and reading its status pipe (fd 3):
 //   started PID | error CODE MESSAGE, then exited CODE OOM PEAK CPU_NS.
-import { ChildProcess, spawn } from 'child_process';
+import type { ChildProcess } from 'child_process';
 import { Readable, Writable } from 'stream';
 import { BerthError, CommandStartError, UnavailableError } from '../errors';
 import { shimPath } from '../native';
@@ -31,7 +31,8 @@ export class StartError extends BerthError {
 }
 
 export function startShim(mode: 'run' | 'exec', configFile: string, attach: AttachOptions): Promise<ShimHandle> {
-  const child: ChildProcess = spawn(shimPath, [mode, configFile], {
+  // child_process loads here, not with the module: `ps` never spawns.
+  const child: ChildProcess = (require('child_process') as typeof import('child_process')).spawn(shimPath, [mode, configFile], {
     detached: true, // its own session: the shim outlives whoever started it
     stdio: [attach.stdin, attach.stdout, attach.stderr, 'pipe'],
   });

@@ -1,5 +1,11 @@
-import { createHash } from 'crypto';
-import { Transform } from 'stream';
+import type { Hash } from 'crypto';
+import type { Transform } from 'stream';
+
+// crypto loads on first use: listing containers never hashes anything, and
+// its load is a measurable part of a CLI call.
+function createHash(algorithm: 'sha256'): Hash {
+  return (require('crypto') as typeof import('crypto')).createHash(algorithm);
+}
 
 export function sha256(data: string | Buffer): string {
   return 'sha256:' + createHash('sha256').update(data).digest('hex');
@@ -21,7 +27,7 @@ export function chainIds(diffIds: string[]): string[] {
 export function hashingTap(): { stream: Transform; digest(): string; size(): number } {
   const hash = createHash('sha256');
   let size = 0;
-  const stream = new Transform({
+  const stream = new (require('stream') as typeof import('stream')).Transform({
     transform(chunk: Buffer, _enc, cb) {
       hash.update(chunk);
       size += chunk.length;

@@ -1,10 +1,8 @@
 // Networks and their address management. A network is a JSON record; each
 // address in use is a file named after it, created with O_EXCL, so no two
 // processes can hand out the same address and removal frees it for good.
-import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { randomBytes } from 'crypto';
 import { BerthError, NotFoundError } from '../errors';
 import { native } from '../native';
 import { readJson, writeJsonAtomic } from '../store/files';
@@ -18,7 +16,7 @@ import { BUILTIN, Endpoint, NetworkRecord } from './types';
 function masquerade(rec: NetworkRecord, add: boolean): void {
   const subnet = rec.IPAM.Config[0].Subnet;
   const rule = ['-t', 'nat', 'POSTROUTING', '-s', subnet, '!', '-o', rec.Bridge, '-j', 'MASQUERADE', '-m', 'comment', '--comment', `berth ${rec.Name}`];
-  const run = (op: string) => spawnSync('iptables', [...rule.slice(0, 2), op, ...rule.slice(2)], { stdio: 'ignore' }).status === 0;
+  const run = (op: string) => (require('child_process') as typeof import('child_process')).spawnSync('iptables', [...rule.slice(0, 2), op, ...rule.slice(2)], { stdio: 'ignore' }).status === 0;
   try {
     if (add) {
       if (!run('-C')) run('-A');
@@ -73,7 +71,7 @@ export class NetworkStore {
     const s = parseSubnet(req.subnet);
     const gateway = req.gateway ?? toIp(s.base + 1);
     if (!contains(s, gateway)) throw new BerthError(`gateway ${gateway} is not in subnet ${req.subnet}`);
-    const id = randomBytes(32).toString('hex');
+    const id = (require('crypto') as typeof import('crypto')).randomBytes(32).toString('hex');
     const rec: NetworkRecord = {
       Name: name,
       Id: id,

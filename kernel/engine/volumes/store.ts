@@ -4,7 +4,6 @@
 // asked of the containers, never cached, so two processes cannot disagree.
 import * as fs from 'fs';
 import * as path from 'path';
-import { randomBytes } from 'crypto';
 import { BerthError, NotFoundError } from '../errors';
 import { readJson, withLock, writeJsonAtomic } from '../store/files';
 import { StorePaths } from '../store/paths';
@@ -35,7 +34,7 @@ export class VolumeStore {
   // Creating a volume that exists returns it, as docker does.
   create(name?: string, labels: Record<string, string> = {}): VolumeRecord {
     const anonymous = name === undefined;
-    const volName = name ?? randomBytes(32).toString('hex');
+    const volName = name ?? (require('crypto') as typeof import('crypto')).randomBytes(32).toString('hex');
     if (!validVolumeName(volName)) {
       throw new BerthError(`"${volName}" includes invalid characters for a local volume name, only "[a-zA-Z0-9][a-zA-Z0-9_.-]" are allowed (at least 2 characters)`);
     }
@@ -93,7 +92,7 @@ export class VolumeStore {
     }
     withLock(path.join(this.dir, '.lock'), () => {
       // Rename first: a half-removed volume must never be mounted again.
-      const doomed = path.join(this.dir, `.removing-${name}-${randomBytes(4).toString('hex')}`);
+      const doomed = path.join(this.dir, `.removing-${name}-${(require('crypto') as typeof import('crypto')).randomBytes(4).toString('hex')}`);
       fs.renameSync(path.join(this.dir, name), doomed);
       fs.rmSync(doomed, { recursive: true, force: true });
     });
