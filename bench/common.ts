@@ -13,6 +13,7 @@ export interface BenchStore {
   env: NodeJS.ProcessEnv;
   engine: Engine;
   rootfs: string; // the unpacked busybox layer, for the unshare and runc anchors
+  busyboxTar: string; // the root filesystem tarball the store's busybox came from
   cleanup(): Promise<void>;
 }
 
@@ -20,7 +21,8 @@ export async function benchStore(): Promise<BenchStore> {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-bench-'));
   const cgroupParent = `berth-bench/${path.basename(root)}`;
   const env = { ...process.env, BERTH_ROOT: root, BERTH_CGROUP_PARENT: cgroupParent };
-  const r = spawnSync(process.execPath, [cliPath, 'import', '-c', 'CMD ["sh"]', path.join(repoRoot, 'build', 'busybox-rootfs.tar'), 'busybox'], { env, encoding: 'utf8' });
+  const busyboxTar = path.join(repoRoot, 'build', 'busybox-rootfs.tar');
+  const r = spawnSync(process.execPath, [cliPath, 'import', '-c', 'CMD ["sh"]', busyboxTar, 'busybox'], { env, encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`import failed: ${r.stderr}`);
   const engine = new Engine(storePaths(env));
   const img = engine.images.resolve('busybox');
@@ -29,6 +31,7 @@ export async function benchStore(): Promise<BenchStore> {
     env,
     engine,
     rootfs,
+    busyboxTar,
     async cleanup() {
       for (const id of engine.containers.listIds()) await engine.containers.remove(id, true).catch(() => undefined);
       engine.removeCgroupParent();

@@ -1,6 +1,7 @@
 // `build`: a Dockerfile and its context into an image, printed step by step
 // as docker's classic builder prints it.
 import { BuildEvent, BuildRequest, hexOf, Image } from '../engine';
+import { bytesFrom, textFrom } from './bytes';
 import { Command, CommandContext } from './types';
 
 export const buildFlags = [
@@ -38,7 +39,7 @@ export function buildLine(e: BuildEvent): string {
 }
 
 // Runs a build for a front end: step lines as docker prints them, plus progress.
-export async function runBuild(ctx: CommandContext, req: BuildRequest, quiet: boolean): Promise<Image> {
+async function runBuild(ctx: CommandContext, req: BuildRequest, quiet: boolean): Promise<Image> {
   const { engine, io } = ctx;
   const progressId = `berth-build-${Date.now()}-${Math.random().toString(36).slice(2)}`;
   const image = await engine.builds.build(req, (e: BuildEvent) => {
@@ -62,9 +63,12 @@ export const buildCommand: Command = {
   minArgs: 1,
   maxArgs: 1,
   async run(p, ctx) {
+    // -f - reads the Dockerfile from stdin, as docker does (a %%build cell's body).
+    const fromStdin = p.flags.file === '-';
     await runBuild(ctx, {
       context: p.args[0],
-      dockerfile: p.flags.file as string | undefined,
+      dockerfile: fromStdin ? undefined : (p.flags.file as string | undefined),
+      dockerfileText: fromStdin ? await textFrom(bytesFrom(ctx.io, undefined, 'name the Dockerfile with -f PATH', 'build -f -')) : undefined,
       tags: p.flags.tag as string[],
       target: p.flags.target as string | undefined,
       noCache: p.flags['no-cache'] === true,

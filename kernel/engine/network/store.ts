@@ -5,7 +5,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { BerthError, NotFoundError } from '../errors';
 import { native } from '../native';
-import { readJson, writeJsonAtomic } from '../store/files';
+import { readJson, withLock, writeJsonAtomic } from '../store/files';
 import { StorePaths } from '../store/paths';
 import { contains, parseSubnet, toInt, toIp } from './ipv4';
 import { BUILTIN, Endpoint, NetworkRecord } from './types';
@@ -60,11 +60,21 @@ export class NetworkStore {
 
   // The default "bridge" network, made on first use. Its subnet and device
   // are configurable so they cannot collide with the host's own networks.
+  // Checked again under the lock: two first runs at once (two notebooks)
+  // must not both write one, or each would hand out the same addresses.
   private ensureDefault(): void {
     fs.mkdirSync(this.dir, { recursive: true });
-    if (fs.readdirSync(this.dir).some((f) => f.endsWith('.json') && readJson<NetworkRecord>(path.join(this.dir, f))?.Name === 'bridge')) return;
-    const subnet = this.env.BERTH_BRIDGE_SUBNET || '172.30.0.0/16';
-    this.write('bridge', { subnet, internal: false }, this.env.BERTH_BRIDGE_NAME || 'berth0');
+    const hasDefault = () => fs.readdirSync(this.dir).some((f) => f.endsWith('.json') && readJson<NetworkRecord>(path.join(this.dir, f))?.Name === 'bridge');
+    if (hasDefault()) return;
+    withLock(this.lockFile, () => {
+      if (hasDefault()) return;
+      const subnet = this.env.BERTH_BRIDGE_SUBNET || '172.30.0.0/16';
+      this.write('bridge', { subnet, internal: false }, this.env.BERTH_BRIDGE_NAME || 'berth0');
+    });
+  }
+
+  private get lockFile(): string {
+    return path.join(this.dir, 'networks.lock');
   }
 
   private write(name: string, req: { subnet: string; gateway?: string; internal: boolean; labels?: Record<string, string> }, bridge?: string): NetworkRecord {
@@ -88,8 +98,14 @@ export class NetworkStore {
     return rec;
   }
 
+  // Under the lock, so that two creates cannot take one name or one subnet.
   create(req: CreateNetworkRequest): NetworkRecord {
     if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(req.name)) throw new BerthError(`invalid network name "${req.name}": use letters, digits, _ . and -`);
+    this.ensureDefault();
+    return withLock(this.lockFile, () => this.createLocked(req));
+  }
+
+  private createLocked(req: CreateNetworkRequest): NetworkRecord {
     if (BUILTIN.has(req.name) || this.list().some((n) => n.Name === req.name)) throw new BerthError(`network with name ${req.name} already exists`, 'conflict');
     let subnet = req.subnet;
     const taken = this.list().map((n) => parseSubnet(n.IPAM.Config[0].Subnet));
