@@ -33,8 +33,8 @@ after(async () => {
 
 describe('tutorial notebooks', () => {
   it('all nine run top to bottom without an error output, and show what each lesson is about', () => {
-    const notebooks = fs.readdirSync(path.join(repoRoot, 'notebooks')).filter((f) => /^0[1-9]-.*\.ipynb$/.test(f));
-    assert.equal(notebooks.length, 9);
+    const notebooks = fs.readdirSync(path.join(repoRoot, 'notebooks')).filter((f) => /^0[0-9]-.*\.ipynb$/.test(f));
+    assert.equal(notebooks.length, 10);
     const r = spawnSync('/usr/bin/python3', ['-m', 'unittest', '-v', 'test_tutorials'], {
       cwd: path.join(repoRoot, 'test', 'jupyter'),
       env: { ...s.env, JUPYTER_PATH: path.join(jupyterPath, 'share', 'jupyter'), BERTH_HISTORY: path.join(s.root, 'history.jsonl'), NOTEBOOK_DIR: path.join(copy, 'notebooks'), PYTHONUNBUFFERED: '1' },

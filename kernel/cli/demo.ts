@@ -1,4 +1,4 @@
-// `npm start` until the Jupyter kernel lands: a short tour that runs real
+// `berth demo`: a short tour in a terminal that runs real
 // containers and shows what each command prints.
 import { execute } from '../commands/registry';
 import { Io } from '../commands/types';
@@ -31,6 +31,6 @@ export async function demo(io: Io): Promise<number> {
     const code = await execute(argv, { engine, io });
     if (code !== 0) io.out(`(exit code ${code})\n`);
   }
-  io.out('\nThe Jupyter kernel (berth kernel, berth install) comes next; `berth help` lists every command.\n');
+  io.out('\nIn JupyterLab, pick the Berth kernel (`berth install` adds it) and run the same commands as %magics; `berth help` lists every command.\n');
   return 0;
 }

@@ -90,9 +90,18 @@ export function helpFor(cmd: Command): string {
   return `\nUsage:  berth ${cmd.usage}\n\n${cmd.summary}\n${cmd.flags.length ? `\nOptions:\n${flagHelp(cmd.flags)}\n` : ''}`;
 }
 
+const MANAGEMENT_SUMMARY: Record<string, string> = {
+  builder: 'Manage builds',
+  container: 'Manage containers',
+  image: 'Manage images',
+  network: 'Manage networks',
+  volume: 'Manage volumes',
+};
+
 export function overview(): string {
   const rows = commandNames().map((n) => `  ${n.padEnd(10)}${loadCommand(n)!.summary}`);
-  return `\nUsage:  berth COMMAND\n\nA container lab that lives inside Jupyter. Commands follow the docker CLI.\n\nCommands:\n${rows.join('\n')}\n  install   Install the Berth kernelspec (lands with the Jupyter kernel)\n  demo      Run a short tour of the commands\n\nRun 'berth COMMAND --help' for more information on a command.\n`;
+  const groups = Object.keys(management).map((n) => `  ${n.padEnd(10)}${MANAGEMENT_SUMMARY[n]}`);
+  return `\nUsage:  berth COMMAND\n\nA container lab that lives inside Jupyter. Commands follow the docker CLI.\n\nManagement Commands:\n${groups.join('\n')}\n\nCommands:\n${rows.join('\n')}\n  install   Install the Berth kernelspec for Jupyter (--user, --sys-prefix or --prefix DIR)\n  kernel    Run the Jupyter kernel (Jupyter starts it from the kernelspec)\n  demo      Run a short tour of the commands\n\nRun 'berth COMMAND --help' for more information on a command.\n`;
 }
 
 // Parses and runs one command line; returns the exit code.

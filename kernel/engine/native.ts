@@ -17,13 +17,10 @@ export interface NativeAddon {
   cgroupVersion(): 'v1' | 'v2';
   cgroupStats(parent: string, id: string): CgroupStats | null;
   cgroupProcs(parent: string, id: string): number[];
-  cgroupPaths(parent: string, id: string): string[];
   cgroupRemove(parent: string, id: string): boolean;
   cgroupFreeze(parent: string, id: string, frozen: boolean): boolean;
-  processStartTime(pid: number): number;
   signalProcess(pid: number, startTime: number, signal: number): boolean;
   mknod(path: string, mode: number, major: number, minor: number): void;
-  lsetxattr(path: string, name: string, value: Buffer): void;
   flock(fd: number, exclusive: boolean): boolean;
   lgetxattr(path: string, name: string): Buffer | null;
   // Extracts a layer tarball safely on a worker thread: "" or an error message.

@@ -48,6 +48,13 @@ class Tutorials(unittest.TestCase):
         self.assertTrue(all(c.execution_count for c in nb.cells if c.cell_type == "code"), f"{name} did not run every cell")
         return nb
 
+    def test_00_welcome(self):
+        # A newcomer's first notebook runs top to bottom with Run All; its
+        # OOM kill is shown by %wait and %inspect, not by a failing cell.
+        nb = self.check("00-welcome.ipynb")
+        self.assertEqual(cell(nb, "%wait oom-demo").strip(), "137")
+        self.assertEqual(cell(nb, "%inspect -f 'OOMKilled").strip(), "OOMKilled=true ExitCode=137")
+
     def test_01_containers_vs_vms(self):
         nb = self.check("01-containers-vs-vms.ipynb")
         self.assertEqual(cell(nb, "%run --rm busybox uname").splitlines()[0], os.uname().release)

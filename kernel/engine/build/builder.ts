@@ -7,7 +7,6 @@ import * as path from 'path';
 import { Readable } from 'stream';
 import { BerthError } from '../errors';
 import { ContainerService } from '../containers/service';
-import { hexOf } from '../images/digest';
 import { writeLayer } from '../images/diff';
 import { ImageStore } from '../images/store';
 import { Descriptor, HistoryEntry, Image, ImageConfig } from '../images/types';
@@ -409,8 +408,4 @@ export class Builder {
       fs.rmSync(stage, { recursive: true, force: true });
     }
   }
-}
-
-export function shortImageId(id: string): string {
-  return hexOf(id).slice(0, 12);
 }

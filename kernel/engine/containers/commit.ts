@@ -5,7 +5,6 @@ import * as path from 'path';
 import { BerthError } from '../errors';
 import { applyChanges } from '../build/metadata';
 import { Change, listChanges, writeLayer } from '../images/diff';
-import { hexOf } from '../images/digest';
 import { existsBeneath } from '../images/tree';
 import { native } from '../native';
 import { ImageStore } from '../images/store';
@@ -69,10 +68,6 @@ export async function commitContainer(images: ImageStore, c: Container, req: Com
   } finally {
     fs.rmSync(tmp, { force: true });
   }
-}
-
-export function shortId(id: string): string {
-  return hexOf(id).slice(0, 12);
 }
 
 // `export`: the container's filesystem as it sees it, as one tar stream.

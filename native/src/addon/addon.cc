@@ -49,13 +49,6 @@ Napi::Value CgroupProcs(const Napi::CallbackInfo& info) {
   return a;
 }
 
-Napi::Value CgroupPaths(const Napi::CallbackInfo& info) {
-  auto paths = berth::cgroup::paths(info[0].As<Napi::String>(), info[1].As<Napi::String>());
-  Napi::Array a = Napi::Array::New(info.Env(), paths.size());
-  for (size_t i = 0; i < paths.size(); i++) a.Set(i, paths[i]);
-  return a;
-}
-
 Napi::Value CgroupRemove(const Napi::CallbackInfo& info) {
   std::string parent = info[0].As<Napi::String>(), id = info[1].As<Napi::String>();
   berth::cgroup::killAll(parent, id);
@@ -65,10 +58,6 @@ Napi::Value CgroupRemove(const Napi::CallbackInfo& info) {
 Napi::Value CgroupFreeze(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(info.Env(), berth::cgroup::freeze(info[0].As<Napi::String>(), info[1].As<Napi::String>(),
                                                                info[2].As<Napi::Boolean>()));
-}
-
-Napi::Value ProcessStartTime(const Napi::CallbackInfo& info) {
-  return Napi::Number::New(info.Env(), double(berth::processStartTime(info[0].As<Napi::Number>().Int32Value())));
 }
 
 // Signals pid only if it is still the process that started at startTime:
@@ -97,16 +86,6 @@ Napi::Value Mknod(const Napi::CallbackInfo& info) {
   dev_t dev = makedev(info[2].As<Napi::Number>().Uint32Value(), info[3].As<Napi::Number>().Uint32Value());
   if (mknod(path.c_str(), mode, dev) != 0) {
     Napi::Error::New(info.Env(), std::string("mknod ") + path + ": " + strerror(errno)).ThrowAsJavaScriptException();
-  }
-  return info.Env().Undefined();
-}
-
-Napi::Value Lsetxattr(const Napi::CallbackInfo& info) {
-  std::string path = info[0].As<Napi::String>(), name = info[1].As<Napi::String>();
-  Napi::Buffer<char> value = info[2].As<Napi::Buffer<char>>();
-  if (lsetxattr(path.c_str(), name.c_str(), value.Data(), value.Length(), 0) != 0) {
-    Napi::Error::New(info.Env(), "setxattr " + name + " on " + path + ": " + strerror(errno))
-        .ThrowAsJavaScriptException();
   }
   return info.Env().Undefined();
 }
@@ -208,13 +187,10 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("cgroupVersion", Napi::Function::New(env, CgroupVersion));
   exports.Set("cgroupStats", Napi::Function::New(env, CgroupStats));
   exports.Set("cgroupProcs", Napi::Function::New(env, CgroupProcs));
-  exports.Set("cgroupPaths", Napi::Function::New(env, CgroupPaths));
   exports.Set("cgroupRemove", Napi::Function::New(env, CgroupRemove));
   exports.Set("cgroupFreeze", Napi::Function::New(env, CgroupFreeze));
-  exports.Set("processStartTime", Napi::Function::New(env, ProcessStartTime));
   exports.Set("signalProcess", Napi::Function::New(env, SignalProcess));
   exports.Set("mknod", Napi::Function::New(env, Mknod));
-  exports.Set("lsetxattr", Napi::Function::New(env, Lsetxattr));
   exports.Set("flock", Napi::Function::New(env, Flock));
   exports.Set("lgetxattr", Napi::Function::New(env, Lgetxattr));
   return exports;

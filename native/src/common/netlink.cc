@@ -145,17 +145,6 @@ bool setUp(const std::string& name, std::string* err) {
   return changeLink(name, err, "bringing up " + name, nullptr, nullptr, IFF_UP, IFF_UP);
 }
 
-bool rename(const std::string& name, const std::string& newName, std::string* err) {
-  return changeLink(name, err, "renaming " + name + " to " + newName,
-                    [](Request& r, const void* a) { r.add(IFLA_IFNAME, *static_cast<const std::string*>(a)); }, &newName);
-}
-
-bool moveToNetnsOfPid(const std::string& name, int pid, std::string* err) {
-  uint32_t p = static_cast<uint32_t>(pid);
-  return changeLink(name, err, "moving " + name + " into the container's network namespace",
-                    [](Request& r, const void* a) { r.add(IFLA_NET_NS_PID, a, sizeof(uint32_t)); }, &p);
-}
-
 bool addAddress(const std::string& name, const std::string& cidr, std::string* err) {
   int idx;
   if (!index(name, &idx, err)) return false;

@@ -14,8 +14,6 @@ bool createBridge(const std::string& name, std::string* err);
 bool createVeth(const std::string& name, const std::string& peer, int peerPid, std::string* err);
 bool setMaster(const std::string& name, const std::string& master, std::string* err);
 bool setUp(const std::string& name, std::string* err);
-bool rename(const std::string& name, const std::string& newName, std::string* err);
-bool moveToNetnsOfPid(const std::string& name, int pid, std::string* err);
 // cidr: "172.30.0.2/16"
 bool addAddress(const std::string& name, const std::string& cidr, std::string* err);
 bool addDefaultRoute(const std::string& gateway, std::string* err);

@@ -1,11 +1,11 @@
 // Docker's units, columns and flag grammar, exactly as docker prints them.
 import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { bytesSize, ellipsis, formatG, humanDuration, humanSize, parseBytes } from '../kernel/render/units';
-import { parseFlags } from '../kernel/commands/flags';
-import { renderTemplate } from '../kernel/render/template';
-import { textTable } from '../kernel/render/table';
-import { parseReference } from '../kernel/engine/images/reference';
+import { bytesSize, ellipsis, formatG, humanDuration, humanSize, parseBytes } from '../../kernel/render/units';
+import { parseFlags } from '../../kernel/commands/flags';
+import { renderTemplate } from '../../kernel/render/template';
+import { textTable } from '../../kernel/render/table';
+import { parseReference } from '../../kernel/engine/images/reference';
 
 describe('units', () => {
   it('sizes as go-units prints them', () => {
