@@ -1,6 +1,7 @@
 // `build`: a Dockerfile and its context into an image, printed step by step
 // as docker's classic builder prints it.
-import { BuildEvent, BuildRequest, hexOf, Image } from '../engine';
+import { BuildEvent, BuildRequest, hexOf, Image, parseReference } from '../engine';
+import { UsageError } from './flags';
 import { bytesFrom, textFrom } from './bytes';
 import { Command, CommandContext } from './types';
 
@@ -63,6 +64,14 @@ export const buildCommand: Command = {
   minArgs: 1,
   maxArgs: 1,
   async run(p, ctx) {
+    // Tags are checked as flag values, before anything is built (docker: 125).
+    for (const t of p.flags.tag as string[]) {
+      try {
+        parseReference(t);
+      } catch (e) {
+        throw new UsageError(`invalid argument "${t}" for "-t, --tag" flag: ${(e as Error).message}`, 'build');
+      }
+    }
     // -f - reads the Dockerfile from stdin, as docker does (a %%build cell's body).
     const fromStdin = p.flags.file === '-';
     await runBuild(ctx, {

@@ -8,27 +8,13 @@ import { Channels } from './channels';
 import { ConnectionInfo } from './connection';
 import { History } from './history';
 import { ExecuteContext, ExecuteOutcome, Interpreter } from './interpreter-api';
-import { Channel, ExecuteRequest, Message, MimeBundle, newHeader, PROTOCOL_VERSION } from './messages';
+import { Channel, ExecuteRequest, Message, MimeBundle, newHeader } from './messages';
 import { Signer } from './signing';
 import { contentProblem, isObject } from './validate';
 import { decode, encode, WireError } from './wire';
+import { codePoints, historyReply, kernelInfo, toUtf16Offset } from './replies';
 
 type Content = Record<string, unknown>;
-
-function codePoints(s: string): number {
-  return [...s].length;
-}
-
-// cursor_pos counts Unicode code points; JavaScript strings count UTF-16 units.
-function toUtf16Offset(s: string, cursor: number): number {
-  let units = 0;
-  let i = 0;
-  for (const ch of s) {
-    if (i++ >= cursor) break;
-    units += ch.length;
-  }
-  return units;
-}
 
 export class Kernel {
   private readonly channels = new Channels();
@@ -159,7 +145,7 @@ export class Kernel {
     const type = msg.header.msg_type;
     switch (type) {
       case 'kernel_info_request':
-        await this.reply(channel, msg, 'kernel_info_reply', this.kernelInfo());
+        await this.reply(channel, msg, 'kernel_info_reply', kernelInfo(this.interpreter));
         break;
       case 'execute_request':
         await this.execute(channel, msg as Message<ExecuteRequest & Content>);
@@ -187,7 +173,7 @@ export class Kernel {
         break;
       }
       case 'history_request':
-        await this.reply(channel, msg, 'history_reply', { status: 'ok', history: this.historyFor(msg.content) });
+        await this.reply(channel, msg, 'history_reply', { status: 'ok', history: historyReply(this.history, msg.content) });
         break;
       case 'comm_info_request':
         await this.reply(channel, msg, 'comm_info_reply', { status: 'ok', comms: {} });
@@ -216,29 +202,6 @@ export class Kernel {
           await this.reply(channel, msg, type.replace(/_request$/, '_reply'), { status: 'error', ename: 'NotImplemented', evalue: `${type} is not supported`, traceback: [] });
         }
     }
-  }
-
-  private kernelInfo(): Content {
-    const i = this.interpreter;
-    return {
-      status: 'ok',
-      protocol_version: PROTOCOL_VERSION,
-      implementation: i.implementation,
-      implementation_version: i.implementationVersion,
-      language_info: i.languageInfo,
-      banner: i.banner,
-      help_links: [{ text: 'Berth commands', url: 'https://docs.docker.com/reference/cli/docker/' }],
-      debugger: false,
-    };
-  }
-
-  private historyFor(c: Content): Array<[number, number, string | [string, string | null]]> {
-    const n = Number(c.n ?? 10);
-    let entries;
-    if (c.hist_access_type === 'range') entries = this.history.range(Number(c.session ?? 0), Number(c.start ?? 0), Number(c.stop ?? 0));
-    else if (c.hist_access_type === 'search') entries = this.history.search(String(c.pattern ?? '*'), n, Boolean(c.unique));
-    else entries = this.history.tail(n);
-    return entries.map((e) => [e.session, e.line, c.output ? [e.input, e.output ?? null] : e.input]);
   }
 
   private async execute(channel: 'shell' | 'control', msg: Message<ExecuteRequest & Content>): Promise<void> {

@@ -1,61 +1,24 @@
 // The Dockerfile builder. Each instruction makes a step image; a step is
 // taken from the cache when its parent image, its instruction and (for COPY
 // and ADD) the content of its sources are the same, as in Docker's builder.
-import { createHash, randomBytes } from 'crypto';
+import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
-import { Readable } from 'stream';
 import { BerthError } from '../errors';
 import { ContainerService } from '../containers/service';
-import { writeLayer } from '../images/diff';
 import { ImageStore } from '../images/store';
-import { Descriptor, HistoryEntry, Image, ImageConfig } from '../images/types';
+import { HistoryEntry, Image, ImageConfig } from '../images/types';
 import { readJson, withLock, writeJsonAtomic } from '../store/files';
 import { BuildContext } from './context';
-import { copyTree, CopyOptions, download, ensureParents, extractArchive, looksLikeArchive, Owner } from './copy';
+import { copyStep } from './copy-step';
+import { runStep } from './run-step';
+import { BuildEvent, BuildRequest, emptyConfig, State } from './types';
+
 import { applyMetadata, DEFAULT_SHELL, envMap, METADATA_INSTRUCTIONS } from './metadata';
 import { DockerfileError, expand, Instruction, parseDockerfile } from './parser';
 import { parseReference } from '../images/reference';
 
-export interface BuildRequest {
-  context: string;
-  dockerfile?: string; // path, default CONTEXT/Dockerfile
-  dockerfileText?: string; // the Dockerfile itself (%%build)
-  tags: string[];
-  target?: string;
-  noCache: boolean;
-  buildArgs: Record<string, string>;
-}
-
-export type BuildEvent =
-  | { type: 'step'; index: number; total: number; text: string }
-  | { type: 'cached' }
-  | { type: 'running'; containerId: string }
-  | { type: 'output'; stream: 'stdout' | 'stderr'; text: string }
-  | { type: 'removed'; containerId: string }
-  | { type: 'unpack'; name: string; done: number; total: number }
-  | { type: 'result'; imageId: string }
-  | { type: 'done'; image: Image; tags: string[] };
-
-interface State {
-  config: ImageConfig;
-  layers: Descriptor[];
-  chainIds: string[];
-  manifest: string | undefined; // the step image this state is, the cache's parent key
-  args: Map<string, string>;
-  cmdSet: boolean; // CMD given in this stage (ENTRYPOINT then keeps it)
-}
-
-function emptyConfig(): ImageConfig {
-  return {
-    architecture: process.arch === 'x64' ? 'amd64' : process.arch,
-    os: 'linux',
-    created: new Date().toISOString(),
-    config: { Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'] },
-    rootfs: { type: 'layers', diff_ids: [] },
-    history: [],
-  };
-}
+export type { BuildEvent, BuildRequest } from './types';
 
 export class Builder {
   private cacheFile: string;
@@ -193,12 +156,12 @@ export class Builder {
       switch (ins.cmd) {
         case 'RUN':
           history = { created, created_by: ins.json ? ins.json.join(' ') : `${shell.join(' ')} ${ins.rest}` };
-          await this.run(ins, next, emit);
+          await runStep(this.images, this.containers, ins, next, emit);
           break;
         case 'COPY':
         case 'ADD':
           history = { created, created_by: `/bin/sh -c #(nop) ${ins.original}` };
-          await this.copy(ins, next, vars, context, done, emit);
+          await copyStep(this.images, ins, next, vars, context, done, emit);
           break;
         case 'ARG': {
           const [name, def] = ins.rest.includes('=') ? [ins.rest.slice(0, ins.rest.indexOf('=')), ins.rest.slice(ins.rest.indexOf('=') + 1)] : [ins.rest, undefined];
@@ -232,180 +195,4 @@ export class Builder {
     return JSON.stringify([context.contentHash(files), sources.filter((src) => /^https?:\/\//.test(src)), ins.flags.chown, ins.flags.chmod]);
   }
 
-  // A directory in snapshot form (RUN's upper dir, COPY's staging dir)
-  // becomes the stage's next layer.
-  private async appendLayer(st: State, dir: string): Promise<void> {
-    const tmp = path.join(this.images.paths.tmp, `layer-${randomBytes(6).toString('hex')}.tar`);
-    const layer = await writeLayer(dir, tmp);
-    const { descriptor, chainId } = await this.images.snapshots.addLayerFromDir(dir, tmp, layer.diffId, layer.size, st.chainIds[st.chainIds.length - 1]);
-    st.layers.push(descriptor);
-    st.chainIds.push(chainId);
-    st.config.rootfs.diff_ids = [...st.config.rootfs.diff_ids, layer.diffId];
-  }
-
-  private async run(ins: Instruction, st: State, emit: (e: BuildEvent) => void): Promise<void> {
-    if (!st.manifest) throw new DockerfileError(ins.line, 'RUN needs a shell, and a scratch image has none: COPY one in first, or build FROM an image');
-    const cfg = st.config.config;
-    let argv = ins.json ?? [...(cfg.Shell ?? DEFAULT_SHELL), ins.rest];
-    if (ins.heredocs.length && !ins.json) {
-      // RUN <<EOF: the here-document is the script.
-      argv = [...(cfg.Shell ?? DEFAULT_SHELL), ins.heredocs.map((h) => h.content).join('\n')];
-    }
-    const c = await this.containers.create({
-      image: st.manifest,
-      command: argv,
-      entrypoint: '',
-      env: [...st.args].map(([k, v]) => `${k}=${v}`),
-      workdir: cfg.WorkingDir || undefined,
-      user: cfg.User || undefined,
-      tty: false,
-      openStdin: false,
-      host: { NetworkMode: 'none' },
-      skipImageVolumes: true,
-    });
-    const id = c.record.Id;
-    emit({ type: 'running', containerId: id });
-    try {
-      const h = await this.containers.start(c, { stdin: 'ignore', stdout: 'pipe', stderr: 'pipe' });
-      const drain = (s: Readable | null, stream: 'stdout' | 'stderr') =>
-        new Promise<void>((resolve) => {
-          if (!s) return resolve();
-          s.setEncoding('utf8');
-          s.on('data', (text: string) => emit({ type: 'output', stream, text }));
-          s.on('end', resolve);
-          s.on('error', () => resolve());
-        });
-      const pumped = Promise.all([drain(h.stdout, 'stdout'), drain(h.stderr, 'stderr')]);
-      const exit = await h.exited;
-      await pumped;
-      if (exit.exitCode !== 0) {
-        throw new BerthError(`Dockerfile:${ins.line}: The command '${argv.join(' ')}' returned a non-zero code: ${exit.exitCode}`);
-      }
-      // The finished container's upper dir is already in snapshot form.
-      await this.appendLayer(st, path.join(c.bundle, 'upper'));
-    } finally {
-      await this.containers.remove(id, true).catch(() => undefined);
-      emit({ type: 'removed', containerId: id });
-    }
-  }
-
-  private lookupIn(chainIds: string[]): (rel: string) => fs.Stats | undefined {
-    const dirs = [...chainIds].reverse().map((c) => this.images.snapshots.snapshotDir(c));
-    return (rel) => {
-      for (const d of dirs) {
-        try {
-          return fs.lstatSync(path.join(d, rel));
-        } catch {
-          /* not in this layer */
-        }
-      }
-      return undefined;
-    };
-  }
-
-  private owner(spec: string | undefined, st: State): Owner | undefined {
-    if (!spec) return undefined;
-    const [u, g] = spec.split(':');
-    const read = (file: string) => {
-      const found = [...st.chainIds].reverse().map((c) => path.join(this.images.snapshots.snapshotDir(c), file)).find((p) => fs.existsSync(p));
-      return found ? fs.readFileSync(found, 'utf8').split('\n').map((l) => l.split(':')) : [];
-    };
-    const num = (name: string, table: string[][], what: string) => {
-      if (/^\d+$/.test(name)) return Number(name);
-      const row = table.find((r) => r[0] === name);
-      if (!row) throw new BerthError(`unable to convert ${what} "${name}" to an id: no such entry in the image's /etc/${what === 'uid' ? 'passwd' : 'group'}`, 'not-found');
-      return Number(row[2]);
-    };
-    const passwd = read('etc/passwd');
-    const uid = num(u, passwd, 'uid');
-    let gid = g ? num(g, read('etc/group'), 'gid') : uid;
-    if (!g && !/^\d+$/.test(u)) gid = Number(passwd.find((r) => r[0] === u)?.[3] ?? uid);
-    return { uid, gid };
-  }
-
-  private async copy(ins: Instruction, st: State, vars: Map<string, string>, context: BuildContext, done: Map<string, State>, emit: (e: BuildEvent) => void): Promise<void> {
-    const words = ins.json ?? ins.rest.split(/\s+/).filter(Boolean);
-    if (words.length < (ins.heredocs.length ? 1 : 2)) throw new DockerfileError(ins.line, `${ins.cmd} requires at least two arguments: ${ins.cmd} SOURCE... DEST`);
-    const destWord = expand(words[words.length - 1], vars);
-    const sources = ins.heredocs.length ? [] : words.slice(0, -1).map((w) => expand(w, vars));
-    const workdir = st.config.config.WorkingDir || '/';
-    const destAbs = path.posix.resolve(workdir, destWord);
-    const destIsDir = destWord.endsWith('/') || sources.length > 1;
-    const opts: CopyOptions = { owner: this.owner(ins.flags.chown, st) ?? { uid: 0, gid: 0 } };
-    if (ins.flags.chmod) {
-      if (!/^[0-7]{3,4}$/.test(ins.flags.chmod)) throw new DockerfileError(ins.line, `invalid --chmod=${ins.flags.chmod}: use an octal mode such as 755`);
-      opts.mode = parseInt(ins.flags.chmod, 8);
-    }
-    const stage = path.join(this.images.paths.tmp, `copy-${randomBytes(6).toString('hex')}`);
-    fs.mkdirSync(stage, { recursive: true });
-    fs.chmodSync(stage, 0o755);
-    const lookup = this.lookupIn(st.chainIds);
-    const rel = (abs: string) => abs.replace(/^\/+/, '');
-    const target = (name: string) => {
-      const t = destIsDir || (fs.existsSync(path.join(stage, rel(destAbs))) && fs.statSync(path.join(stage, rel(destAbs))).isDirectory()) ? path.posix.join(destAbs, name) : destAbs;
-      ensureParents(stage, `${rel(t)}`, lookup);
-      return path.join(stage, rel(t));
-    };
-    try {
-      for (const h of ins.heredocs) {
-        const file = target(path.posix.basename(destWord.endsWith('/') ? h.name : destWord));
-        fs.writeFileSync(file, h.expand ? expand(h.content, vars) : h.content);
-        fs.chmodSync(file, opts.mode ?? 0o644);
-        fs.lchownSync(file, opts.owner?.uid ?? 0, opts.owner?.gid ?? 0);
-      }
-      for (const src of sources) {
-        if (ins.cmd === 'ADD' && /^https?:\/\//.test(src)) {
-          const file = target(path.posix.basename(new URL(src).pathname) || 'download');
-          await download(src, file);
-          fs.chmodSync(file, opts.mode ?? 0o600);
-          continue;
-        }
-        if (ins.flags.from) {
-          const fromState = done.get(ins.flags.from.toLowerCase());
-          const chains = fromState ? fromState.chainIds : this.images.resolve(ins.flags.from).chainIds;
-          const srcRel = path.posix.normalize(src.replace(/^\/+/, ''));
-          // The stage's file as its layers build it up, bottom layer first.
-          const present = chains.map((c) => path.join(this.images.snapshots.snapshotDir(c), srcRel)).filter((p) => fs.lstatSync(p, { throwIfNoEntry: false }));
-          if (!present.length) throw new DockerfileError(ins.line, `COPY --from=${ins.flags.from} failed: ${src} not found in that stage`);
-          const isDir = fs.lstatSync(present[present.length - 1]).isDirectory();
-          if (isDir) ensureParents(stage, `${rel(destAbs)}/x`, lookup);
-          const dst = isDir ? path.join(stage, rel(destAbs)) : target(path.posix.basename(srcRel));
-          for (const p of present) copyTree(p, dst, opts);
-          continue;
-        }
-        for (const r of context.resolve(src, ins.line)) {
-          const abs = path.join(context.dir, r);
-          const st2 = fs.lstatSync(abs);
-          if (st2.isDirectory()) {
-            const dst = path.join(stage, rel(destAbs));
-            ensureParents(stage, `${rel(destAbs)}/x`, lookup);
-            if (!fs.existsSync(dst)) fs.mkdirSync(dst, { mode: 0o755 });
-            // A directory's contents are copied, not the directory itself;
-            // .dockerignore applies at every depth.
-            for (const childRel of context.walk(r)) {
-              const from = path.join(context.dir, childRel);
-              const to = path.join(dst, r === '.' ? childRel : childRel.slice(r.length + 1));
-              if (fs.lstatSync(from).isDirectory()) {
-                if (!fs.existsSync(to)) fs.mkdirSync(to);
-                fs.chmodSync(to, opts.mode ?? fs.statSync(from).mode & 0o7777);
-                fs.lchownSync(to, opts.owner?.uid ?? 0, opts.owner?.gid ?? 0);
-              } else {
-                copyTree(from, to, opts);
-              }
-            }
-          } else if (ins.cmd === 'ADD' && looksLikeArchive(abs)) {
-            const dst = path.join(stage, rel(destAbs));
-            ensureParents(stage, `${rel(destAbs)}/x`, lookup);
-            fs.mkdirSync(dst, { recursive: true });
-            await extractArchive(abs, dst, (d, t) => emit({ type: 'unpack', name: r, done: d, total: t }));
-          } else {
-            copyTree(abs, target(path.posix.basename(r)), opts);
-          }
-        }
-      }
-      await this.appendLayer(st, stage);
-    } finally {
-      fs.rmSync(stage, { recursive: true, force: true });
-    }
-  }
 }

@@ -1,0 +1,133 @@
+// COPY and ADD: sources from the context (.dockerignore applied), from
+// another stage, from a URL or a local archive (ADD), staged in snapshot
+// form with their owner and mode, then kept as the stage's next layer.
+import * as fs from 'fs';
+import * as path from 'path';
+import { randomBytes } from 'crypto';
+import { BerthError } from '../errors';
+import type { ImageStore } from '../images/store';
+import { BuildContext } from './context';
+import { copyTree, CopyOptions, download, ensureParents, extractArchive, looksLikeArchive, Owner } from './copy';
+import { DockerfileError, expand, Instruction } from './parser';
+import { appendLayer } from './run-step';
+import { BuildEvent, State } from './types';
+
+function lookupIn(images: ImageStore, chainIds: string[]): (rel: string) => fs.Stats | undefined {
+  const dirs = [...chainIds].reverse().map((c) => images.snapshots.snapshotDir(c));
+  return (rel) => {
+    for (const d of dirs) {
+      try {
+        return fs.lstatSync(path.join(d, rel));
+      } catch {
+        /* not in this layer */
+      }
+    }
+    return undefined;
+  };
+}
+
+function owner(images: ImageStore, spec: string | undefined, st: State): Owner | undefined {
+  if (!spec) return undefined;
+  const [u, g] = spec.split(':');
+  const read = (file: string) => {
+    const found = [...st.chainIds].reverse().map((c) => path.join(images.snapshots.snapshotDir(c), file)).find((p) => fs.existsSync(p));
+    return found ? fs.readFileSync(found, 'utf8').split('\n').map((l) => l.split(':')) : [];
+  };
+  const num = (name: string, table: string[][], what: string) => {
+    if (/^\d+$/.test(name)) return Number(name);
+    const row = table.find((r) => r[0] === name);
+    if (!row) throw new BerthError(`unable to convert ${what} "${name}" to an id: no such entry in the image's /etc/${what === 'uid' ? 'passwd' : 'group'}`, 'not-found');
+    return Number(row[2]);
+  };
+  const passwd = read('etc/passwd');
+  const uid = num(u, passwd, 'uid');
+  let gid = g ? num(g, read('etc/group'), 'gid') : uid;
+  if (!g && !/^\d+$/.test(u)) gid = Number(passwd.find((r) => r[0] === u)?.[3] ?? uid);
+  return { uid, gid };
+}
+
+export async function copyStep(images: ImageStore, ins: Instruction, st: State, vars: Map<string, string>, context: BuildContext, done: Map<string, State>, emit: (e: BuildEvent) => void): Promise<void> {
+  const words = ins.json ?? ins.rest.split(/\s+/).filter(Boolean);
+  if (words.length < (ins.heredocs.length ? 1 : 2)) throw new DockerfileError(ins.line, `${ins.cmd} requires at least two arguments: ${ins.cmd} SOURCE... DEST`);
+  const destWord = expand(words[words.length - 1], vars);
+  const sources = ins.heredocs.length ? [] : words.slice(0, -1).map((w) => expand(w, vars));
+  const workdir = st.config.config.WorkingDir || '/';
+  const destAbs = path.posix.resolve(workdir, destWord);
+  const destIsDir = destWord.endsWith('/') || sources.length > 1;
+  const opts: CopyOptions = { owner: owner(images, ins.flags.chown, st) ?? { uid: 0, gid: 0 } };
+  if (ins.flags.chmod) {
+    if (!/^[0-7]{3,4}$/.test(ins.flags.chmod)) throw new DockerfileError(ins.line, `invalid --chmod=${ins.flags.chmod}: use an octal mode such as 755`);
+    opts.mode = parseInt(ins.flags.chmod, 8);
+  }
+  const stage = path.join(images.paths.tmp, `copy-${randomBytes(6).toString('hex')}`);
+  fs.mkdirSync(stage, { recursive: true });
+  fs.chmodSync(stage, 0o755);
+  const lookup = lookupIn(images, st.chainIds);
+  const rel = (abs: string) => abs.replace(/^\/+/, '');
+  const target = (name: string) => {
+    const t = destIsDir || (fs.existsSync(path.join(stage, rel(destAbs))) && fs.statSync(path.join(stage, rel(destAbs))).isDirectory()) ? path.posix.join(destAbs, name) : destAbs;
+    ensureParents(stage, `${rel(t)}`, lookup);
+    return path.join(stage, rel(t));
+  };
+  try {
+    for (const h of ins.heredocs) {
+      const file = target(path.posix.basename(destWord.endsWith('/') ? h.name : destWord));
+      fs.writeFileSync(file, h.expand ? expand(h.content, vars) : h.content);
+      fs.chmodSync(file, opts.mode ?? 0o644);
+      fs.lchownSync(file, opts.owner?.uid ?? 0, opts.owner?.gid ?? 0);
+    }
+    for (const src of sources) {
+      if (ins.cmd === 'ADD' && /^https?:\/\//.test(src)) {
+        const file = target(path.posix.basename(new URL(src).pathname) || 'download');
+        await download(src, file);
+        fs.chmodSync(file, opts.mode ?? 0o600);
+        continue;
+      }
+      if (ins.flags.from) {
+        const fromState = done.get(ins.flags.from.toLowerCase());
+        const chains = fromState ? fromState.chainIds : images.resolve(ins.flags.from).chainIds;
+        const srcRel = path.posix.normalize(src.replace(/^\/+/, ''));
+        // The stage's file as its layers build it up, bottom layer first.
+        const present = chains.map((c) => path.join(images.snapshots.snapshotDir(c), srcRel)).filter((p) => fs.lstatSync(p, { throwIfNoEntry: false }));
+        if (!present.length) throw new DockerfileError(ins.line, `COPY --from=${ins.flags.from} failed: ${src} not found in that stage`);
+        const isDir = fs.lstatSync(present[present.length - 1]).isDirectory();
+        if (isDir) ensureParents(stage, `${rel(destAbs)}/x`, lookup);
+        const dst = isDir ? path.join(stage, rel(destAbs)) : target(path.posix.basename(srcRel));
+        for (const p of present) copyTree(p, dst, opts);
+        continue;
+      }
+      for (const r of context.resolve(src, ins.line)) {
+        const abs = path.join(context.dir, r);
+        const st2 = fs.lstatSync(abs);
+        if (st2.isDirectory()) {
+          const dst = path.join(stage, rel(destAbs));
+          ensureParents(stage, `${rel(destAbs)}/x`, lookup);
+          if (!fs.existsSync(dst)) fs.mkdirSync(dst, { mode: 0o755 });
+          // A directory's contents are copied, not the directory itself;
+          // .dockerignore applies at every depth.
+          for (const childRel of context.walk(r)) {
+            const from = path.join(context.dir, childRel);
+            const to = path.join(dst, r === '.' ? childRel : childRel.slice(r.length + 1));
+            if (fs.lstatSync(from).isDirectory()) {
+              if (!fs.existsSync(to)) fs.mkdirSync(to);
+              fs.chmodSync(to, opts.mode ?? fs.statSync(from).mode & 0o7777);
+              fs.lchownSync(to, opts.owner?.uid ?? 0, opts.owner?.gid ?? 0);
+            } else {
+              copyTree(from, to, opts);
+            }
+          }
+        } else if (ins.cmd === 'ADD' && looksLikeArchive(abs)) {
+          const dst = path.join(stage, rel(destAbs));
+          ensureParents(stage, `${rel(destAbs)}/x`, lookup);
+          fs.mkdirSync(dst, { recursive: true });
+          await extractArchive(abs, dst, (d, t) => emit({ type: 'unpack', name: r, done: d, total: t }));
+        } else {
+          copyTree(abs, target(path.posix.basename(r)), opts);
+        }
+      }
+    }
+    await appendLayer(images, st, stage);
+  } finally {
+    fs.rmSync(stage, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,43 @@
+// What a build is asked for, what it reports, and the state of a stage
+// between its steps.
+import type { Descriptor, Image, ImageConfig } from '../images/types';
+
+export interface BuildRequest {
+  context: string;
+  dockerfile?: string; // path, default CONTEXT/Dockerfile
+  dockerfileText?: string; // the Dockerfile itself (%%build)
+  tags: string[];
+  target?: string;
+  noCache: boolean;
+  buildArgs: Record<string, string>;
+}
+
+export type BuildEvent =
+  | { type: 'step'; index: number; total: number; text: string }
+  | { type: 'cached' }
+  | { type: 'running'; containerId: string }
+  | { type: 'output'; stream: 'stdout' | 'stderr'; text: string }
+  | { type: 'removed'; containerId: string }
+  | { type: 'unpack'; name: string; done: number; total: number }
+  | { type: 'result'; imageId: string }
+  | { type: 'done'; image: Image; tags: string[] };
+
+export interface State {
+  config: ImageConfig;
+  layers: Descriptor[];
+  chainIds: string[];
+  manifest: string | undefined; // the step image this state is, the cache's parent key
+  args: Map<string, string>;
+  cmdSet: boolean; // CMD given in this stage (ENTRYPOINT then keeps it)
+}
+
+export function emptyConfig(): ImageConfig {
+  return {
+    architecture: process.arch === 'x64' ? 'amd64' : process.arch,
+    os: 'linux',
+    created: new Date().toISOString(),
+    config: { Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'] },
+    rootfs: { type: 'layers', diff_ids: [] },
+    history: [],
+  };
+}
