@@ -30,7 +30,7 @@ fi
 # Build against this machine's Node headers; nothing is downloaded.
 gyp_dir=()
 if [ -f /usr/include/node/node_api.h ]; then gyp_dir=(--nodedir=/usr); fi
-if [ ! -f native/build/Makefile ]; then
+if [ ! -f native/build/Makefile ] || [ native/binding.gyp -nt native/build/Makefile ]; then
   say "configuring the native build"
   npx --no-install node-gyp configure "${gyp_dir[@]}" --directory native >/dev/null
 fi

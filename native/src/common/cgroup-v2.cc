@@ -1,0 +1,119 @@
+// cgroup v2: one unified hierarchy. A controller reaches the container's
+// cgroup only when every ancestor enables it in cgroup.subtree_control; a
+// limit whose control file is then missing refuses the run.
+#include <sys/stat.h>
+
+#include "cgroup-backend.h"
+#include "fsutil.h"
+
+namespace berth {
+namespace cgroup {
+
+namespace {
+
+std::string dirOf(const std::string& parent, const std::string& id) {
+  return std::string(kRoot) + "/" + parent + "/" + id;
+}
+
+void enableControllers(const std::string& parent) {
+  std::string avail;
+  readFile(std::string(kRoot) + "/cgroup.controllers", &avail);
+  std::string want;
+  for (const char* c : {"memory", "cpu", "pids", "io"}) {
+    if (avail.find(c) != std::string::npos) want += std::string(want.empty() ? "+" : " +") + c;
+  }
+  std::string dir = kRoot;
+  writeFile(dir + "/cgroup.subtree_control", want);
+  for (const auto& part : split(parent, '/')) {
+    if (part.empty()) continue;
+    dir += "/" + part;
+    mkdir(dir.c_str(), 0755);
+    writeFile(dir + "/cgroup.subtree_control", want);
+  }
+}
+
+bool applyMemory(const std::string& dir, const Limits& l, std::string* err) {
+  if (l.memory <= 0) return true;
+  if (!setFile(dir, "memory.max", std::to_string(l.memory), err)) return false;
+  bool accounted = exists(dir + "/memory.swap.max");
+  // Past a missing memory controller (named by setFile), a missing swap
+  // file means the kernel does not account swap.
+  if (l.memorySwap != 0 && !accounted) {
+    if (err) *err = "this kernel does not account swap (no memory.swap.max), so --memory-swap cannot be applied; "
+                    "boot with swapaccount=1, or run without --memory-swap";
+    return false;
+  }
+  // The implied swap limit (2x memory) goes where the kernel accounts swap;
+  // one the user asked for is applied or refused.
+  int64_t swap = swapTotal(l);
+  return !accounted || setFile(dir, "memory.swap.max", swap < 0 ? "max" : std::to_string(swap - l.memory), err);
+}
+
+class V2 : public Backend {
+ public:
+  bool create(const std::string& parent, const std::string& id, const Limits& l, std::string* err) const override {
+    enableControllers(parent);
+    std::string dir = dirOf(parent, id);
+    if (!mkdirAll(dir, 0755)) {
+      if (err) *err = cannotCreate(dir);
+      return false;
+    }
+    if (!applyMemory(dir, l, err)) return false;
+    if (l.cpuQuota > 0 && !setFile(dir, "cpu.max", std::to_string(l.cpuQuota) + " " + std::to_string(l.cpuPeriod), err))
+      return false;
+    // The conversion runc and the kernel docs use between v1 shares and v2 weight.
+    if (l.cpuShares > 0 && !setFile(dir, "cpu.weight", std::to_string(1 + ((l.cpuShares - 2) * 9999) / 262142), err))
+      return false;
+    return l.pidsLimit <= 0 || setFile(dir, "pids.max", std::to_string(l.pidsLimit), err);
+  }
+
+  bool attach(const std::string& parent, const std::string& id, int pid, std::string* err) const override {
+    return setFile(dirOf(parent, id), "cgroup.procs", std::to_string(pid), err);
+  }
+
+  std::string unifiedPath(const std::string& parent, const std::string& id) const override { return dirOf(parent, id); }
+
+  bool read(const std::string& parent, const std::string& id, Stats* s) const override {
+    std::string dir = dirOf(parent, id);
+    if (!exists(dir)) return false;
+    s->memoryUsage = workingSet(readNum(dir + "/memory.current"), readKey(dir + "/memory.stat", "inactive_file"));
+    // memory.peak came with Linux 5.19; without it the peak is not known.
+    s->memoryPeak = readNum(dir + "/memory.peak");
+    s->memoryLimit = readNum(dir + "/memory.max", -1);
+    int64_t usec = readKey(dir + "/cpu.stat", "usage_usec");
+    s->cpuUsageNs = usec < 0 ? -1 : usec * 1000;
+    s->pids = readNum(dir + "/pids.current");
+    s->pidsLimit = readNum(dir + "/pids.max", -1);
+    s->oomKills = readKey(dir + "/memory.events", "oom_kill", 0);
+    readIo(dir + "/io.stat", true, s);
+    return true;
+  }
+
+  std::string procsDir(const std::string& parent, const std::string& id) const override { return dirOf(parent, id); }
+
+  bool killAtOnce(const std::string& parent, const std::string& id) const override {
+    return writeFile(dirOf(parent, id) + "/cgroup.kill", "1");
+  }
+
+  bool setFrozen(const std::string& parent, const std::string& id, bool frozen) const override {
+    return writeFile(dirOf(parent, id) + "/cgroup.freeze", frozen ? "1" : "0");
+  }
+
+  int frozenNow(const std::string& parent, const std::string& id) const override {
+    return static_cast<int>(readKey(dirOf(parent, id) + "/cgroup.events", "frozen", -1));
+  }
+
+  std::vector<std::string> dirs(const std::string& parent, const std::string& id) const override {
+    return {dirOf(parent, id)};
+  }
+};
+
+}  // namespace
+
+const Backend& v2Backend() {
+  static const V2 backend;
+  return backend;
+}
+
+}  // namespace cgroup
+}  // namespace berth
