@@ -127,3 +127,13 @@ describe('error kinds', () => {
     assert.equal(ename(new UsageError('flag needs an argument', 'run')), 'UsageError');
   });
 });
+
+describe('the shim status protocol', () => {
+  it('reads each event of native/src/shim/status.h, with -1 as not measured', async () => {
+    const { parseShimStatus } = await import('../../kernel/engine/containers/shim-status');
+    assert.deepEqual(parseShimStatus('started 4242'), { kind: 'started', pid: 4242 });
+    assert.deepEqual(parseShimStatus('error 127 exec: "x": executable file not found in $PATH'), { kind: 'error', code: 127, message: 'exec: "x": executable file not found in $PATH' });
+    assert.deepEqual(parseShimStatus('exited 137 1 67108864 -1'), { kind: 'exited', exitCode: 137, oomKilled: true, peakBytes: 67108864, cpuNs: -1 });
+    assert.equal(parseShimStatus('hello'), undefined);
+  });
+});

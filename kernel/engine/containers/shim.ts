@@ -1,9 +1,9 @@
-// Starting berth-shim and reading its status pipe (fd 3):
-//   started PID | error CODE MESSAGE, then exited CODE OOM PEAK CPU_NS.
+// Starting berth-shim and reading its status pipe (fd 3; shim-status.ts).
 import type { ChildProcess } from 'child_process';
 import { Readable, Writable } from 'stream';
 import { BerthError, CommandStartError, UnavailableError } from '../errors';
 import { shimPath } from '../native';
+import { parseShimStatus } from './shim-status';
 import { AttachOptions, ExitInfo, measured } from './types';
 
 export interface ShimHandle {
@@ -53,15 +53,15 @@ export function startShim(mode: 'run' | 'exec', configFile: string, attach: Atta
       (child.stdin as Writable | null)?.destroy();
     };
     const onLine = (line: string) => {
-      const [word, ...rest] = line.split(' ');
-      if (word === 'started' && !started) {
+      const st = parseShimStatus(line);
+      if (st?.kind === 'started' && !started) {
         started = true;
-        resolve({ pid: Number(rest[0]), stdin: child.stdin, stdout: child.stdout, stderr: child.stderr, exited, detach });
-      } else if (word === 'error' && !started) {
+        resolve({ pid: st.pid, stdin: child.stdin, stdout: child.stdout, stderr: child.stderr, exited, detach });
+      } else if (st?.kind === 'error' && !started) {
         started = true;
-        reject(startError(Number(rest[0]), rest.slice(1).join(' ')));
-      } else if (word === 'exited') {
-        resolveExit({ exitCode: Number(rest[0]), oomKilled: rest[1] === '1', peakMemory: measured(Number(rest[2])), cpuNs: measured(Number(rest[3])) });
+        reject(startError(st.code, st.message));
+      } else if (st?.kind === 'exited') {
+        resolveExit({ exitCode: st.exitCode, oomKilled: st.oomKilled, peakMemory: measured(st.peakBytes), cpuNs: measured(st.cpuNs) });
       }
     };
     status.setEncoding('utf8');

@@ -20,20 +20,20 @@
 #include "config.h"
 #include "init.h"
 #include "process.h"
+#include "status.h"
 #include "tty.h"
 
 namespace berth {
 
 namespace {
 
-void report(const std::string& line) {
-  std::string l = line + "\n";
-  ssize_t n = write(3, l.data(), l.size());
-  (void)n;
+StatusPipe& status() {
+  static StatusPipe pipe;
+  return pipe;
 }
 
 int fail(int code, const std::string& msg) {
-  report("error " + std::to_string(code) + " " + msg);
+  status().error(code, msg);
   return code;
 }
 
@@ -201,7 +201,7 @@ int execInContainer(const char* configPath) {
     int code = atoi(failure.c_str());
     return fail(code, failure.substr(failure.find(' ') + 1));
   }
-  report("started " + std::to_string(child));
+  status().started(child);
   int ws = 0;
   if (master >= 0) {
     relayTty(master);
@@ -211,7 +211,7 @@ int execInContainer(const char* configPath) {
   }
   int code = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
   // An exec has no cgroup of its own: its peak memory and CPU time are not measured.
-  report("exited " + std::to_string(code) + " 0 -1 -1");
+  status().exited(code, false, -1, -1);
   return code;
 }
 

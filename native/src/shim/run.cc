@@ -27,22 +27,13 @@
 #include "process.h"
 #include "rootfs.h"
 #include "state.h"
+#include "status.h"
 #include "tty.h"
 
 namespace berth {
 
 namespace {
 
-const int kStatusFd = 3;
-
-struct Status {
-  bool open = fcntl(kStatusFd, F_GETFD) >= 0;
-  void report(const std::string& line) {
-    if (!open) return;
-    std::string l = line + "\n";
-    if (write(kStatusFd, l.data(), l.size()) < 0) open = false;
-  }
-};
 
 
 // clone3 places the child straight into its v2 cgroup; older kernels and v1
@@ -150,11 +141,11 @@ void cleanup(const ContainerConfig& c) {
 
 int runContainer(const char* configPath) {
   signal(SIGPIPE, SIG_IGN);
-  Status status;
+  StatusPipe status;
   ContainerConfig c;
   std::string err;
   if (!loadConfig(configPath, &c, &err)) {
-    status.report("error 125 " + err);
+    status.error(125, err);
     return 125;
   }
   // Whatever this process forks into the container's PID namespace is this
@@ -163,13 +154,13 @@ int runContainer(const char* configPath) {
   // who lacks CAP_SYS_PTRACE (CVE-2019-5736). execve makes the container's
   // own program dumpable again.
   if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) {
-    status.report(std::string("error 125 prctl: ") + strerror(errno));
+    status.error(125, std::string("prctl: ") + strerror(errno));
     return 125;
   }
   RunState st;
   st.shimPid = getpid();
   if (!cgroup::create(c.cgroupParent, c.id, c.limits, &err)) {
-    status.report("error 125 " + err);
+    status.error(125, err);
     cleanup(c);  // a --rm container that never ran leaves nothing behind
     return 125;
   }
@@ -186,7 +177,7 @@ int runContainer(const char* configPath) {
     }
     std::string ip = c.nets.empty() ? "127.0.0.1" : c.nets[0].address.substr(0, c.nets[0].address.find('/'));
     if (!proxy.listen(ports, ip, &err)) {
-      status.report("error 125 " + err);
+      status.error(125, err);
       cleanup(c);
       return 125;
     }
@@ -199,7 +190,7 @@ int runContainer(const char* configPath) {
             (!c.openStdin || pipe2(p.in, O_CLOEXEC) == 0);
   int devNull = open("/dev/null", O_RDWR | O_CLOEXEC);
   if (!ok || devNull < 0) {
-    status.report(std::string("error 125 cannot create pipes: ") + strerror(errno));
+    status.error(125, std::string("cannot create pipes: ") + strerror(errno));
     cleanup(c);
     return 125;
   }
@@ -218,7 +209,7 @@ int runContainer(const char* configPath) {
   if (child == 0) childMain(c, p, devNull);
   if (cgFd >= 0) close(cgFd);
   if (child < 0) {
-    status.report(std::string("error 125 cannot create the container's namespaces: ") + strerror(errno));
+    status.error(125, std::string("cannot create the container's namespaces: ") + strerror(errno));
     cleanup(c);
     return 125;
   }
@@ -231,7 +222,7 @@ int runContainer(const char* configPath) {
   if (!placed && !cgroup::attach(c.cgroupParent, c.id, child, &err)) {
     kill(child, SIGKILL);
     waitpid(child, nullptr, 0);
-    status.report("error 125 " + err);
+    status.error(125, err);
     cleanup(c);
     return 125;
   }
@@ -245,7 +236,7 @@ int runContainer(const char* configPath) {
       for (const auto& m : c.nets) netlink::deleteLink(m.veth, &ignored);
       kill(child, SIGKILL);
       waitpid(child, nullptr, 0);
-      status.report("error 125 " + err);
+      status.error(125, err);
       cleanup(c);
       return 125;
     }
@@ -277,7 +268,7 @@ int runContainer(const char* configPath) {
     st.exitCode = code;
     st.error = msg;
     writeState(c.bundle, st);
-    status.report("error " + std::to_string(code) + " " + msg);
+    status.error(code, msg);
     cleanup(c);
     return code;
   }
@@ -286,12 +277,12 @@ int runContainer(const char* configPath) {
   st.pidStart = processStartTime(child);
   st.startedAt = isoTimeNow();
   writeState(c.bundle, st);
-  status.report("started " + std::to_string(child));
+  status.started(child);
 
   LogFile log;
   log.open(c.bundle + "/" + c.id + "-json.log");
   RawTerminal raw;
-  bool attached = status.open;
+  bool attached = status.pollFd() >= 0;
   if (c.tty && master >= 0) {
     copyWindowSize(attached && c.openStdin ? 0 : -1, master);
     if (attached && c.openStdin) raw.enter(0);
@@ -321,7 +312,7 @@ int runContainer(const char* configPath) {
     if (outFd >= 0) { iOut = static_cast<int>(fds.size()); fds.push_back({outFd, POLLIN, 0}); }
     if (errFd >= 0) { iErr = static_cast<int>(fds.size()); fds.push_back({errFd, POLLIN, 0}); }
     if (clientIn && inFd >= 0) { iIn = static_cast<int>(fds.size()); fds.push_back({0, POLLIN, 0}); }
-    if (attached && status.open) { iStatus = static_cast<int>(fds.size()); fds.push_back({kStatusFd, 0, 0}); }
+    if (attached && status.pollFd() >= 0) { iStatus = static_cast<int>(fds.size()); fds.push_back({status.pollFd(), 0, 0}); }
     iSig = static_cast<int>(fds.size());
     fds.push_back({sfd, POLLIN, 0});
     size_t proxyBase = fds.size();
@@ -364,7 +355,7 @@ int runContainer(const char* configPath) {
       }
     }
     if (iStatus >= 0 && (fds[iStatus].revents & (POLLERR | POLLHUP))) {
-      status.open = false;
+      status.lost();
       detach();
     }
   }
@@ -385,8 +376,7 @@ int runContainer(const char* configPath) {
   st.cpuNs = cs.cpuUsageNs;
   if (!c.autoRemove) writeState(c.bundle, st);
   cleanup(c);
-  status.report("exited " + std::to_string(exitStatus) + " " + (st.oomKilled ? "1" : "0") + " " +
-                std::to_string(cs.memoryPeak) + " " + std::to_string(cs.cpuUsageNs));
+  status.exited(exitStatus, st.oomKilled, cs.memoryPeak, cs.cpuUsageNs);
   return 0;
 }
 

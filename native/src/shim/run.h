@@ -1,9 +1,6 @@
 // `berth-shim run CONFIG`: creates one container and supervises it for its
 // whole life. The engine passes the attached client's stdin/stdout/stderr as
-// fds 0-2 and a status pipe as fd 3, on which the shim reports
-//   started PID | error CODE MESSAGE     (once)
-//   exited CODE OOMKILLED                (at the end)
-// When the client closes fd 3 the shim detaches and keeps logging.
+// fds 0-2 and a status pipe as fd 3 (status.h says what it carries).
 #pragma once
 
 namespace berth {
