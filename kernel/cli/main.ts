@@ -26,8 +26,15 @@ async function main(argv: string[]): Promise<number> {
     io.out(`Berth version ${require('../../../package.json').version}\n`);
     return 0;
   }
-  const { Engine } = await import('../engine');
-  return execute(argv, { engine: new Engine(), io });
+  const { BerthError, Engine } = await import('../engine');
+  let engine;
+  try {
+    engine = new Engine();
+  } catch (e) {
+    if (e instanceof BerthError) e.command = (await import('./exit-codes')).ENGINE_START;
+    throw e;
+  }
+  return execute(argv, { engine, io });
 }
 
 main(process.argv.slice(2)).then(

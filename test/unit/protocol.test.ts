@@ -15,7 +15,7 @@ import { decode, encode } from '../../kernel/jupyter/wire';
 import { History } from '../../kernel/jupyter/history';
 import { BerthError, CommandStartError, ConflictError, NotFoundError } from '../../kernel/engine';
 import { UsageError } from '../../kernel/commands/flags';
-import { exitCodeFor } from '../../kernel/cli/exit-codes';
+import { ENGINE_START, exitCodeFor } from '../../kernel/cli/exit-codes';
 import { errorOutcome } from '../../kernel/notebook/outcome';
 
 function tmp(): string {
@@ -113,6 +113,7 @@ describe('error kinds', () => {
     assert.equal(exitCodeFor(from(new CommandStartError('permission denied', 'permission'), 'exec')), 126);
     assert.equal(exitCodeFor(from(new ConflictError('You cannot remove a running container'), 'rm')), 1);
     assert.equal(exitCodeFor(from(new NotFoundError('No such container'), 'logs')), 1);
+    assert.equal(exitCodeFor(from(new BerthError('the Berth store is writable by every user', 'permission'), ENGINE_START)), 125);
   });
 
   const ename = (e: BerthError) => {
