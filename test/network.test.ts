@@ -50,6 +50,16 @@ after(async () => {
 });
 
 describe('networks', () => {
+  it('several first runs at once make one default bridge and hand out distinct addresses', async () => {
+    const runs = await Promise.all([1, 2, 3, 4].map((i) => inNsAsync(['run', '-d', '--name', `first${i}`, 'busybox', 'sleep', '60'])));
+    for (const r of runs) assert.equal(r.code, 0, r.stderr);
+    const bridges = inNs(['network', 'ls']).stdout.split('\n').filter((l) => /\sbridge\s+bridge\s/.test(l));
+    assert.equal(bridges.length, 1, inNs(['network', 'ls']).stdout);
+    const ips = [1, 2, 3, 4].map((i) => inNs(['inspect', '-f', '{{.NetworkSettings.Networks.bridge.IPAddress}}', `first${i}`]).stdout.trim());
+    assert.equal(new Set(ips).size, 4, ips.join(' '));
+    inNs(['rm', '-f', 'first1', 'first2', 'first3', 'first4']);
+  });
+
   it('containers on a user-defined network reach each other by name and alias over TCP', () => {
     assert.match(inNs(['network', 'create', 'lab']).stdout, /^[0-9a-f]{64}\n$/);
     const web = inNs(['run', '-d', '--name', 'web', '--network', 'lab', '--network-alias', 'www', 'busybox', 'sh', '-c', 'echo hello-from-web > /index.html; httpd -f -p 80 -h /']);
