@@ -56,6 +56,27 @@ def direct_start(name):
     return statistics.median(times)
 
 
+def cell_latencies(name, cells):
+    """Median execute-to-idle of each cell, interleaved, in one warm kernel."""
+    km = KernelManager(kernel_name=name)
+    km.start_kernel()
+    kc = km.blocking_client()
+    kc.start_channels()
+    kc.wait_for_ready(timeout=60)
+    lat = {c: [] for c in cells}
+    for i in range(RUNS + 3):
+        for c in cells:
+            t0 = time.perf_counter()
+            reply = kc.execute_interactive(c, output_hook=lambda m: None, timeout=60)
+            if reply["content"]["status"] != "ok":
+                raise SystemExit(f"{name}: {c!r} failed: {reply['content']}")
+            if i >= 3:
+                lat[c].append((time.perf_counter() - t0) * 1000)
+    kc.stop_channels()
+    km.shutdown_kernel(now=True)
+    return {c: statistics.median(v) for c, v in lat.items()}
+
+
 def measure(name, code):
     starts = []
     for _ in range(5):
@@ -105,3 +126,13 @@ for label, i, target in rows:
     b = berth[i]
     a = ipy[i] if ipy else float("nan")
     print(f"{label:34}{b:10.1f}{a:12.1f}{(a / b if ipy else float('nan')):7.1f}x   {target}")
+
+cells = cell_latencies("berth", ["%ps -q", "%run --rm --network none busybox true"])
+engine_ms = float(os.environ.get("BERTH_ENGINE_RUN_MS", "nan"))
+run_ms = cells["%run --rm --network none busybox true"]
+print()
+print(f"berth cells, execute to idle, median of {RUNS} (ms):")
+print(f"  %ps -q                                   {cells['%ps -q']:8.1f}")
+print(f"  %run --rm --network none busybox true    {run_ms:8.1f}")
+print(f"  engine run alone (same run, pipes)       {engine_ms:8.1f}")
+print(f"  cell cost over the engine run            {run_ms - engine_ms:8.1f}   target <= 3 ms")

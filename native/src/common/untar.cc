@@ -13,107 +13,11 @@
 #include <vector>
 
 #include "fsutil.h"
+#include "tar-reader.h"
 
 namespace berth {
 
 namespace {
-
-struct Header {
-  std::string name, linkname;
-  char type = '0';
-  unsigned mode = 0644;
-  unsigned uid = 0, gid = 0;
-  uint64_t size = 0;
-  int64_t mtime = 0;
-  unsigned devmajor = 0, devminor = 0;
-  std::vector<std::pair<std::string, std::string>> xattrs;
-};
-
-class Reader {
- public:
-  explicit Reader(int fd) : fd_(fd) {}
-  // Reads exactly n bytes (false at EOF).
-  std::function<void(uint64_t)> progress;
-  bool read(char* out, size_t n) {
-    while (n > 0) {
-      if (pos_ == len_) {
-        ssize_t r = ::read(fd_, buf_, sizeof buf_);
-        if (r < 0 && errno == EINTR) continue;
-        if (r <= 0) return false;
-        pos_ = 0;
-        len_ = static_cast<size_t>(r);
-        total_ += len_;
-        if (progress && total_ - reported_ >= (8u << 20)) {
-          reported_ = total_;
-          progress(total_);
-        }
-      }
-      size_t k = std::min(n, len_ - pos_);
-      memcpy(out, buf_ + pos_, k);
-      pos_ += k;
-      out += k;
-      n -= k;
-    }
-    return true;
-  }
-  bool skip(uint64_t n) {
-    char tmp[65536];
-    while (n > 0) {
-      size_t k = n > sizeof tmp ? sizeof tmp : static_cast<size_t>(n);
-      if (!read(tmp, k)) return false;
-      n -= k;
-    }
-    return true;
-  }
-
- private:
-  int fd_;
-  char buf_[1 << 20];
-  size_t pos_ = 0, len_ = 0;
-  uint64_t total_ = 0, reported_ = 0;
-};
-
-uint64_t octal(const char* p, size_t n) {
-  // GNU base-256 for large values.
-  if (static_cast<unsigned char>(p[0]) & 0x80) {
-    uint64_t v = static_cast<unsigned char>(p[0]) & 0x7f;
-    for (size_t i = 1; i < n; i++) v = (v << 8) | static_cast<unsigned char>(p[i]);
-    return v;
-  }
-  uint64_t v = 0;
-  size_t i = 0;
-  while (i < n && (p[i] == ' ' || p[i] == 0)) i++;
-  for (; i < n && p[i] >= '0' && p[i] <= '7'; i++) v = v * 8 + static_cast<uint64_t>(p[i] - '0');
-  return v;
-}
-
-std::string field(const char* p, size_t n) {
-  size_t len = strnlen(p, n);
-  return std::string(p, len);
-}
-
-void applyPax(const std::string& data, Header* h, bool* sawPath, bool* sawLink) {
-  size_t i = 0;
-  while (i < data.size()) {
-    size_t sp = data.find(' ', i);
-    if (sp == std::string::npos) break;
-    size_t len = strtoul(data.c_str() + i, nullptr, 10);
-    if (len == 0 || i + len > data.size()) break;
-    std::string kv = data.substr(sp + 1, len - (sp - i) - 2);
-    size_t eq = kv.find('=');
-    if (eq != std::string::npos) {
-      std::string k = kv.substr(0, eq), v = kv.substr(eq + 1);
-      if (k == "path") h->name = v, *sawPath = true;
-      else if (k == "linkpath") h->linkname = v, *sawLink = true;
-      else if (k == "size") h->size = strtoull(v.c_str(), nullptr, 10);
-      else if (k == "uid") h->uid = static_cast<unsigned>(strtoul(v.c_str(), nullptr, 10));
-      else if (k == "gid") h->gid = static_cast<unsigned>(strtoul(v.c_str(), nullptr, 10));
-      else if (k == "mtime") h->mtime = strtoll(v.c_str(), nullptr, 10);
-      else if (k.compare(0, 13, "SCHILY.xattr.") == 0) h->xattrs.emplace_back(k.substr(13), v);
-    }
-    i += len;
-  }
-}
 
 // Splits "a/./b//c" into components; refuses absolute names and "..".
 bool components(const std::string& name, std::vector<std::string>* out, std::string* err) {
@@ -205,79 +109,23 @@ std::string untar(const std::string& tarPath, const std::string& dest, const std
     close(tfd);
     return "cannot open " + dest + ": " + strerror(errno);
   }
-  Reader r(tfd);
-  r.progress = progress;
+  TarReader r(tfd);
+  r.setProgress(progress);
   Tree tree(root);
   std::string err;
   std::vector<DirTime> dirTimes;
-  std::string longName, longLink;
-  Header pax;
-  bool paxPath = false, paxLink = false, havePax = false;
   int64_t rootTime = -1;
-  char block[512];
-  int zeros = 0;
   auto fail = [&](const std::string& m) {
     close(tfd);
     close(root);
     return m;
   };
   for (;;) {
-    if (!r.read(block, 512)) {
-      // A tar ends with zero blocks; one that stops before them was cut off
-      // (GNU tar accepts a lone zero block, and so does this).
-      if (zeros == 0) return fail("layer " + tarPath + " is truncated: it ends without tar's end-of-archive blocks; fetch or save it again");
-      break;
-    }
-    bool allZero = true;
-    for (char c : block) allZero = allZero && c == 0;
-    if (allZero) {
-      if (++zeros == 2) break;
-      continue;
-    }
-    zeros = 0;
-    // Verify the header checksum: a corrupt or non-tar file stops here.
-    unsigned sum = 0;
-    for (int i = 0; i < 512; i++) sum += (i >= 148 && i < 156) ? ' ' : static_cast<unsigned char>(block[i]);
-    if (sum != octal(block + 148, 8)) return fail("layer " + tarPath + " is not a valid tar archive (bad header checksum)");
-    Header h;
-    h.type = block[156] ? block[156] : '0';
-    h.size = octal(block + 124, 12);
-    uint64_t padded = (h.size + 511) & ~uint64_t(511);
-    if (h.type == 'x' || h.type == 'g' || h.type == 'L' || h.type == 'K') {
-      std::string body(h.size, '\0');
-      if (!r.read(&body[0], h.size) || !r.skip(padded - h.size)) return fail("layer " + tarPath + " is truncated");
-      if (h.type == 'L') longName = field(body.data(), body.size());
-      else if (h.type == 'K') longLink = field(body.data(), body.size());
-      else if (h.type == 'x') {
-        pax = Header();
-        applyPax(body, &pax, &paxPath, &paxLink);
-        havePax = true;
-      }
-      continue;
-    }
-    h.name = field(block, 100);
-    if (memcmp(block + 257, "ustar", 5) == 0 && block[345]) h.name = field(block + 345, 155) + "/" + h.name;
-    h.linkname = field(block + 157, 100);
-    h.mode = static_cast<unsigned>(octal(block + 100, 8)) & 07777;
-    h.uid = static_cast<unsigned>(octal(block + 108, 8));
-    h.gid = static_cast<unsigned>(octal(block + 116, 8));
-    h.mtime = static_cast<int64_t>(octal(block + 136, 12));
-    h.devmajor = static_cast<unsigned>(octal(block + 329, 8));
-    h.devminor = static_cast<unsigned>(octal(block + 337, 8));
-    if (!longName.empty()) h.name = longName;
-    if (!longLink.empty()) h.linkname = longLink;
-    if (havePax) {
-      if (paxPath) h.name = pax.name;
-      if (paxLink) h.linkname = pax.linkname;
-      if (pax.size) h.size = pax.size, padded = (h.size + 511) & ~uint64_t(511);
-      if (pax.uid) h.uid = pax.uid;
-      if (pax.gid) h.gid = pax.gid;
-      if (pax.mtime) h.mtime = pax.mtime;
-      h.xattrs = pax.xattrs;
-    }
-    longName.clear();
-    longLink.clear();
-    havePax = paxPath = paxLink = false;
+    TarHeader h;
+    TarReader::Next next = r.next(&h, &err);
+    if (next == TarReader::Next::End) break;
+    if (next == TarReader::Next::Error) return fail("layer " + tarPath + " " + err);
+    uint64_t padded = TarReader::padded(h.size);
     std::vector<std::string> parts;
     if (!components(h.name, &parts, &err)) return fail(err);
     if (parts.empty()) {
