@@ -69,6 +69,7 @@ Napi::Value SignalProcess(const Napi::CallbackInfo& info) {
   int sig = info[2].As<Napi::Number>().Int32Value();
   bool ok = false;
 #ifdef SYS_pidfd_open
+  // pidfd_open always sets close-on-exec, so a shim spawned meanwhile cannot inherit it.
   int fd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
   if (fd >= 0) {
     ok = berth::processStartTime(pid) == start && syscall(SYS_pidfd_send_signal, fd, sig, nullptr, 0) == 0;
