@@ -19,6 +19,7 @@ export const terminalIo: Io = {
     return () => handlers.forEach(([sig, h]) => process.off(sig, h));
   },
   isTerminal: process.stdout.isTTY === true,
+  env: process.env,
   bytesOut: () => (process.stdout.isTTY ? undefined : process.stdout),
   bytesIn: () => process.stdin,
 };

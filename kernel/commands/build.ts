@@ -14,12 +14,12 @@ export const buildFlags = [
   { long: 'quiet', short: 'q', kind: 'bool' as const, help: 'Suppress the build output and print image ID on success' },
 ];
 
-export function buildArgs(list: string[]): Record<string, string> {
+export function buildArgs(list: string[], env: NodeJS.ProcessEnv): Record<string, string> {
   const out: Record<string, string> = {};
   for (const a of list) {
     const i = a.indexOf('=');
     if (i < 0) {
-      if (process.env[a] !== undefined) out[a] = process.env[a]!;
+      if (env[a] !== undefined) out[a] = env[a]!;
     } else out[a.slice(0, i)] = a.slice(i + 1);
   }
   return out;
@@ -81,7 +81,7 @@ export const buildCommand: Command = {
       tags: p.flags.tag as string[],
       target: p.flags.target as string | undefined,
       noCache: p.flags['no-cache'] === true,
-      buildArgs: buildArgs(p.flags['build-arg'] as string[]),
+      buildArgs: buildArgs(p.flags['build-arg'] as string[], ctx.io.env),
     }, p.flags.quiet === true);
     return 0;
   },

@@ -15,7 +15,7 @@ function isHostPath(s: string): boolean {
 }
 
 // -v [SOURCE:]TARGET[:OPTIONS]
-export function parseVolumeFlag(cmd: string, spec: string): MountSpec {
+export function parseVolumeFlag(cmd: string, spec: string, userEnv: NodeJS.ProcessEnv): MountSpec {
   const parts = spec.split(':');
   if (parts.length > 3 || parts.some((p) => p === '')) bad(cmd, '-v, --volume', spec, 'expected [NAME|HOST-PATH:]CONTAINER-PATH[:ro], e.g. mydata:/data or ./data:/data:ro');
   let source: string | undefined;
@@ -32,7 +32,7 @@ export function parseVolumeFlag(cmd: string, spec: string): MountSpec {
   }
   const readOnly = options.includes('ro');
   if (source !== undefined && isHostPath(source)) {
-    const abs = source.startsWith('~/') ? path.join(process.env.HOME ?? '/root', source.slice(2)) : path.resolve(source);
+    const abs = source.startsWith('~/') ? path.join(userEnv.HOME ?? '/root', source.slice(2)) : path.resolve(source);
     return { Type: 'bind', Source: abs, Target: target, ReadOnly: readOnly, CreateHostPath: true };
   }
   return { Type: 'volume', Source: source, Target: target, ReadOnly: readOnly, NoCopy: options.includes('nocopy') || undefined };
@@ -107,8 +107,8 @@ export function parseTmpfsFlag(cmd: string, spec: string): MountSpec {
 }
 
 // Fills both the docker-shaped HostConfig fields and the list the engine mounts.
-export function mountsFromFlags(cmd: string, volumes: string[], mounts: string[], tmpfs: string[], host: Partial<HostConfig>): MountSpec[] {
-  const fromV = volumes.map((v) => parseVolumeFlag(cmd, v));
+export function mountsFromFlags(cmd: string, volumes: string[], mounts: string[], tmpfs: string[], host: Partial<HostConfig>, userEnv: NodeJS.ProcessEnv): MountSpec[] {
+  const fromV = volumes.map((v) => parseVolumeFlag(cmd, v, userEnv));
   const fromMount = mounts.map((v) => parseMountFlag(cmd, v));
   const fromTmpfs = tmpfs.map((v) => parseTmpfsFlag(cmd, v));
   host.Binds = volumes;

@@ -50,7 +50,7 @@ function invalid(cmd: string, value: string, flag: string, why: string): never {
   throw new UsageError(`invalid argument "${value}" for "${flag}" flag: ${why}`, cmd);
 }
 
-function readEnvFile(file: string): string[] {
+function readEnvFile(file: string, userEnv: NodeJS.ProcessEnv): string[] {
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
@@ -61,10 +61,10 @@ function readEnvFile(file: string): string[] {
     .split('\n')
     .map((l) => l.trim())
     .filter((l) => l && !l.startsWith('#'))
-    .flatMap((l) => (l.includes('=') ? [l] : process.env[l] !== undefined ? [`${l}=${process.env[l]}`] : []));
+    .flatMap((l) => (l.includes('=') ? [l] : userEnv[l] !== undefined ? [`${l}=${userEnv[l]}`] : []));
 }
 
-export function toCreateRequest(cmd: string, p: Parsed): CreateRequest {
+export function toCreateRequest(cmd: string, p: Parsed, userEnv: NodeJS.ProcessEnv): CreateRequest {
   const f = p.flags;
   const [image, ...command] = p.args;
   if (!image) throw new UsageError(`"berth ${cmd}" requires at least 1 argument.\nUsage:  berth ${cmd} [OPTIONS] IMAGE [COMMAND] [ARG...]`, cmd);
@@ -121,13 +121,13 @@ export function toCreateRequest(cmd: string, p: Parsed): CreateRequest {
     return { Name: m[1], Soft: soft, Hard: m[3] !== undefined ? Number(m[3]) : soft };
   });
   const env: string[] = [];
-  for (const file of f['env-file'] as string[]) env.push(...readEnvFile(file));
+  for (const file of f['env-file'] as string[]) env.push(...readEnvFile(file, userEnv));
   for (const e of f.env as string[]) {
     if (e.includes('=')) env.push(e);
-    else if (process.env[e] !== undefined) env.push(`${e}=${process.env[e]}`);
+    else if (userEnv[e] !== undefined) env.push(`${e}=${userEnv[e]}`);
   }
   const labels = labelMap(f.label as string[]);
-  const mounts = mountsFromFlags(cmd, f.volume as string[], f.mount as string[], f.tmpfs as string[], host);
+  const mounts = mountsFromFlags(cmd, f.volume as string[], f.mount as string[], f.tmpfs as string[], host, userEnv);
   return {
     image,
     command,
@@ -183,7 +183,7 @@ function stdoutTap(stream: Readable | null): { digest: string; bytes: number } |
 }
 
 async function runForeground(p: Parsed, ctx: CommandContext): Promise<number> {
-  const req = toCreateRequest('run', p);
+  const req = toCreateRequest('run', p, ctx.io.env);
   const { io, engine } = ctx;
   const recordFile = (p.flags.record as string | undefined) ?? io.recordTo;
   if (typeof p.flags.record === 'string' && p.flags.detach === true) throw new BerthError('--record keeps the record of a foreground run: leave out -d');
@@ -242,7 +242,7 @@ export const createCommand: Command = {
   flags: createFlags,
   interspersed: false,
   async run(p, ctx) {
-    const req = toCreateRequest('create', p);
+    const req = toCreateRequest('create', p, ctx.io.env);
     await ensureImage(ctx, req.image);
     const c = await ctx.engine.containers.create(req);
     (ctx.io.value ?? ctx.io.out)(`${c.record.Id}\n`);

@@ -31,6 +31,9 @@ export interface Io {
   // Called with a function that forwards a signal to the foreground container.
   onSignal?(forward: (signal: string) => void): () => void;
   isTerminal: boolean;
+  // The user's environment, read as docker's CLI reads its own: -e NAME,
+  // --env-file lines without a value, --build-arg NAME, ~ in -v.
+  env: NodeJS.ProcessEnv;
   // Where a command's bytes go when no file is named (save, export; a
   // recorded run's stdout): the CLI's stdout unless it is a terminal
   // (undefined then). A front end without it (a notebook) asks for -o FILE.

@@ -41,12 +41,12 @@ describe('cell grammar', () => {
 
 describe('mount flags', () => {
   it('reads -v as docker does: bind with a host path, a named volume otherwise', () => {
-    const bind = parseVolumeFlag('run', '/srv/data:/data:ro');
+    const bind = parseVolumeFlag('run', '/srv/data:/data:ro', {});
     assert.equal(bind.Type, 'bind');
     assert.equal(bind.Source, '/srv/data');
     assert.equal(bind.Target, '/data');
     assert.equal(bind.ReadOnly, true);
-    const vol = parseVolumeFlag('run', 'cache:/cache');
+    const vol = parseVolumeFlag('run', 'cache:/cache', {});
     assert.equal(vol.Type, 'volume');
     assert.equal(vol.Source, 'cache');
   });
@@ -60,14 +60,16 @@ describe('mount flags', () => {
 });
 
 describe('the create request', () => {
-  const request = (argv: string[]) => toCreateRequest('run', parseFlags('run', createFlags, argv, false));
+  const request = (argv: string[]) => toCreateRequest('run', parseFlags('run', createFlags, argv, false), { TOKEN: 's3cret' });
 
   it('carries limits, environment, ports and the command', () => {
-    const r = request(['--rm', '-m', '256m', '--cpus', '0.5', '-e', 'A=1', '-p', '8080:80', '--name', 'web', 'busybox', 'sh', '-c', 'true']);
+    const r = request(['--rm', '-m', '256m', '--cpus', '0.5', '-e', 'A=1', '-e', 'TOKEN', '-e', 'UNSET', '-p', '8080:80', '--name', 'web', 'busybox', 'sh', '-c', 'true']);
     assert.equal(r.image, 'busybox');
     assert.deepEqual(r.command, ['sh', '-c', 'true']);
     assert.equal(r.name, 'web');
     assert.ok(r.env.includes('A=1'));
+    assert.ok(r.env.includes('TOKEN=s3cret'), 'a bare -e NAME takes the value from the user\'s environment');
+    assert.ok(!r.env.some((e) => e.startsWith('UNSET')), 'and is left out when the user has none');
     assert.equal(r.host.Memory, 256 * 1024 * 1024);
     assert.equal(r.host.NanoCpus, 0.5e9);
     assert.equal(r.host.AutoRemove, true);
