@@ -74,10 +74,9 @@ export class ContainerService {
   async create(req: CreateRequest): Promise<Container> {
     if (req.name !== undefined) validateName(req.name);
     const image = this.images.resolve(req.image);
-    const manifest = this.images.readBlobJson<{ layers: { digest: string }[] }>(image.manifestDigest);
     for (let i = 0; i < image.chainIds.length; i++) {
       if (!fs.existsSync(this.images.snapshots.snapshotDir(image.chainIds[i]))) {
-        await this.images.snapshots.ensureSnapshot(image.chainIds[i], manifest.layers[i].digest);
+        await this.images.snapshots.ensureSnapshot(image.chainIds[i], image.layers[i].digest);
       }
     }
     const id = newContainerId();

@@ -78,6 +78,28 @@ export class ImageStore {
   // Every image: tagged ones, dangling ones (<none>) and build steps
   // (intermediate, shown by `images -a` only).
   list(): Image[] {
+    // A long-lived kernel lists on every run: while index.json is the same
+    // file (written by rename, so a change is a new inode), the list is too,
+    // and a copy of it costs a tenth of reading every manifest and config.
+    const key = this.indexKey();
+    if (key && this.listed?.key === key) return structuredClone(this.listed.images);
+    const images = this.readList();
+    if (key) this.listed = { key, images: structuredClone(images) };
+    return images;
+  }
+
+  private listed: { key: string; images: Image[] } | undefined;
+
+  private indexKey(): string | undefined {
+    try {
+      const st = fs.statSync(this.indexFile, { bigint: true });
+      return `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}`;
+    } catch {
+      return undefined;
+    }
+  }
+
+  private readList(): Image[] {
     const byManifest = new Map<string, Image>();
     for (const d of this.readIndex().manifests) {
       const ref = d.annotations?.[REF_ANNOTATION];
