@@ -1,6 +1,6 @@
 // `records`: lists the experiment records of a file, or compares two runs
 // field by field.
-import { BerthError, DEFAULT_RECORD_FILE, readRecords } from '../engine';
+import { BerthError, DEFAULT_RECORD_FILE } from '../engine';
 import { renderComparison, renderRecords } from '../render/experiment';
 import { UsageError } from './flags';
 import { Command } from './types';
@@ -19,9 +19,9 @@ export const recordsCommand: Command = {
   summary: 'List experiment records, or compare two runs (RUN: a number from the list, last or prev)',
   flags: [{ long: 'file', kind: 'string', help: `The records file (default: the one %record uses, else ${DEFAULT_RECORD_FILE})` }],
   maxArgs: 3,
-  async run(p, { io }) {
+  async run(p, { engine, io }) {
     const file = (p.flags.file as string | undefined) ?? io.recordTo ?? DEFAULT_RECORD_FILE;
-    const records = readRecords(file);
+    const records = engine.records.read(file);
     if (p.args.length === 0) {
       io.show(renderRecords(records));
       return 0;

@@ -3,7 +3,7 @@ import { createHash } from 'crypto';
 import * as fs from 'fs';
 import { Readable } from 'stream';
 import * as os from 'os';
-import { appendRecord, BerthError, CreateRequest, DETACHED, experimentRecord, HostConfig, NotFoundError, Ulimit } from '../engine';
+import { BerthError, CreateRequest, DETACHED, HostConfig, NotFoundError, Ulimit } from '../engine';
 import { parseBytes } from '../render/units';
 import { FlagSpec, labelMap, Parsed, UsageError } from './flags';
 import { mountsFromFlags } from './mount-flags';
@@ -217,8 +217,8 @@ async function runForeground(p: Parsed, ctx: CommandContext): Promise<number> {
     await drainAfterExit(h, pumping);
     const out = h.stdout;
     if (tap && out && !out.readableEnded) await new Promise((r) => out.once('end', r).once('close', r).once('error', r));
-    const rec = experimentRecord(h.container.record, exit, startedAt, Date.now() - t0, tap?.digest ? tap : undefined);
-    if (recordFile !== undefined) appendRecord(recordFile, rec);
+    const rec = engine.records.of(h.container.record, exit, startedAt, Date.now() - t0, tap?.digest ? tap : undefined);
+    if (recordFile !== undefined) engine.records.append(recordFile, rec);
     io.experiment?.(rec);
     return exit.exitCode;
   } finally {

@@ -10,6 +10,7 @@ import type { ImagesService } from './images/service';
 import type { ImageStore } from './images/store';
 import type { NetworksService } from './network/service';
 import type { NetworkStore } from './network/store';
+import type { RecordsService } from './records/records';
 import type { RegistryService } from './registry/service';
 import type { VolumeStore } from './volumes/store';
 import { native } from './native';
@@ -58,6 +59,10 @@ export class Engine {
     return this.once('networks', () => new (require('./network/service') as typeof import('./network/service')).NetworksService(this.networkStore, () => this.containers));
   }
 
+  get records(): RecordsService {
+    return this.once('records', () => new (require('./records/records') as typeof import('./records/records')).RecordsService());
+  }
+
   get volumes(): VolumeStore {
     return this.containers.volumes;
   }
@@ -91,5 +96,5 @@ export type { PullEvent, PushEvent, RegistryRef } from './registry/service';
 export type { VolumeRecord } from './volumes/types';
 export { hexOf } from './images/digest';
 export { formatReference, parseReference } from './images/reference';
-export { appendRecord, DEFAULT_RECORD_FILE, experimentRecord, readRecords } from './records/records';
+export { DEFAULT_RECORD_FILE } from './records/records';
 export type { ExperimentRecord } from './records/records';

@@ -79,3 +79,21 @@ export function readRecords(file: string): ExperimentRecord[] {
     }
   });
 }
+
+// The records service: what ran and what it cost, kept as JSON lines.
+export class RecordsService {
+  readonly defaultFile = DEFAULT_RECORD_FILE;
+
+  // The record of one finished foreground run.
+  of(r: ContainerRecord, exit: ExitInfo, startedAt: Date, wallMs: number, stdout?: { digest: string; bytes: number }): ExperimentRecord {
+    return experimentRecord(r, exit, startedAt, wallMs, stdout);
+  }
+
+  append(file: string, rec: ExperimentRecord): void {
+    appendRecord(file, rec);
+  }
+
+  read(file: string): ExperimentRecord[] {
+    return readRecords(file);
+  }
+}
