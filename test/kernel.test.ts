@@ -53,6 +53,12 @@ describe('jupyter kernel', () => {
     assert.match(out, /Ran 6 tests/);
   });
 
+  it('keeps tar archives out of cells: %save and %export ask for -o, %load -i and %import take paths', () => {
+    const { status, out } = python('test_kernel_bytes');
+    assert.equal(status, 0, out);
+    assert.match(out, /Ran 1 test/);
+  });
+
   it('passes jupyter_client checks and the jupyter_kernel_test suite', () => {
     const { status, out } = python('test_kernel');
     assert.equal(status, 0, out);

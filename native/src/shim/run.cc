@@ -279,9 +279,7 @@ int runContainer(const char* configPath) {
     waitpid(child, &ws, 0);
     exitStatus = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
   }
-  // The output is over: the client sees end-of-file now, while the shim
-  // still cleans up, rather than when the shim exits after "exited".
-  detach();
+  detach();  // output is over: the client sees EOF now, not after the clean-up
   raw.restore();
   proxy.closeAll();  // the published ports close with the container
   cgroup::Stats cs;
