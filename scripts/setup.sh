@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Everything Berth needs on a fresh Debian 12 machine, as root: Debian
-# packages, npm packages, the native core, the TypeScript build and the
-# busybox base image. Safe to run again: each step is skipped when done.
+# packages, npm packages, the native core, the TypeScript build, the base
+# images and the cgroup v2 guest. Safe to run again: each step is skipped when done.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 say() { printf '[setup] %s\n' "$*"; }
@@ -11,7 +11,7 @@ if [ "$(id -u)" != 0 ]; then
   exit 1
 fi
 
-pkgs=(busybox-static mmdebstrap iproute2 iptables runc g++ make python3 bsdutils python3-jupyter-client python3-jupyter-kernel-test python3-ipykernel python3-nbclient python3-nbformat jupyter-notebook python3-jupyter-server chromium skopeo umoci docker-registry apache2-utils)
+pkgs=(busybox-static mmdebstrap iproute2 iptables runc g++ make python3 bsdutils python3-jupyter-client python3-jupyter-kernel-test python3-ipykernel python3-nbclient python3-nbformat jupyter-notebook python3-jupyter-server chromium skopeo umoci docker-registry apache2-utils qemu-system-x86 cpio)
 missing=()
 for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
@@ -83,4 +83,6 @@ if [ -z "$(node dist/kernel/cli/main.js images -q registry:2 2>/dev/null)" ]; th
   say "building the registry:2 image (Debian's docker-registry)"
   node dist/kernel/cli/main.js build -q -t registry:2 images/registry >/dev/null
 fi
+# The pure cgroup v2 guest for npm run test:v2: Debian's kernel and a busybox initramfs.
+bash scripts/v2-guest/make-guest.sh
 say "ready"

@@ -14,6 +14,7 @@
 #include <cstring>
 
 #include "../common/fsutil.h"
+#include "cgroupfs.h"
 #include "mounts.h"
 
 namespace berth {
@@ -128,6 +129,7 @@ bool setupRootfs(const ContainerConfig& c, std::string* err) {
   ensureDir(root + "/sys");
   if (!doMount("sysfs", root + "/sys", "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr, err))
     return false;
+  if (!mountCgroupFs(root, err)) return false;
   if (!setupDev(root, err)) return false;
   if (!setupMounts(root, c, err)) return false;
   for (const char* f : {"hostname", "hosts", "resolv.conf"}) {

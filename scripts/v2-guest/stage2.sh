@@ -1,0 +1,30 @@
+#!/bin/sh
+# The guest's second stage, in the overlay root: the kernel's file systems,
+# a pure cgroup v2 hierarchy with every controller handed down, a fresh
+# tmpfs for Berth's store and run state (overlayfs cannot use 9p as an upper
+# layer), then the command the host left in the share. Its exit status goes
+# back through the share; the guest powers off.
+share=/mnt/v2-share
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t cgroup2 -o nsdelegate cgroup2 /sys/fs/cgroup
+mkdir -p /dev/pts /dev/shm
+mount -t devpts -o newinstance,ptmxmode=0666 devpts /dev/pts
+mount -t tmpfs -o mode=1777 shm /dev/shm
+mount -t tmpfs -o mode=1777 tmp /tmp
+mount -t tmpfs -o mode=755 run /run
+mkdir -p "/lib/modules/$(cat "$share/version")"
+mount --bind "$share/modules/$(cat "$share/version")" "/lib/modules/$(cat "$share/version")"
+for m in bridge veth loop overlay; do busybox modprobe "$m" 2>/dev/null; done
+hostname v2-guest
+ip link set lo up
+# Hand every controller down from the root, as systemd does on a v2 host.
+controllers=$(cat /sys/fs/cgroup/cgroup.controllers)
+for c in $controllers; do echo "+$c" > /sys/fs/cgroup/cgroup.subtree_control; done
+echo "v2-guest: cgroup2 with: $(cat /sys/fs/cgroup/cgroup.subtree_control)"
+export HOME=/root PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+cd "$(cat "$share/cwd")"
+sh "$share/command.sh" > /dev/console 2>&1
+echo $? > "$share/status"
+sync
+poweroff -f

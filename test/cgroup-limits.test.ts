@@ -1,0 +1,105 @@
+// Limits and figures through the CLI, as a user sees them, on whichever
+// cgroup hierarchy this machine has: v1 here, pure v2 in the guest that
+// `npm run test:v2` boots (scripts/v2-guest). Each check reads the control
+// file the kernel enforces, from the host's side and from inside the
+// container, where /sys/fs/cgroup shows the container's own cgroup.
+import { after, before, describe, it } from 'node:test';
+import * as assert from 'node:assert/strict';
+import * as fs from 'fs';
+import * as path from 'path';
+import { TestStore, testStore } from './helpers';
+
+let s: TestStore;
+const v2 = fs.existsSync('/sys/fs/cgroup/cgroup.controllers');
+const swapAccounted = v2 ? true : fs.existsSync('/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes');
+
+before(async () => {
+  s = await testStore('cgroup-limits');
+});
+after(async () => {
+  await s.cleanup();
+});
+
+// The container's cgroup directory for a controller file, from the host.
+function cgroupFile(id: string, file: string, v1Controller: string): string {
+  const parent = String(s.env.BERTH_CGROUP_PARENT);
+  return v2 ? path.join('/sys/fs/cgroup', parent, id, file) : path.join('/sys/fs/cgroup', v1Controller, parent, id, file);
+}
+
+function detached(args: string[]): string {
+  const r = s.berth(['run', '-d', '--network', 'none', ...args, 'busybox', 'sleep', '300']);
+  assert.equal(r.code, 0, r.stderr);
+  return r.stdout.trim();
+}
+
+describe(`cgroup ${v2 ? 'v2' : 'v1'} limits through the CLI`, () => {
+  it('-m kills a container over its memory with 137, and inspect says OOMKilled', () => {
+    const r = s.berth(['run', '--name', 'oom', '--network', 'none', '-m', '32m', 'busybox', 'sh', '-c', 'head -c 200m /dev/zero | tail']);
+    assert.equal(r.code, 137, r.stderr);
+    assert.equal(s.berth(['inspect', '-f', '{{.State.OOMKilled}} {{.State.ExitCode}}', 'oom']).stdout.trim(), 'true 137');
+    s.berth(['rm', 'oom']);
+  });
+
+  it('-m and --memory-swap reach the kernel, and the container reads its own limit in /sys/fs/cgroup', () => {
+    const args = ['-m', '64m', ...(swapAccounted ? ['--memory-swap', '96m'] : [])];
+    const id = detached(args);
+    if (v2) {
+      assert.equal(fs.readFileSync(cgroupFile(id, 'memory.max', 'memory'), 'utf8').trim(), String(64 << 20));
+      assert.equal(fs.readFileSync(cgroupFile(id, 'memory.swap.max', 'memory'), 'utf8').trim(), String(32 << 20));
+      assert.equal(s.berth(['exec', id, 'cat', '/sys/fs/cgroup/memory.max']).stdout.trim(), String(64 << 20));
+    } else {
+      assert.equal(fs.readFileSync(cgroupFile(id, 'memory.limit_in_bytes', 'memory'), 'utf8').trim(), String(64 << 20));
+      assert.equal(s.berth(['exec', id, 'cat', '/sys/fs/cgroup/memory/memory.limit_in_bytes']).stdout.trim(), String(64 << 20));
+    }
+    s.berth(['rm', '-f', id]);
+  });
+
+  it('--cpus and --cpu-shares become cpu.max and cpu.weight (v2) or CFS quota and shares (v1)', () => {
+    const id = detached(['--cpus', '0.5', '--cpu-shares', '512']);
+    if (v2) {
+      assert.equal(fs.readFileSync(cgroupFile(id, 'cpu.max', 'cpu'), 'utf8').trim(), '50000 100000');
+      // docker's (and runc's) conversion: 1 + (shares - 2) * 9999 / 262142
+      assert.equal(fs.readFileSync(cgroupFile(id, 'cpu.weight', 'cpu'), 'utf8').trim(), '20');
+      assert.equal(s.berth(['exec', id, 'cat', '/sys/fs/cgroup/cpu.max']).stdout.trim(), '50000 100000');
+    } else {
+      assert.equal(fs.readFileSync(cgroupFile(id, 'cpu.cfs_quota_us', 'cpu'), 'utf8').trim(), '50000');
+      assert.equal(fs.readFileSync(cgroupFile(id, 'cpu.shares', 'cpu'), 'utf8').trim(), '512');
+    }
+    s.berth(['rm', '-f', id]);
+  });
+
+  it('--cpus 0.5 holds a busy loop to about half a CPU of time, as the run record shows', () => {
+    const file = path.join(s.root, 'cpu.jsonl');
+    const r = s.berth(['run', '--rm', '--network', 'none', '--cpus', '0.5', '--record', file, 'busybox', 'sh', '-c', 'end=$(($(date +%s) + 3)); while [ $(date +%s) -lt $end ]; do :; done'], { timeoutMs: 120000 });
+    assert.equal(r.code, 0, r.stderr);
+    const rec = JSON.parse(fs.readFileSync(file, 'utf8').trim().split('\n').pop()!) as { cpuSeconds: number | null; wallSeconds: number; peakMemory: number | null };
+    assert.notEqual(rec.cpuSeconds, null, 'the record measures CPU time');
+    assert.ok(rec.cpuSeconds! <= rec.wallSeconds * 0.65, `cpu ${rec.cpuSeconds} s over wall ${rec.wallSeconds} s`);
+    assert.ok(rec.cpuSeconds! >= rec.wallSeconds * 0.2, `cpu ${rec.cpuSeconds} s over wall ${rec.wallSeconds} s`);
+    if (v2 && fs.existsSync('/sys/fs/cgroup/memory.stat')) assert.ok((rec.peakMemory ?? 0) > 0 || rec.peakMemory === null);
+  });
+
+  it('--pids-limit stops a fork beyond the limit, and stats reads usage, limit and pids', () => {
+    const id = detached(['--pids-limit', '12', '-m', '48m']);
+    const pidsMax = fs.readFileSync(cgroupFile(id, 'pids.max', 'pids'), 'utf8').trim();
+    assert.equal(pidsMax, '12');
+    const fork = s.berth(['exec', id, 'sh', '-c', 'for i in $(seq 30); do sleep 5 & done; wait']);
+    assert.match(fork.stderr, /can't fork|Resource temporarily unavailable|Cannot allocate/);
+    const stats = s.berth(['stats', '--no-stream', id]).stdout;
+    assert.match(stats, /\d+(\.\d+)?(KiB|MiB|B) \/ 48MiB\s+\d+\.\d+%/);
+    assert.match(stats, /\s\d+\s*$/m);
+    s.berth(['rm', '-f', id]);
+  });
+
+  it('/sys/fs/cgroup in a container is its own cgroup, read-only, with nothing of the host above it', () => {
+    const r = s.berth(['run', '--rm', '--network', 'none', '-m', '32m', 'busybox', 'sh', '-c', `
+      cat /proc/self/cgroup | tail -1
+      ls /sys/fs/cgroup | grep -c ${path.basename(s.root)} || true
+      if echo 1 > /sys/fs/cgroup/${v2 ? 'pids.max' : 'pids/pids.max'}; then echo writable; else echo read-only; fi`]);
+    assert.equal(r.code, 0, r.stderr);
+    const [own, hostNames, writable] = r.stdout.trim().split('\n');
+    assert.equal(own, '0::/');
+    assert.equal(hostNames, '0', 'the host cgroup tree shows through');
+    assert.equal(writable, 'read-only');
+  });
+});
