@@ -15,6 +15,7 @@ interface ModuleInternals {
 }
 
 const MAGIC = 'berth-v8-cache-1\n';
+const MAX_BYTES = 1 << 20;
 
 function cacheFile(): string | undefined {
   if (process.env.BERTH_NO_COMPILE_CACHE) return undefined;
@@ -82,6 +83,9 @@ export function installCompileCache(root: string): void {
   };
   process.once('exit', () => {
     if (!fresh.size) return;
+    // A cache grown past what CLI calls need costs more to read than it
+    // saves: start it again from this call's modules.
+    if ([...cache.values()].reduce((n, b) => n + b.length, 0) > MAX_BYTES) for (const name of cache.keys()) if (!fresh.has(name)) cache.delete(name);
     for (const [name, script] of fresh) cache.set(name, script.createCachedData());
     writeCache(file, cache);
   });

@@ -5,7 +5,9 @@
 import * as path from 'path';
 import { installCompileCache } from './compile-cache';
 
-installCompileCache(path.resolve(__dirname, '..', '..'));
+// Only for short calls: the long-lived kernel would fill the cache with code
+// a CLI call never runs, and a CLI call would pay to read it.
+if (process.argv[2] !== 'kernel') installCompileCache(path.resolve(__dirname, '..', '..'));
 
 // Loaded after the cache is in place, so they come from it.
 import { execute } from '../commands/registry';
