@@ -91,6 +91,39 @@ describe(`cgroup ${v2 ? 'v2' : 'v1'} limits through the CLI`, () => {
     s.berth(['rm', '-f', id]);
   });
 
+  it('--memory-reservation and --cpuset-cpus reach the kernel, and the container sees one CPU', () => {
+    const id = detached(['-m', '64m', '--memory-reservation', '32m', '--cpuset-cpus', '0']);
+    if (v2) assert.equal(fs.readFileSync(cgroupFile(id, 'memory.low', 'memory'), 'utf8').trim(), String(32 << 20));
+    else assert.equal(fs.readFileSync(cgroupFile(id, 'memory.soft_limit_in_bytes', 'memory'), 'utf8').trim(), String(32 << 20));
+    assert.equal(fs.readFileSync(cgroupFile(id, 'cpuset.cpus', 'cpuset'), 'utf8').trim(), '0');
+    assert.equal(s.berth(['exec', id, 'nproc']).stdout.trim(), '1');
+    s.berth(['rm', '-f', id]);
+  });
+
+  it('update changes -m, --cpus, --pids-limit and --cpuset-cpus of a running container, and inspect shows them', () => {
+    const id = detached(['-m', '64m']);
+    const r = s.berth(['update', '-m', '96m', '--cpus', '0.25', '--pids-limit', '30', '--cpuset-cpus', '0', id]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout.trim(), id);
+    if (v2) {
+      assert.equal(fs.readFileSync(cgroupFile(id, 'memory.max', 'memory'), 'utf8').trim(), String(96 << 20));
+      assert.equal(fs.readFileSync(cgroupFile(id, 'cpu.max', 'cpu'), 'utf8').trim(), '25000 100000');
+    } else {
+      assert.equal(fs.readFileSync(cgroupFile(id, 'memory.limit_in_bytes', 'memory'), 'utf8').trim(), String(96 << 20));
+      assert.equal(fs.readFileSync(cgroupFile(id, 'cpu.cfs_quota_us', 'cpu'), 'utf8').trim(), '25000');
+    }
+    assert.equal(fs.readFileSync(cgroupFile(id, 'pids.max', 'pids'), 'utf8').trim(), '30');
+    assert.equal(s.berth(['exec', id, 'nproc']).stdout.trim(), '1');
+    assert.equal(s.berth(['inspect', '-f', '{{.HostConfig.Memory}} {{.HostConfig.NanoCpus}} {{.HostConfig.PidsLimit}} {{.HostConfig.CpusetCpus}}', id]).stdout.trim(), `${96 << 20} 250000000 30 0`);
+    const none = s.berth(['update', id]);
+    assert.equal(none.code, 125);
+    assert.match(none.stderr, /you must provide one or more flags/);
+    const tiny = s.berth(['update', '-m', '2m', id]);
+    assert.equal(tiny.code, 1, 'as docker: the daemon refuses it, not the flag parser');
+    assert.match(tiny.stderr, /Minimum memory limit allowed is 6MB/);
+    s.berth(['rm', '-f', id]);
+  });
+
   it('/sys/fs/cgroup in a container is its own cgroup, read-only, with nothing of the host above it', () => {
     const r = s.berth(['run', '--rm', '--network', 'none', '-m', '32m', 'busybox', 'sh', '-c', `
       cat /proc/self/cgroup | tail -1

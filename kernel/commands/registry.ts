@@ -17,6 +17,7 @@ const table: Record<string, Loader> = {
   kill: () => require('./lifecycle').killCommand,
   rm: () => require('./lifecycle').rmCommand,
   wait: () => require('./lifecycle').waitCommand,
+  update: () => require('./update').updateCommand,
   ps: () => require('./ps').psCommand,
   logs: () => require('./logs').logsCommand,
   exec: () => require('./exec').execCommand,
@@ -56,7 +57,7 @@ const table: Record<string, Loader> = {
 };
 
 const management: Record<string, Record<string, string>> = {
-  container: { port: 'port', commit: 'commit', diff: 'diff', export: 'export', run: 'run', create: 'create', start: 'start', stop: 'stop', restart: 'restart', kill: 'kill', rm: 'rm', wait: 'wait', ls: 'ps', ps: 'ps', list: 'ps', logs: 'logs', exec: 'exec', inspect: 'inspect', top: 'top', stats: 'stats' },
+  container: { update: 'update', port: 'port', commit: 'commit', diff: 'diff', export: 'export', run: 'run', create: 'create', start: 'start', stop: 'stop', restart: 'restart', kill: 'kill', rm: 'rm', wait: 'wait', ls: 'ps', ps: 'ps', list: 'ps', logs: 'logs', exec: 'exec', inspect: 'inspect', top: 'top', stats: 'stats' },
   image: { ls: 'images', list: 'images', import: 'import', inspect: 'inspect', build: 'build', history: 'history', tag: 'tag', rm: 'rmi', prune: 'image-prune', save: 'save', load: 'load', pull: 'pull', push: 'push' },
   builder: { build: 'build' },
   volume: { create: 'volume-create', ls: 'volume-ls', list: 'volume-ls', inspect: 'volume-inspect', rm: 'volume-rm', remove: 'volume-rm', prune: 'volume-prune' },

@@ -2,15 +2,15 @@
 import { createHash } from 'crypto';
 import * as fs from 'fs';
 import { Readable } from 'stream';
-import * as os from 'os';
 import { BerthError, CreateRequest, DETACHED, HostConfig, NotFoundError, Ulimit } from '../engine';
-import { parseBytes } from '../render/units';
 import { FlagSpec, labelMap, Parsed, UsageError } from './flags';
+import { limitFlags, limitsFromFlags } from './limit-flags';
 import { mountsFromFlags } from './mount-flags';
 import { drainAfterExit } from './streams';
 import { Command, CommandContext } from './types';
 
 export const createFlags: FlagSpec[] = [
+  ...limitFlags,
   { long: 'name', kind: 'string', help: 'Assign a name to the container' },
   { long: 'env', short: 'e', kind: 'list', help: 'Set environment variables' },
   { long: 'env-file', kind: 'list', help: 'Read in a file of environment variables' },
@@ -20,11 +20,6 @@ export const createFlags: FlagSpec[] = [
   { long: 'hostname', short: 'h', kind: 'string', help: 'Container host name' },
   { long: 'interactive', short: 'i', kind: 'bool', help: 'Keep STDIN open even if not attached' },
   { long: 'tty', short: 't', kind: 'bool', help: 'Allocate a pseudo-TTY' },
-  { long: 'memory', short: 'm', kind: 'string', value: 'bytes', help: 'Memory limit' },
-  { long: 'memory-swap', kind: 'string', value: 'bytes', help: "Swap limit equal to memory plus swap: '-1' to enable unlimited swap" },
-  { long: 'cpus', kind: 'string', value: 'decimal', help: 'Number of CPUs' },
-  { long: 'cpu-shares', short: 'c', kind: 'string', value: 'int', help: 'CPU shares (relative weight)' },
-  { long: 'pids-limit', kind: 'string', value: 'int', help: 'Tune container pids limit (set -1 for unlimited)' },
   { long: 'read-only', kind: 'bool', help: "Mount the container's root filesystem as read only" },
   { long: 'network', kind: 'string', aliases: ['net'], help: 'Connect a container to a network (bridge, none, host, or a network you created)', default: 'bridge' },
   { long: 'network-alias', kind: 'list', help: 'Add network-scoped alias for the container' },
@@ -68,38 +63,7 @@ export function toCreateRequest(cmd: string, p: Parsed, userEnv: NodeJS.ProcessE
   const f = p.flags;
   const [image, ...command] = p.args;
   if (!image) throw new UsageError(`"berth ${cmd}" requires at least 1 argument.\nUsage:  berth ${cmd} [OPTIONS] IMAGE [COMMAND] [ARG...]`, cmd);
-  const host: Partial<HostConfig> = {};
-  if (typeof f.memory === 'string') {
-    const m = parseBytes(f.memory);
-    if (m === undefined) invalid(cmd, f.memory, '-m, --memory', `invalid size: '${f.memory}'`);
-    if (m < 6 * 1024 * 1024) throw new BerthError('Minimum memory limit allowed is 6MB');
-    host.Memory = m;
-  }
-  if (typeof f['memory-swap'] === 'string') {
-    const v = f['memory-swap'];
-    const s = v === '-1' ? -1 : parseBytes(v);
-    if (s === undefined) invalid(cmd, v, '--memory-swap', `invalid size: '${v}'`);
-    if (!host.Memory) throw new BerthError('You should always set the Memory limit when using Memoryswap limit, see usage');
-    if (s !== -1 && s < host.Memory) throw new BerthError('Minimum memoryswap limit should be larger than memory limit, see usage');
-    host.MemorySwap = s;
-  }
-  if (typeof f.cpus === 'string') {
-    const n = Number(f.cpus);
-    if (!/^\d*\.?\d+$/.test(f.cpus) || !Number.isFinite(n)) invalid(cmd, f.cpus, '--cpus', 'failed to parse as a decimal number');
-    const ncpu = os.cpus().length;
-    if (n < 0.01 || n > ncpu) throw new BerthError(`range of CPUs is from 0.01 to ${ncpu.toFixed(2)}, as there are only ${ncpu} CPUs available`);
-    host.NanoCpus = Math.round(n * 1e9);
-  }
-  if (typeof f['cpu-shares'] === 'string') {
-    const n = Number(f['cpu-shares']);
-    if (!Number.isInteger(n) || n < 0) invalid(cmd, f['cpu-shares'], '-c, --cpu-shares', 'expected an integer');
-    host.CpuShares = Math.min(Math.max(n, 2), 262144);
-  }
-  if (typeof f['pids-limit'] === 'string') {
-    const n = Number(f['pids-limit']);
-    if (!Number.isInteger(n)) invalid(cmd, f['pids-limit'], '--pids-limit', 'expected an integer');
-    host.PidsLimit = n > 0 ? n : 0;
-  }
+  const host: Partial<HostConfig> = limitsFromFlags(cmd, f);
   const network = typeof f.network === 'string' ? f.network : 'none';
   host.NetworkMode = network === 'default' ? 'bridge' : network;
   host.PortBindings = {};

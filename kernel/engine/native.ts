@@ -13,12 +13,26 @@ export interface CgroupStats {
   oomKills: number;
 }
 
+// The limits update writes; a field left out (or 0) stays as it is.
+export interface CgroupLimits {
+  memory?: number;
+  memorySwap?: number;
+  memoryReservation?: number;
+  cpuQuota?: number;
+  cpuPeriod?: number;
+  cpuShares?: number;
+  pidsLimit?: number;
+  cpusetCpus?: string;
+}
+
 export interface NativeAddon {
   cgroupVersion(): 'v1' | 'v2';
   cgroupStats(parent: string, id: string): CgroupStats | null;
   cgroupProcs(parent: string, id: string): number[];
   cgroupRemove(parent: string, id: string): boolean;
   cgroupFreeze(parent: string, id: string, frozen: boolean): boolean;
+  // Writes the limits given into a running container's cgroup; '' or what failed.
+  cgroupUpdate(parent: string, id: string, limits: CgroupLimits): string;
   signalProcess(pid: number, startTime: number, signal: number): boolean;
   mknod(path: string, mode: number, major: number, minor: number): void;
   flock(fd: number, exclusive: boolean): boolean;

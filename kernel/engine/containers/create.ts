@@ -52,6 +52,8 @@ export function buildRecord(id: string, name: string, req: CreateRequest, image:
     NanoCpus: req.host.NanoCpus ?? 0,
     CpuShares: req.host.CpuShares ?? 0,
     PidsLimit: req.host.PidsLimit ?? 0,
+    MemoryReservation: req.host.MemoryReservation ?? 0,
+    CpusetCpus: req.host.CpusetCpus ?? '',
     ReadonlyRootfs: req.host.ReadonlyRootfs ?? false,
     NetworkMode: network,
     AutoRemove: req.host.AutoRemove ?? false,

@@ -25,7 +25,7 @@ import type { ProcessRow, StatsSample } from './observe';
 import { ShimHandle, startShim } from './shim';
 import { anonymousVolumes, ExecRequest, ShimConfig } from './shim-config';
 import { parseSignal } from './signals';
-import { AttachOptions, Container, CreateRequest, DETACHED } from './types';
+import { AttachOptions, Container, CreateRequest, DETACHED, HostConfig } from './types';
 import type { Change } from '../images/diff';
 
 export type { ExecRequest } from './shim-config';
@@ -204,6 +204,30 @@ export class ContainerService {
       }
     }
     this.attachments.refreshHosts(netIds);
+    return c;
+  }
+
+  // docker update: new limits for a container, written into its cgroup at
+  // once when it runs and kept for its next start. A limit the kernel
+  // refuses (memory below what the container uses) changes nothing.
+  update(ref: string, host: Partial<HostConfig>): Container {
+    const c = this.get(ref);
+    const h = c.record.HostConfig;
+    if (c.state.Running) {
+      const problem = native().cgroupUpdate(this.paths.cgroupParent, c.record.Id, {
+        memory: host.Memory,
+        memorySwap: host.MemorySwap ?? (host.Memory ? h.MemorySwap : undefined),
+        memoryReservation: host.MemoryReservation,
+        cpuQuota: host.NanoCpus ? Math.round((host.NanoCpus / 1e9) * 100000) : undefined,
+        cpuPeriod: host.NanoCpus ? 100000 : undefined,
+        cpuShares: host.CpuShares,
+        pidsLimit: host.PidsLimit,
+        cpusetCpus: host.CpusetCpus,
+      });
+      if (problem) throw new BerthError(`Cannot update container ${c.record.Name}: ${problem}`, 'conflict');
+    }
+    Object.assign(h, host);
+    writeJsonAtomic(path.join(c.bundle, 'config.json'), c.record);
     return c;
   }
 

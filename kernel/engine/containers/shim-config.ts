@@ -86,6 +86,8 @@ export class ShimConfig {
       ['cpu-period', h.NanoCpus ? 100000 : undefined],
       ['cpu-shares', h.CpuShares || undefined],
       ['pids-limit', h.PidsLimit > 0 ? h.PidsLimit : undefined],
+      ['memory-reservation', h.MemoryReservation || undefined],
+      ['cpuset-cpus', h.CpusetCpus || undefined],
       ...h.Ulimits.map((u): [string, string] => ['rlimit', `${u.Name}=${u.Soft}:${u.Hard}`]),
       ...shimMountValues(r.Mounts ?? []).map((m): [string, string] => ['mount', m]),
       ['release', path.join(this.paths.names, r.Name)],

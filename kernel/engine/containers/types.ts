@@ -16,6 +16,8 @@ export interface HostConfig {
   NanoCpus: number;
   CpuShares: number;
   PidsLimit: number; // 0 = unlimited
+  MemoryReservation: number; // bytes, 0 = none
+  CpusetCpus: string; // "" = every CPU
   ReadonlyRootfs: boolean;
   NetworkMode: string; // none | host
   AutoRemove: boolean;

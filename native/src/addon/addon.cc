@@ -55,6 +55,25 @@ Napi::Value CgroupRemove(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(info.Env(), berth::cgroup::remove(parent, id));
 }
 
+// docker update: the limits given (others 0 or empty) written into a
+// running container's cgroup; returns "" or what failed.
+Napi::Value CgroupUpdate(const Napi::CallbackInfo& info) {
+  Napi::Object o = info[2].As<Napi::Object>();
+  auto num = [&](const char* k) { return o.Get(k).IsNumber() ? static_cast<int64_t>(o.Get(k).As<Napi::Number>().DoubleValue()) : 0; };
+  berth::cgroup::Limits l;
+  l.memory = num("memory");
+  l.memorySwap = num("memorySwap");
+  l.memoryReservation = num("memoryReservation");
+  l.cpuQuota = num("cpuQuota");
+  if (num("cpuPeriod") > 0) l.cpuPeriod = num("cpuPeriod");
+  l.cpuShares = num("cpuShares");
+  l.pidsLimit = num("pidsLimit");
+  if (o.Get("cpusetCpus").IsString()) l.cpusetCpus = o.Get("cpusetCpus").As<Napi::String>();
+  std::string err;
+  berth::cgroup::update(info[0].As<Napi::String>(), info[1].As<Napi::String>(), l, &err);
+  return Napi::String::New(info.Env(), err);
+}
+
 Napi::Value CgroupFreeze(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(info.Env(), berth::cgroup::freeze(info[0].As<Napi::String>(), info[1].As<Napi::String>(),
                                                                info[2].As<Napi::Boolean>()));
@@ -190,6 +209,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("cgroupProcs", Napi::Function::New(env, CgroupProcs));
   exports.Set("cgroupRemove", Napi::Function::New(env, CgroupRemove));
   exports.Set("cgroupFreeze", Napi::Function::New(env, CgroupFreeze));
+  exports.Set("cgroupUpdate", Napi::Function::New(env, CgroupUpdate));
   exports.Set("signalProcess", Napi::Function::New(env, SignalProcess));
   exports.Set("mknod", Napi::Function::New(env, Mknod));
   exports.Set("flock", Napi::Function::New(env, Flock));

@@ -17,6 +17,8 @@ class Backend {
   virtual ~Backend() = default;
   // Makes PARENT/ID and applies every limit, or fails naming what is missing.
   virtual bool create(const std::string& parent, const std::string& id, const Limits& l, std::string* err) const = 0;
+  // Writes the limits that are set into an existing cgroup.
+  virtual bool apply(const std::string& parent, const std::string& id, const Limits& l, std::string* err) const = 0;
   virtual bool attach(const std::string& parent, const std::string& id, int pid, std::string* err) const = 0;
   // The v2 directory (for CLONE_INTO_CGROUP); empty where there is none.
   virtual std::string unifiedPath(const std::string& parent, const std::string& id) const = 0;

@@ -15,7 +15,34 @@ namespace {
 
 // cpu and cpuacct may be co-mounted (then both names lead to one directory
 // and the second mkdir/rmdir is a no-op).
-const char* kControllers[] = {"memory", "cpu", "cpuacct", "pids", "blkio", "freezer"};
+const char* kControllers[] = {"memory", "cpu", "cpuacct", "pids", "blkio", "freezer", "cpuset"};
+
+std::string firstLine(const std::string& file) {
+  std::string s;
+  readFile(file, &s);
+  auto w = words(s.substr(0, s.find('\n')));
+  return w.empty() ? "" : w[0];
+}
+
+// A v1 cpuset cgroup takes no task until its cpus and mems are set, and a
+// new one starts empty: each level Berth makes inherits its parent's. It is
+// made only for a container that asks for --cpuset-cpus.
+bool initCpuset(const std::string& dir, std::string* err) {
+  std::string base = std::string(kRoot) + "/cpuset";
+  std::string path = base;
+  for (const auto& part : split(dir.substr(base.size()), '/')) {
+    if (part.empty()) continue;
+    std::string parent = path;
+    path += "/" + part;
+    for (const char* f : {"cpuset.cpus", "cpuset.mems"}) {
+      if (!firstLine(path + "/" + f).empty()) continue;
+      if (!setFile(path, f, firstLine(parent + "/" + f), err)) return false;
+    }
+  }
+  return true;
+}
+
+bool wanted(const char* c, const Limits& l) { return strcmp(c, "cpuset") != 0 || !l.cpusetCpus.empty(); }
 
 std::string dirOf(const char* ctrl, const std::string& parent, const std::string& id) {
   return std::string(kRoot) + "/" + ctrl + "/" + parent + "/" + id;
@@ -45,21 +72,30 @@ bool check(const Limits& l, std::string* err) {
     problem = missingController("cpu", l.cpuQuota > 0 ? "--cpus" : "--cpu-shares");
   } else if (l.pidsLimit > 0 && !mounted("pids")) {
     problem = missingController("pids", "--pids-limit");
+  } else if (!l.cpusetCpus.empty() && !mounted("cpuset")) {
+    problem = missingController("cpuset", "--cpuset-cpus");
   }
   if (problem.empty()) return true;
   if (err) *err = problem;
   return false;
 }
 
+// memory.limit_in_bytes may never exceed memory.memsw.limit_in_bytes, so a
+// raise writes the swap total first and a cut writes it last.
+bool applyMemory(const std::string& dir, const Limits& l, std::string* err) {
+  if (l.memoryReservation > 0 && !setFile(dir, "memory.soft_limit_in_bytes", std::to_string(l.memoryReservation), err)) return false;
+  if (l.memory <= 0) return true;
+  int64_t swap = swapTotal(l);
+  std::string total = swap < 0 ? "-1" : std::to_string(swap);
+  if (!exists(dir + "/memory.memsw.limit_in_bytes")) return setFile(dir, "memory.limit_in_bytes", std::to_string(l.memory), err);
+  if (setFile(dir, "memory.limit_in_bytes", std::to_string(l.memory), nullptr))
+    return setFile(dir, "memory.memsw.limit_in_bytes", total, err);
+  return setFile(dir, "memory.memsw.limit_in_bytes", total, err) && setFile(dir, "memory.limit_in_bytes", std::to_string(l.memory), err);
+}
+
 bool applyLimits(const char* c, const std::string& dir, const Limits& l, std::string* err) {
-  if (!strcmp(c, "memory")) {
-    setFile(dir, "memory.use_hierarchy", "1", nullptr);  // may be fixed by the parent: best effort
-    if (l.memory <= 0) return true;
-    int64_t swap = swapTotal(l);
-    if (!setFile(dir, "memory.limit_in_bytes", std::to_string(l.memory), err)) return false;
-    return !exists(dir + "/memory.memsw.limit_in_bytes") ||
-           setFile(dir, "memory.memsw.limit_in_bytes", swap < 0 ? "-1" : std::to_string(swap), err);
-  }
+  if (!strcmp(c, "memory")) return applyMemory(dir, l, err);
+  if (!strcmp(c, "cpuset")) return l.cpusetCpus.empty() || (initCpuset(dir, err) && setFile(dir, "cpuset.cpus", l.cpusetCpus, err));
   if (!strcmp(c, "cpu")) {
     if (l.cpuQuota > 0 && !(setFile(dir, "cpu.cfs_period_us", std::to_string(l.cpuPeriod), err) &&
                             setFile(dir, "cpu.cfs_quota_us", std::to_string(l.cpuQuota), err)))
@@ -75,20 +111,45 @@ class V1 : public Backend {
   bool create(const std::string& parent, const std::string& id, const Limits& l, std::string* err) const override {
     if (!check(l, err)) return false;
     for (const char* c : kControllers) {
-      if (!mounted(c)) continue;
+      if (!mounted(c) || !wanted(c, l)) continue;
       std::string dir = dirOf(c, parent, id);
       if (!mkdirAll(dir, 0755)) {
         if (err) *err = cannotCreate(dir);
         return false;
       }
+      if (!strcmp(c, "memory")) setFile(dir, "memory.use_hierarchy", "1", nullptr);  // may be fixed by the parent: best effort
+    }
+    return apply(parent, id, l, err);
+  }
+
+  bool apply(const std::string& parent, const std::string& id, const Limits& l, std::string* err) const override {
+    if (!check(l, err)) return false;
+    for (const char* c : kControllers) {
+      if (!mounted(c) || !wanted(c, l)) continue;
+      std::string dir = dirOf(c, parent, id);
+      // A cpuset cgroup is made on first use, by update as well; then the
+      // container's running processes move into it.
+      bool fresh = !strcmp(c, "cpuset") && !exists(dir);
+      if (fresh && !mkdirAll(dir, 0755)) {
+        if (err) *err = cannotCreate(dir);
+        return false;
+      }
       if (!applyLimits(c, dir, l, err)) return false;
+      if (fresh) {
+        std::string procs;
+        readFile(procsDir(parent, id) + "/cgroup.procs", &procs);
+        for (const auto& pid : splitLines(procs))
+          if (!pid.empty() && !setFile(dir, "cgroup.procs", pid, err)) return false;
+      }
     }
     return true;
   }
 
   bool attach(const std::string& parent, const std::string& id, int pid, std::string* err) const override {
     for (const char* c : kControllers) {
-      if (mounted(c) && !setFile(dirOf(c, parent, id), "cgroup.procs", std::to_string(pid), err)) return false;
+      std::string dir = dirOf(c, parent, id);
+      if (!mounted(c) || (!strcmp(c, "cpuset") && !exists(dir))) continue;
+      if (!setFile(dir, "cgroup.procs", std::to_string(pid), err)) return false;
     }
     return true;
   }

@@ -19,7 +19,7 @@ void enableControllers(const std::string& parent) {
   std::string avail;
   readFile(std::string(kRoot) + "/cgroup.controllers", &avail);
   std::string want;
-  for (const char* c : {"memory", "cpu", "pids", "io"}) {
+  for (const char* c : {"memory", "cpu", "pids", "io", "cpuset"}) {
     if (avail.find(c) != std::string::npos) want += std::string(want.empty() ? "+" : " +") + c;
   }
   std::string dir = kRoot;
@@ -58,7 +58,14 @@ class V2 : public Backend {
       if (err) *err = cannotCreate(dir);
       return false;
     }
+    return apply(parent, id, l, err);
+  }
+
+  bool apply(const std::string& parent, const std::string& id, const Limits& l, std::string* err) const override {
+    std::string dir = dirOf(parent, id);
     if (!applyMemory(dir, l, err)) return false;
+    if (l.memoryReservation > 0 && !setFile(dir, "memory.low", std::to_string(l.memoryReservation), err)) return false;
+    if (!l.cpusetCpus.empty() && !setFile(dir, "cpuset.cpus", l.cpusetCpus, err)) return false;
     if (l.cpuQuota > 0 && !setFile(dir, "cpu.max", std::to_string(l.cpuQuota) + " " + std::to_string(l.cpuPeriod), err))
       return false;
     // The conversion runc and the kernel docs use between v1 shares and v2 weight.

@@ -47,6 +47,10 @@ bool create(const std::string& parent, const std::string& id, const Limits& l, s
   return false;
 }
 
+bool update(const std::string& parent, const std::string& id, const Limits& l, std::string* err) {
+  return backend().apply(parent, id, l, err);
+}
+
 bool attach(const std::string& parent, const std::string& id, int pid, std::string* err) {
   return backend().attach(parent, id, pid, err);
 }

@@ -18,6 +18,8 @@ struct Limits {
   int64_t cpuPeriod = 100000;
   int64_t cpuShares = 0;    // docker's shares (2..262144); 0 = default
   int64_t pidsLimit = 0;    // 0 or negative = unlimited
+  int64_t memoryReservation = 0;  // bytes the kernel tries to leave the container under pressure; 0 = none
+  std::string cpusetCpus;   // "0-2,4"; empty = every CPU
 };
 
 // -1 in a figure means it could not be read ("not measured"), never zero.
@@ -40,6 +42,9 @@ const char* versionName(Version v);
 // (no hierarchy, controller missing, no permission) fails the whole call,
 // and err names the controller and what to do.
 bool create(const std::string& parent, const std::string& id, const Limits& limits, std::string* err);
+// Changes the limits of an existing cgroup (docker update): only what is
+// set in limits (non-zero, non-empty) is written; err says what failed.
+bool update(const std::string& parent, const std::string& id, const Limits& limits, std::string* err);
 // Moves pid into the cgroup (every v1 hierarchy, or the v2 one).
 bool attach(const std::string& parent, const std::string& id, int pid, std::string* err);
 // Path of the v2 cgroup directory (for CLONE_INTO_CGROUP); empty on v1.

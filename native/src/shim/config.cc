@@ -71,6 +71,8 @@ bool loadConfig(const std::string& path, ContainerConfig* c, std::string* err) {
     else if (key == "cpu-period") c->limits.cpuPeriod = n;
     else if (key == "cpu-shares") c->limits.cpuShares = n;
     else if (key == "pids-limit") c->limits.pidsLimit = n;
+    else if (key == "memory-reservation") c->limits.memoryReservation = n;
+    else if (key == "cpuset-cpus") c->limits.cpusetCpus = val;
     else if (key == "release") c->releaseFiles.push_back(val);
     else if (key == "release-dir") c->releaseDirs.push_back(val);
     else if (key == "mount") {
