@@ -81,6 +81,7 @@ class Tutorials(unittest.TestCase):
         nb = self.check("03-cgroups.ipynb")
         self.assertIn("OOMKilled=true ExitCode=137", cell(nb, "%inspect -f 'OOMKilled"))
         self.assertEqual(cell(nb, "%wait oom-lab").strip(), "137")
+        self.assertEqual(cell(nb, "%run --rm -m 64m busybox sh -c 'cat /sys/fs/cgroup").splitlines()[0], str(64 << 20))
         half = float(re.search(r"CPU time\s+([\d.]+) s", cell(nb, "%run --rm --cpus 0.5")).group(1))
         full = float(re.search(r"CPU time\s+([\d.]+) s", cell(nb, "%run --rm --cpus 1 ")).group(1))
         self.assertLess(half, 1.4, "--cpus 0.5 allows about 1 s of CPU in 2 s")
