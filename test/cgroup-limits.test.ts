@@ -5,6 +5,7 @@
 // container, where /sys/fs/cgroup shows the container's own cgroup.
 import { after, before, describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
+import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { TestStore, testStore } from './helpers';
@@ -32,7 +33,68 @@ function detached(args: string[]): string {
   return r.stdout.trim();
 }
 
+// A file system on a loop device of the test's own, for the I/O limits.
+function loopDevice(): { dev: string; dir: string; done(): void } {
+  const file = path.join(s.root, 'disk.img');
+  fs.writeFileSync(file, '');
+  fs.truncateSync(file, 64 << 20);
+  const dev = spawnSync('losetup', ['-f', '--show', file], { encoding: 'utf8' }).stdout.trim();
+  assert.match(dev, /^\/dev\/loop\d+$/, 'losetup gave no loop device');
+  const dir = path.join(s.root, 'disk');
+  fs.mkdirSync(dir);
+  assert.equal(spawnSync('mkfs.ext4', ['-q', '-F', dev]).status, 0);
+  assert.equal(spawnSync('mount', [dev, dir]).status, 0);
+  return {
+    dev,
+    dir,
+    done() {
+      spawnSync('umount', [dir]);
+      spawnSync('losetup', ['-d', dev]);
+    },
+  };
+}
+
+// busybox time's "real 0m 2.00s": the seconds.
+function realSeconds(out: string): number {
+  const m = /real\s+(\d+)m\s*([\d.]+)s/.exec(out);
+  assert.ok(m, out);
+  return Number(m![1]) * 60 + Number(m![2]);
+}
+
 describe(`cgroup ${v2 ? 'v2' : 'v1'} limits through the CLI`, () => {
+  it('--device-write-bps and --device-read-bps hold direct I/O on a block device to the rate asked for', () => {
+    const disk = loopDevice();
+    try {
+      const dd = (flags: string[], cmd: string) => {
+        const r = s.berth(['run', '--rm', '--network', 'none', '-v', `${disk.dir}:/data`, ...flags, 'busybox', 'sh', '-c', cmd], { timeoutMs: 120000 });
+        assert.equal(r.code, 0, r.stderr);
+        return realSeconds(r.stderr);
+      };
+      const write = 'time dd if=/dev/zero of=/data/f bs=64k count=32 oflag=direct';
+      const read = 'time dd if=/data/f of=/dev/null bs=64k iflag=direct';
+      const free = dd([], write);
+      const limited = dd(['--device-write-bps', `${disk.dev}:1mb`], write);
+      assert.ok(limited >= 1.5 && limited > 3 * free, `2 MiB at 1 MiB/s took ${limited} s (${free} s unlimited)`);
+      const readLimited = dd(['--device-read-bps', `${disk.dev}:1mb`], read);
+      assert.ok(readLimited >= 1.5, `2 MiB read at 1 MiB/s took ${readLimited} s`);
+      const iops = s.berth(['run', '-d', '--network', 'none', '--device-write-iops', `${disk.dev}:100`, 'busybox', 'sleep', '60']).stdout.trim();
+      const devNo = spawnSync('stat', ['-c', '%t:%T', disk.dev], { encoding: 'utf8' }).stdout.trim().split(':').map((h) => parseInt(h, 16)).join(':');
+      const limits = v2 ? fs.readFileSync(cgroupFile(iops, 'io.max', 'blkio'), 'utf8') : fs.readFileSync(cgroupFile(iops, 'blkio.throttle.write_iops_device', 'blkio'), 'utf8');
+      assert.match(limits, v2 ? new RegExp(`^${devNo} .*wiops=100`, 'm') : new RegExp(`^${devNo} 100$`, 'm'));
+      s.berth(['rm', '-f', iops]);
+    } finally {
+      disk.done();
+    }
+  });
+
+  it('refuses an I/O limit on what is not a block device, and a weight the kernel cannot apply says why', () => {
+    const r = s.berth(['run', '--rm', '--network', 'none', '--device-read-bps', '/dev/null:1mb', 'busybox', 'true']);
+    assert.equal(r.code, 125);
+    assert.match(r.stderr, /\/dev\/null is not a block device/);
+    const w = s.berth(['run', '--rm', '--network', 'none', '--blkio-weight', '300', 'busybox', 'true']);
+    if (w.code !== 0) assert.match(w.stderr, /offers no (I\/O )?weight.*--blkio-weight cannot be applied/);
+  });
+
   it('-m kills a container over its memory with 137, and inspect says OOMKilled', () => {
     const r = s.berth(['run', '--name', 'oom', '--network', 'none', '-m', '32m', 'busybox', 'sh', '-c', 'head -c 200m /dev/zero | tail']);
     assert.equal(r.code, 137, r.stderr);

@@ -2,7 +2,7 @@
 // them before anything runs: memory, swap, reservation, CPUs, shares, the
 // cpuset, the pids limit.
 import * as os from 'os';
-import { BerthError, HostConfig } from '../engine';
+import { BerthError, HostConfig, ThrottleDevice } from '../engine';
 import { parseBytes } from '../render/units';
 import { FlagSpec, FlagValues, UsageError } from './flags';
 
@@ -14,7 +14,28 @@ export const limitFlags: FlagSpec[] = [
   { long: 'cpu-shares', short: 'c', kind: 'string', value: 'int', help: 'CPU shares (relative weight)' },
   { long: 'cpuset-cpus', kind: 'string', value: 'string', help: 'CPUs in which to allow execution (0-3, 0,1)' },
   { long: 'pids-limit', kind: 'string', value: 'int', help: 'Tune container pids limit (set -1 for unlimited)' },
+  { long: 'blkio-weight', kind: 'string', value: 'uint16', help: 'Block IO (relative weight), between 10 and 1000, or 0 to disable' },
 ];
+
+// Block I/O limits per device: run and create take them, update does not (as docker).
+export const deviceLimitFlags: FlagSpec[] = [
+  { long: 'device-read-bps', kind: 'list', value: 'list', help: 'Limit read rate (bytes per second) from a device' },
+  { long: 'device-write-bps', kind: 'list', value: 'list', help: 'Limit write rate (bytes per second) to a device' },
+  { long: 'device-read-iops', kind: 'list', value: 'list', help: 'Limit read rate (IO per second) from a device' },
+  { long: 'device-write-iops', kind: 'list', value: 'list', help: 'Limit write rate (IO per second) to a device' },
+];
+
+function throttles(cmd: string, list: string[] | undefined, flag: string, iops: boolean): ThrottleDevice[] {
+  return (list ?? []).map((spec) => {
+    const i = spec.lastIndexOf(':');
+    const devPath = spec.slice(0, i);
+    const rateText = spec.slice(i + 1);
+    if (i <= 0 || !devPath.startsWith('/dev/')) invalid(cmd, spec, flag, `bad format: ${spec}; write /dev/DEVICE:${iops ? 'NUMBER' : 'RATE'}`);
+    const rate = iops ? (/^\d+$/.test(rateText) ? Number(rateText) : undefined) : parseBytes(rateText);
+    if (rate === undefined || rate <= 0) invalid(cmd, spec, flag, `invalid rate ${rateText}`);
+    return { Path: devPath, Rate: rate };
+  });
+}
 
 function invalid(cmd: string, value: string, flag: string, why: string): never {
   throw new UsageError(`invalid argument "${value}" for "${flag}" flag: ${why}`, cmd);
@@ -66,6 +87,19 @@ export function limitsFromFlags(cmd: string, f: FlagValues, current: Partial<Hos
     const highest = Math.max(...v.split(/[,-]/).map(Number));
     if (highest >= ncpu) throw new BerthError(`Requested CPUs are not available - requested ${v}, available: 0-${ncpu - 1}`);
     host.CpusetCpus = v;
+  }
+  if (typeof f['blkio-weight'] === 'string') {
+    const n = Number(f['blkio-weight']);
+    if (!Number.isInteger(n) || (n !== 0 && (n < 10 || n > 1000))) invalid(cmd, f['blkio-weight'], '--blkio-weight', 'range of blkio weight is from 10 to 1000');
+    host.BlkioWeight = n;
+  }
+  const devices: Array<[keyof HostConfig, string, boolean]> = [
+    ['BlkioDeviceReadBps', 'device-read-bps', false], ['BlkioDeviceWriteBps', 'device-write-bps', false],
+    ['BlkioDeviceReadIOps', 'device-read-iops', true], ['BlkioDeviceWriteIOps', 'device-write-iops', true],
+  ];
+  for (const [field, flag, iops] of devices) {
+    const list = throttles(cmd, f[flag] as string[] | undefined, `--${flag}`, iops);
+    if (list.length) (host as Record<string, unknown>)[field] = list;
   }
   if (typeof f['pids-limit'] === 'string') {
     const n = Number(f['pids-limit']);

@@ -4,13 +4,14 @@ import * as fs from 'fs';
 import { Readable } from 'stream';
 import { BerthError, CreateRequest, DETACHED, HostConfig, NotFoundError, Ulimit } from '../engine';
 import { FlagSpec, labelMap, Parsed, UsageError } from './flags';
-import { limitFlags, limitsFromFlags } from './limit-flags';
+import { deviceLimitFlags, limitFlags, limitsFromFlags } from './limit-flags';
 import { mountsFromFlags } from './mount-flags';
 import { drainAfterExit } from './streams';
 import { Command, CommandContext } from './types';
 
 export const createFlags: FlagSpec[] = [
   ...limitFlags,
+  ...deviceLimitFlags,
   { long: 'name', kind: 'string', help: 'Assign a name to the container' },
   { long: 'env', short: 'e', kind: 'list', help: 'Set environment variables' },
   { long: 'env-file', kind: 'list', help: 'Read in a file of environment variables' },

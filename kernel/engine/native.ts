@@ -23,6 +23,7 @@ export interface CgroupLimits {
   cpuShares?: number;
   pidsLimit?: number;
   cpusetCpus?: string;
+  blkioWeight?: number;
 }
 
 export interface NativeAddon {

@@ -23,7 +23,7 @@ import { resolveMounts } from './mounts';
 import { claimName, releaseName, validateName } from './names';
 import type { ProcessRow, StatsSample } from './observe';
 import { ShimHandle, startShim } from './shim';
-import { anonymousVolumes, ExecRequest, ShimConfig } from './shim-config';
+import { anonymousVolumes, ExecRequest, ShimConfig, throttlePairs } from './shim-config';
 import { parseSignal } from './signals';
 import { AttachOptions, Container, CreateRequest, DETACHED, HostConfig } from './types';
 import type { Change } from '../images/diff';
@@ -86,6 +86,7 @@ export class ContainerService {
     let anonymous: string[] = [];
     try {
       const record = buildRecord(id, name, req, image);
+      throttlePairs(record.HostConfig); // a device that is not a block device is named now
       const imageVolumes = req.skipImageVolumes ? [] : Object.keys(image.config.config.Volumes ?? {});
       const resolved = resolveMounts(req.mounts ?? [], imageVolumes, this.volumes);
       record.Mounts = resolved.mounts;
@@ -222,6 +223,7 @@ export class ContainerService {
         cpuPeriod: host.NanoCpus ? 100000 : undefined,
         cpuShares: host.CpuShares,
         pidsLimit: host.PidsLimit,
+        blkioWeight: host.BlkioWeight,
         cpusetCpus: host.CpusetCpus,
       });
       if (problem) throw new BerthError(`Cannot update container ${c.record.Name}: ${problem}`, 'conflict');

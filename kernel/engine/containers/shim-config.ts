@@ -11,7 +11,8 @@ import { ContainerLookup } from './lookup';
 import { shimMountValues } from './mounts';
 import { encodeShimConfig } from './shim';
 import { BerthError } from '../errors';
-import { Container, ContainerRecord } from './types';
+import * as fs from 'fs';
+import { Container, ContainerRecord, HostConfig, ThrottleDevice } from './types';
 
 type Pairs = Array<[string, string | number | boolean | undefined]>;
 
@@ -27,6 +28,24 @@ export interface ExecRequest {
 // The container's anonymous volumes (the ones --rm and rm -v take along).
 export function anonymousVolumes(volumes: VolumeStore, r: ContainerRecord): string[] {
   return (r.Mounts ?? []).filter((m) => m.Type === 'volume' && m.Name).map((m) => volumes.find(m.Name!)).filter((v) => v && isAnonymous(v)).map((v) => v!.Name);
+}
+
+// A block device's number (MAJ:MIN), which the kernel's I/O limits name.
+export function deviceNumber(devPath: string): string {
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(devPath);
+  } catch {
+    throw new BerthError(`no such device ${devPath} for an I/O limit; name a block device such as /dev/sda`, 'not-found');
+  }
+  if (!st.isBlockDevice()) throw new BerthError(`${devPath} is not a block device; I/O limits name block devices such as /dev/sda`);
+  return `${Math.floor(st.rdev / 256) & 0xfff}:${(st.rdev & 0xff) | ((st.rdev >> 12) & 0xfff00)}`;
+}
+
+// --device-read-bps and the like, as the shim's "KIND MAJ:MIN RATE" lines.
+export function throttlePairs(h: Partial<HostConfig>): Array<[string, string]> {
+  const kinds: Array<[keyof HostConfig, string]> = [['BlkioDeviceReadBps', 'rbps'], ['BlkioDeviceWriteBps', 'wbps'], ['BlkioDeviceReadIOps', 'riops'], ['BlkioDeviceWriteIOps', 'wiops']];
+  return kinds.flatMap(([field, kind]) => ((h[field] as ThrottleDevice[] | undefined) ?? []).map((t): [string, string] => ['blkio-throttle', `${kind} ${deviceNumber(t.Path)} ${t.Rate}`]));
 }
 
 export class ShimConfig {
@@ -88,6 +107,8 @@ export class ShimConfig {
       ['pids-limit', h.PidsLimit > 0 ? h.PidsLimit : undefined],
       ['memory-reservation', h.MemoryReservation || undefined],
       ['cpuset-cpus', h.CpusetCpus || undefined],
+      ['blkio-weight', h.BlkioWeight || undefined],
+      ...throttlePairs(h),
       ...h.Ulimits.map((u): [string, string] => ['rlimit', `${u.Name}=${u.Soft}:${u.Hard}`]),
       ...shimMountValues(r.Mounts ?? []).map((m): [string, string] => ['mount', m]),
       ['release', path.join(this.paths.names, r.Name)],

@@ -10,6 +10,12 @@ export interface Ulimit {
   Hard: number;
 }
 
+// A block device and a rate (bytes or operations per second), as docker has it.
+export interface ThrottleDevice {
+  Path: string;
+  Rate: number;
+}
+
 export interface HostConfig {
   Memory: number; // bytes, 0 = unlimited
   MemorySwap: number; // memory + swap, 0 = default, -1 = unlimited
@@ -18,6 +24,11 @@ export interface HostConfig {
   PidsLimit: number; // 0 = unlimited
   MemoryReservation: number; // bytes, 0 = none
   CpusetCpus: string; // "" = every CPU
+  BlkioWeight: number; // 10..1000, 0 = default
+  BlkioDeviceReadBps: ThrottleDevice[];
+  BlkioDeviceWriteBps: ThrottleDevice[];
+  BlkioDeviceReadIOps: ThrottleDevice[];
+  BlkioDeviceWriteIOps: ThrottleDevice[];
   ReadonlyRootfs: boolean;
   NetworkMode: string; // none | host
   AutoRemove: boolean;

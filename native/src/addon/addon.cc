@@ -68,6 +68,7 @@ Napi::Value CgroupUpdate(const Napi::CallbackInfo& info) {
   if (num("cpuPeriod") > 0) l.cpuPeriod = num("cpuPeriod");
   l.cpuShares = num("cpuShares");
   l.pidsLimit = num("pidsLimit");
+  l.blkioWeight = num("blkioWeight");
   if (o.Get("cpusetCpus").IsString()) l.cpusetCpus = o.Get("cpusetCpus").As<Napi::String>();
   std::string err;
   berth::cgroup::update(info[0].As<Napi::String>(), info[1].As<Napi::String>(), l, &err);

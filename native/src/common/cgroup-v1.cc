@@ -74,6 +74,8 @@ bool check(const Limits& l, std::string* err) {
     problem = missingController("pids", "--pids-limit");
   } else if (!l.cpusetCpus.empty() && !mounted("cpuset")) {
     problem = missingController("cpuset", "--cpuset-cpus");
+  } else if ((l.blkioWeight > 0 || !l.throttles.empty()) && !mounted("blkio")) {
+    problem = missingController("blkio", l.blkioWeight > 0 ? "--blkio-weight" : "--device-read-bps and the like");
   }
   if (problem.empty()) return true;
   if (err) *err = problem;
@@ -93,6 +95,20 @@ bool applyMemory(const std::string& dir, const Limits& l, std::string* err) {
   return setFile(dir, "memory.memsw.limit_in_bytes", total, err) && setFile(dir, "memory.limit_in_bytes", std::to_string(l.memory), err);
 }
 
+// Block I/O: the throttle files per device, and a weight where the
+// scheduler offers one (blkio.weight with CFQ, blkio.bfq.weight with BFQ).
+bool applyBlkio(const std::string& dir, const Limits& l, std::string* err) {
+  for (const auto& t : l.throttles) {
+    std::string file = std::string("blkio.throttle.") + (t.kind[0] == 'r' ? "read_" : "write_") + (t.kind.find("iops") != std::string::npos ? "iops" : "bps") + "_device";
+    if (!setFile(dir, file.c_str(), t.device + " " + std::to_string(t.rate), err)) return false;
+  }
+  if (l.blkioWeight <= 0) return true;
+  for (const char* f : {"blkio.weight", "blkio.bfq.weight"})
+    if (exists(dir + "/" + f)) return setFile(dir, f, std::to_string(l.blkioWeight), err);
+  if (err) *err = "this kernel's I/O scheduler offers no weight (no blkio.weight or blkio.bfq.weight), so --blkio-weight cannot be applied; run without it";
+  return false;
+}
+
 bool applyLimits(const char* c, const std::string& dir, const Limits& l, std::string* err) {
   if (!strcmp(c, "memory")) return applyMemory(dir, l, err);
   if (!strcmp(c, "cpuset")) return l.cpusetCpus.empty() || (initCpuset(dir, err) && setFile(dir, "cpuset.cpus", l.cpusetCpus, err));
@@ -102,6 +118,7 @@ bool applyLimits(const char* c, const std::string& dir, const Limits& l, std::st
       return false;
     return l.cpuShares <= 0 || setFile(dir, "cpu.shares", std::to_string(l.cpuShares), err);
   }
+  if (!strcmp(c, "blkio")) return applyBlkio(dir, l, err);
   if (!strcmp(c, "pids")) return l.pidsLimit <= 0 || setFile(dir, "pids.max", std::to_string(l.pidsLimit), err);
   return true;
 }

@@ -49,6 +49,21 @@ bool applyMemory(const std::string& dir, const Limits& l, std::string* err) {
   return !accounted || setFile(dir, "memory.swap.max", swap < 0 ? "max" : std::to_string(swap - l.memory), err);
 }
 
+// Block I/O: io.max per device ("MAJ:MIN rbps=N wiops=N"), and io.weight,
+// which the kernel offers only where a weight-based policy (iocost, BFQ) is
+// built in: without it --blkio-weight is refused.
+bool applyIo(const std::string& dir, const Limits& l, std::string* err) {
+  for (const auto& t : l.throttles)
+    if (!setFile(dir, "io.max", t.device + " " + t.kind + "=" + std::to_string(t.rate), err)) return false;
+  if (l.blkioWeight <= 0) return true;
+  if (!exists(dir + "/io.weight")) {
+    if (err) *err = "this kernel offers no I/O weight (no io.weight: iocost or BFQ is needed), so --blkio-weight cannot be applied; run without it";
+    return false;
+  }
+  // runc's conversion from docker's 10..1000 to v2's 1..10000.
+  return setFile(dir, "io.weight", "default " + std::to_string(1 + (l.blkioWeight - 10) * 9999 / 990), err);
+}
+
 class V2 : public Backend {
  public:
   bool create(const std::string& parent, const std::string& id, const Limits& l, std::string* err) const override {
@@ -71,7 +86,8 @@ class V2 : public Backend {
     // The conversion runc and the kernel docs use between v1 shares and v2 weight.
     if (l.cpuShares > 0 && !setFile(dir, "cpu.weight", std::to_string(1 + ((l.cpuShares - 2) * 9999) / 262142), err))
       return false;
-    return l.pidsLimit <= 0 || setFile(dir, "pids.max", std::to_string(l.pidsLimit), err);
+    if (l.pidsLimit > 0 && !setFile(dir, "pids.max", std::to_string(l.pidsLimit), err)) return false;
+    return applyIo(dir, l, err);
   }
 
   bool attach(const std::string& parent, const std::string& id, int pid, std::string* err) const override {

@@ -20,6 +20,13 @@ struct Limits {
   int64_t pidsLimit = 0;    // 0 or negative = unlimited
   int64_t memoryReservation = 0;  // bytes the kernel tries to leave the container under pressure; 0 = none
   std::string cpusetCpus;   // "0-2,4"; empty = every CPU
+  int64_t blkioWeight = 0;  // docker's 10..1000; 0 = default
+  struct Throttle {
+    std::string kind;       // rbps, wbps, riops, wiops (v2's io.max keys)
+    std::string device;     // MAJ:MIN
+    int64_t rate;
+  };
+  std::vector<Throttle> throttles;
 };
 
 // -1 in a figure means it could not be read ("not measured"), never zero.

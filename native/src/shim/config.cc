@@ -73,6 +73,16 @@ bool loadConfig(const std::string& path, ContainerConfig* c, std::string* err) {
     else if (key == "pids-limit") c->limits.pidsLimit = n;
     else if (key == "memory-reservation") c->limits.memoryReservation = n;
     else if (key == "cpuset-cpus") c->limits.cpusetCpus = val;
+    else if (key == "blkio-weight") c->limits.blkioWeight = n;
+    else if (key == "blkio-throttle") {
+      // KIND MAJ:MIN RATE
+      auto f = words(val);
+      if (f.size() != 3) {
+        *err = "bad blkio-throttle entry " + val;
+        return false;
+      }
+      c->limits.throttles.push_back({f[0], f[1], strtoll(f[2].c_str(), nullptr, 10)});
+    }
     else if (key == "release") c->releaseFiles.push_back(val);
     else if (key == "release-dir") c->releaseDirs.push_back(val);
     else if (key == "mount") {
