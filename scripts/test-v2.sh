@@ -5,7 +5,7 @@
 # silently, when the guest cannot start.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-files=(cgroup-limits run lifecycle security limits-refused records zz-cleanup)
+files=(cgroup-limits cgroup-delegation run lifecycle security limits-refused records zz-cleanup)
 list=""
 for f in "${files[@]}"; do list="$list dist/test/$f.test.js"; done
 start=$(date +%s)

@@ -25,6 +25,15 @@ ip link set lo up
 controllers=$(cat /sys/fs/cgroup/cgroup.controllers)
 for c in $controllers; do echo "+$c" > /sys/fs/cgroup/cgroup.subtree_control; done
 echo "v2-guest: cgroup2 with: $(cat /sys/fs/cgroup/cgroup.subtree_control)"
+# A subtree delegated to an unprivileged user (nobody), as systemd's
+# Delegate=yes does for a user's service: the directory and the files that
+# create and populate children are the user's; limits of the subtree itself
+# stay root's. Rootless containers get their limits from such a subtree.
+d=/sys/fs/cgroup/delegated
+mkdir -p $d/session
+for c in $(cat $d/cgroup.controllers); do echo "+$c" > $d/cgroup.subtree_control; done
+chown 65534:65534 $d $d/cgroup.procs $d/cgroup.subtree_control $d/cgroup.threads $d/session $d/session/cgroup.procs $d/session/cgroup.threads
+export BERTH_DELEGATED_CGROUP=$d
 export HOME=/root PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 cd "$(cat "$share/cwd")"
 sh "$share/command.sh" > /dev/console 2>&1
