@@ -11,7 +11,12 @@ mount -t cgroup2 -o nsdelegate cgroup2 /sys/fs/cgroup
 mkdir -p /dev/pts /dev/shm
 mount -t devpts -o newinstance,ptmxmode=0666 devpts /dev/pts
 mount -t tmpfs -o mode=1777 shm /dev/shm
-mount -t tmpfs -o mode=1777 tmp /tmp
+# Scratch space for Berth's stores (TMPDIR): a tmpfs, since overlayfs takes
+# no overlay as an upper layer. /tmp itself stays this machine's (under the
+# overlay), where a checkout under /tmp is found.
+mkdir -p /scratch
+mount -t tmpfs -o mode=1777 scratch /scratch
+export TMPDIR=/scratch
 mount -t tmpfs -o mode=755 run /run
 mkdir -p "/lib/modules/$(cat "$share/version")"
 mount --bind "$share/modules/$(cat "$share/version")" "/lib/modules/$(cat "$share/version")"
