@@ -130,7 +130,7 @@ describe(`cgroup ${v2 ? 'v2' : 'v1'} limits through the CLI`, () => {
     s.berth(['rm', '-f', id]);
   });
 
-  it('--cpus 0.5 holds a busy loop to about half a CPU of time, as the run record shows', () => {
+  it('--cpus 0.5 holds a busy loop to about half a CPU of time, and the run record has its CPU time and peak memory', () => {
     const file = path.join(s.root, 'cpu.jsonl');
     const r = s.berth(['run', '--rm', '--network', 'none', '--cpus', '0.5', '--record', file, 'busybox', 'sh', '-c', 'end=$(($(date +%s) + 3)); while [ $(date +%s) -lt $end ]; do :; done'], { timeoutMs: 120000 });
     assert.equal(r.code, 0, r.stderr);
@@ -138,7 +138,8 @@ describe(`cgroup ${v2 ? 'v2' : 'v1'} limits through the CLI`, () => {
     assert.notEqual(rec.cpuSeconds, null, 'the record measures CPU time');
     assert.ok(rec.cpuSeconds! <= rec.wallSeconds * 0.65, `cpu ${rec.cpuSeconds} s over wall ${rec.wallSeconds} s`);
     assert.ok(rec.cpuSeconds! >= rec.wallSeconds * 0.2, `cpu ${rec.cpuSeconds} s over wall ${rec.wallSeconds} s`);
-    if (v2 && fs.existsSync('/sys/fs/cgroup/memory.stat')) assert.ok((rec.peakMemory ?? 0) > 0 || rec.peakMemory === null);
+    // memory.peak (v2, Linux 5.19 on) or memory.max_usage_in_bytes (v1) gives the peak.
+    assert.ok((rec.peakMemory ?? 0) > 0, `peak memory ${rec.peakMemory}`);
   });
 
   it('--pids-limit stops a fork beyond the limit, and stats reads usage, limit and pids', () => {
