@@ -27,7 +27,14 @@ interface Other {
   container: string;
 }
 
+// A short pause before each call, so that what one tool leaves running
+// (podman's conmon after an exec) does not land in the next one's time.
+function settle(): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 40);
+}
+
 function timed(cmd: string, args: string[], env?: NodeJS.ProcessEnv): number {
+  settle();
   const t0 = process.hrtime.bigint();
   const r = spawnSync(cmd, args, { env, stdio: 'ignore' });
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status})`);

@@ -109,6 +109,8 @@ def measure(name, code):
     return statistics.median(starts), statistics.median(lat), rss, direct_start(name)
 
 
+# The cells first, closest in time to the engine run measured just before.
+cells = cell_latencies("berth", ["%ps -q", "%run --rm --network none busybox true"])
 berth = measure("berth", "%run --rm --network none busybox true")
 try:
     ipy = measure("python3", "pass")
@@ -127,7 +129,6 @@ for label, i, target in rows:
     a = ipy[i] if ipy else float("nan")
     print(f"{label:34}{b:10.1f}{a:12.1f}{(a / b if ipy else float('nan')):7.1f}x   {target}")
 
-cells = cell_latencies("berth", ["%ps -q", "%run --rm --network none busybox true"])
 engine_ms = float(os.environ.get("BERTH_ENGINE_RUN_MS", "nan"))
 run_ms = cells["%run --rm --network none busybox true"]
 print()
