@@ -11,6 +11,8 @@ export type ErrorKind =
   | 'permission' // the user may not do this here
   | 'internal'; // a Berth defect: never for something the user did
 
+// The kind is given where the error is made: new BerthError(msg, 'conflict').
+// Subclasses exist only where a front end or command dispatches on them.
 export class BerthError extends Error {
   // The command the error came out of; set by the command registry so the
   // CLI can answer as docker does (run and create exit 125, others 1).
@@ -26,27 +28,6 @@ export class NotFoundError extends BerthError {
   constructor(message: string) {
     super(message, 'not-found');
     this.name = 'NotFoundError';
-  }
-}
-
-export class ConflictError extends BerthError {
-  constructor(message: string) {
-    super(message, 'conflict');
-    this.name = 'ConflictError';
-  }
-}
-
-export class UnavailableError extends BerthError {
-  constructor(message: string) {
-    super(message, 'unavailable');
-    this.name = 'UnavailableError';
-  }
-}
-
-export class PermissionError extends BerthError {
-  constructor(message: string) {
-    super(message, 'permission');
-    this.name = 'PermissionError';
   }
 }
 

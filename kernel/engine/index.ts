@@ -76,7 +76,7 @@ export class Engine {
 }
 
 export {
-  asBerthError, BerthError, BuildError, CommandStartError, ConflictError, NotFoundError, PermissionError, UnavailableError,
+  asBerthError, BerthError, BuildError, CommandStartError, NotFoundError,
 } from './errors';
 export type { ErrorKind } from './errors';
 export type { StorePaths } from './store/paths';

@@ -13,7 +13,7 @@ import { BuildContext } from '../../kernel/engine/build/context';
 import { Signer } from '../../kernel/jupyter/signing';
 import { decode, encode } from '../../kernel/jupyter/wire';
 import { History } from '../../kernel/jupyter/history';
-import { BerthError, CommandStartError, ConflictError, NotFoundError } from '../../kernel/engine';
+import { BerthError, CommandStartError, NotFoundError } from '../../kernel/engine';
 import { UsageError } from '../../kernel/commands/flags';
 import { ENGINE_START, exitCodeFor } from '../../kernel/cli/exit-codes';
 import { errorOutcome } from '../../kernel/notebook/outcome';
@@ -111,7 +111,7 @@ describe('error kinds', () => {
     assert.equal(exitCodeFor(from(new NotFoundError('No such image'), 'run')), 125);
     assert.equal(exitCodeFor(from(new CommandStartError('exec: "x": not found', 'not-found'), 'run')), 127);
     assert.equal(exitCodeFor(from(new CommandStartError('permission denied', 'permission'), 'exec')), 126);
-    assert.equal(exitCodeFor(from(new ConflictError('You cannot remove a running container'), 'rm')), 1);
+    assert.equal(exitCodeFor(from(new BerthError('You cannot remove a running container', 'conflict'), 'rm')), 1);
     assert.equal(exitCodeFor(from(new NotFoundError('No such container'), 'logs')), 1);
     assert.equal(exitCodeFor(from(new BerthError('the Berth store is writable by every user', 'permission'), ENGINE_START)), 125);
   });
@@ -123,7 +123,7 @@ describe('error kinds', () => {
 
   it('become enames in one place', () => {
     assert.equal(ename(from(new NotFoundError('No such container: x'), 'logs')), 'NotFound');
-    assert.equal(ename(from(new ConflictError('in use'), 'rm')), 'Conflict');
+    assert.equal(ename(from(new BerthError('in use', 'conflict'), 'rm')), 'Conflict');
     assert.equal(ename(from(new BerthError('Dockerfile:2: unknown instruction: NOPE'), 'build')), 'BuildError');
     assert.equal(ename(new UsageError('flag needs an argument', 'run')), 'UsageError');
   });

@@ -1,7 +1,7 @@
 // Starting berth-shim and reading its status pipe (fd 3; shim-status.ts).
 import type { ChildProcess } from 'child_process';
 import { Readable, Writable } from 'stream';
-import { BerthError, CommandStartError, UnavailableError } from '../errors';
+import { BerthError, CommandStartError } from '../errors';
 import { shimPath } from '../native';
 import { parseShimStatus } from './shim-status';
 import { AttachOptions, ExitInfo, measured } from './types';
@@ -21,14 +21,9 @@ export interface ShimHandle {
 function startError(code: number, message: string): BerthError {
   if (code === 127) return new CommandStartError(message, 'not-found');
   if (code === 126) return new CommandStartError(message, 'permission');
-  return new StartError(message);
+  return new BerthError(message, 'unavailable');
 }
 
-export class StartError extends BerthError {
-  constructor(message: string) {
-    super(message, 'unavailable');
-  }
-}
 
 export function startShim(mode: 'run' | 'exec', configFile: string, attach: AttachOptions): Promise<ShimHandle> {
   // child_process loads here, not with the module: `ps` never spawns.
@@ -75,11 +70,11 @@ export function startShim(mode: 'run' | 'exec', configFile: string, attach: Atta
     });
     status.on('error', () => undefined);
     status.on('close', () => {
-      if (!started) reject(new StartError('berth-shim exited before starting the container; run `npm run setup` to rebuild it'));
-      rejectExit(new UnavailableError('lost contact with the container supervisor'));
+      if (!started) reject(new BerthError('berth-shim exited before starting the container; run `npm run setup` to rebuild it', 'unavailable'));
+      rejectExit(new BerthError('lost contact with the container supervisor', 'unavailable'));
     });
     child.on('error', (e) => {
-      if (!started) reject(new StartError(`cannot start berth-shim (${e.message}); run \`npm run setup\` to build it`));
+      if (!started) reject(new BerthError(`cannot start berth-shim (${e.message}); run \`npm run setup\` to build it`, 'unavailable'));
     });
   });
 }

@@ -2,7 +2,7 @@
 // resolve here; removal follows docker's rules (a name of several goes
 // alone; an image a container uses stays unless forced, and never while it
 // runs); archives and imports are loaded only when asked for.
-import { ConflictError } from '../errors';
+import { BerthError } from '../errors';
 import type { Container } from '../containers/types';
 import { hexOf } from './digest';
 import type { ImportRequest } from './import';
@@ -56,9 +56,9 @@ export class ImagesService {
     }
     const users = this.containers().filter((c) => c.record.Image === img.id);
     const running = users.find((c) => c.state.Running);
-    if (running) throw new ConflictError(`conflict: unable to remove ${ref} (cannot be forced) - image is being used by running container ${running.record.Id.slice(0, 12)}; stop and remove it first`);
+    if (running) throw new BerthError(`conflict: unable to remove ${ref} (cannot be forced) - image is being used by running container ${running.record.Id.slice(0, 12)}; stop and remove it first`, 'conflict');
     if (users.length && !force) {
-      throw new ConflictError(`conflict: unable to delete ${hexOf(img.id).slice(0, 12)} (must be forced) - image is being used by stopped container ${users[0].record.Id.slice(0, 12)}; remove it, or use rmi -f`);
+      throw new BerthError(`conflict: unable to delete ${hexOf(img.id).slice(0, 12)} (must be forced) - image is being used by stopped container ${users[0].record.Id.slice(0, 12)}; remove it, or use rmi -f`, 'conflict');
     }
     this.store.forget(img.manifestDigest, this.keptLayers());
     return { untagged: img.refs, deleted: img.id };

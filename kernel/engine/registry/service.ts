@@ -1,7 +1,7 @@
 // The registry service: pull, push, login and logout against OCI
 // distribution registries. The client, credentials and transfer code load
 // on first use, so commands that never reach a registry never pay for them.
-import { PermissionError } from '../errors';
+import { BerthError } from '../errors';
 import type { ImageStore } from '../images/store';
 import type { Image } from '../images/types';
 import type { PullEvent, PullRequest } from './pull';
@@ -39,7 +39,7 @@ export class RegistryService {
     const registry = registryOf(server);
     const client = new RegistryClient(registry, { username, password }, this.env);
     const r = await client.request('GET', '/v2/', { scope: '' });
-    if (!r.ok) throw new PermissionError(`login attempt to ${client.base}/v2/ failed with status: ${r.status} ${r.statusText}`);
+    if (!r.ok) throw new BerthError(`login attempt to ${client.base}/v2/ failed with status: ${r.status} ${r.statusText}`, 'permission');
     (require('./credentials') as typeof import('./credentials')).store(server === 'docker.io' ? 'docker.io' : registry, { username, password }, this.env);
   }
 

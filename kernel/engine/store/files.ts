@@ -2,7 +2,7 @@
 // notebook and a terminal) can share one store.
 import * as fs from 'fs';
 import * as path from 'path';
-import { UnavailableError } from '../errors';
+import { BerthError } from '../errors';
 import { native } from '../native';
 
 export function writeFileAtomic(file: string, data: string | Buffer, mode = 0o644): void {
@@ -36,7 +36,7 @@ export function withLock<T>(lockFile: string, fn: () => T): T {
   const fd = fs.openSync(lockFile, 'a');
   try {
     for (let i = 0; !native().flock(fd, true); i++) {
-      if (i > 3000) throw new UnavailableError(`another Berth process has held ${lockFile} for 15 s; wait for it to finish (or stop it) and try again`);
+      if (i > 3000) throw new BerthError(`another Berth process has held ${lockFile} for 15 s; wait for it to finish (or stop it) and try again`, 'unavailable');
       sleepMs(5);
     }
     return fn();
