@@ -32,6 +32,11 @@ export class UsageError extends BerthError {
   }
 }
 
+// A flag's value that does not validate, in docker's words.
+export function invalidFlag(cmd: string, value: string, flag: string, why: string): never {
+  throw new UsageError(`invalid argument "${value}" for "${flag}" flag: ${why}`, cmd);
+}
+
 export function parseFlags(command: string, specs: FlagSpec[], argv: string[], interspersed: boolean): Parsed {
   const flags: FlagValues = {};
   const args: string[] = [];

@@ -4,7 +4,7 @@
 import * as os from 'os';
 import { BerthError, HostConfig, ThrottleDevice } from '../engine';
 import { parseBytes } from '../render/units';
-import { FlagSpec, FlagValues, UsageError } from './flags';
+import { FlagSpec, FlagValues, invalidFlag } from './flags';
 
 export const limitFlags: FlagSpec[] = [
   { long: 'memory', short: 'm', kind: 'string', value: 'bytes', help: 'Memory limit' },
@@ -30,20 +30,16 @@ function throttles(cmd: string, list: string[] | undefined, flag: string, iops: 
     const i = spec.lastIndexOf(':');
     const devPath = spec.slice(0, i);
     const rateText = spec.slice(i + 1);
-    if (i <= 0 || !devPath.startsWith('/dev/')) invalid(cmd, spec, flag, `bad format: ${spec}; write /dev/DEVICE:${iops ? 'NUMBER' : 'RATE'}`);
+    if (i <= 0 || !devPath.startsWith('/dev/')) invalidFlag(cmd, spec, flag, `bad format: ${spec}; write /dev/DEVICE:${iops ? 'NUMBER' : 'RATE'}`);
     const rate = iops ? (/^\d+$/.test(rateText) ? Number(rateText) : undefined) : parseBytes(rateText);
-    if (rate === undefined || rate <= 0) invalid(cmd, spec, flag, `invalid rate ${rateText}`);
+    if (rate === undefined || rate <= 0) invalidFlag(cmd, spec, flag, `invalid rate ${rateText}`);
     return { Path: devPath, Rate: rate };
   });
 }
 
-function invalid(cmd: string, value: string, flag: string, why: string): never {
-  throw new UsageError(`invalid argument "${value}" for "${flag}" flag: ${why}`, cmd);
-}
-
 function bytes(cmd: string, value: string, flag: string): number {
   const n = parseBytes(value);
-  if (n === undefined) invalid(cmd, value, flag, `invalid size: '${value}'`);
+  if (n === undefined) invalidFlag(cmd, value, flag, `invalid size: '${value}'`);
   return n;
 }
 
@@ -70,19 +66,19 @@ export function limitsFromFlags(cmd: string, f: FlagValues, current: Partial<Hos
   }
   if (typeof f.cpus === 'string') {
     const n = Number(f.cpus);
-    if (!/^\d*\.?\d+$/.test(f.cpus) || !Number.isFinite(n)) invalid(cmd, f.cpus, '--cpus', 'failed to parse as a decimal number');
+    if (!/^\d*\.?\d+$/.test(f.cpus) || !Number.isFinite(n)) invalidFlag(cmd, f.cpus, '--cpus', 'failed to parse as a decimal number');
     const ncpu = os.cpus().length;
     if (n < 0.01 || n > ncpu) throw new BerthError(`range of CPUs is from 0.01 to ${ncpu.toFixed(2)}, as there are only ${ncpu} CPUs available`);
     host.NanoCpus = Math.round(n * 1e9);
   }
   if (typeof f['cpu-shares'] === 'string') {
     const n = Number(f['cpu-shares']);
-    if (!Number.isInteger(n) || n < 0) invalid(cmd, f['cpu-shares'], '-c, --cpu-shares', 'expected an integer');
+    if (!Number.isInteger(n) || n < 0) invalidFlag(cmd, f['cpu-shares'], '-c, --cpu-shares', 'expected an integer');
     host.CpuShares = Math.min(Math.max(n, 2), 262144);
   }
   if (typeof f['cpuset-cpus'] === 'string') {
     const v = f['cpuset-cpus'];
-    if (!/^\d+(-\d+)?(,\d+(-\d+)?)*$/.test(v)) invalid(cmd, v, '--cpuset-cpus', 'use a list such as 0-2,4');
+    if (!/^\d+(-\d+)?(,\d+(-\d+)?)*$/.test(v)) invalidFlag(cmd, v, '--cpuset-cpus', 'use a list such as 0-2,4');
     const ncpu = os.cpus().length;
     const highest = Math.max(...v.split(/[,-]/).map(Number));
     if (highest >= ncpu) throw new BerthError(`Requested CPUs are not available - requested ${v}, available: 0-${ncpu - 1}`);
@@ -90,7 +86,7 @@ export function limitsFromFlags(cmd: string, f: FlagValues, current: Partial<Hos
   }
   if (typeof f['blkio-weight'] === 'string') {
     const n = Number(f['blkio-weight']);
-    if (!Number.isInteger(n) || (n !== 0 && (n < 10 || n > 1000))) invalid(cmd, f['blkio-weight'], '--blkio-weight', 'range of blkio weight is from 10 to 1000');
+    if (!Number.isInteger(n) || (n !== 0 && (n < 10 || n > 1000))) invalidFlag(cmd, f['blkio-weight'], '--blkio-weight', 'range of blkio weight is from 10 to 1000');
     host.BlkioWeight = n;
   }
   const devices: Array<[keyof HostConfig, string, boolean]> = [
@@ -103,7 +99,7 @@ export function limitsFromFlags(cmd: string, f: FlagValues, current: Partial<Hos
   }
   if (typeof f['pids-limit'] === 'string') {
     const n = Number(f['pids-limit']);
-    if (!Number.isInteger(n)) invalid(cmd, f['pids-limit'], '--pids-limit', 'expected an integer');
+    if (!Number.isInteger(n)) invalidFlag(cmd, f['pids-limit'], '--pids-limit', 'expected an integer');
     host.PidsLimit = n > 0 ? n : 0;
   }
   return host;

@@ -3,7 +3,7 @@ import { createHash } from 'crypto';
 import * as fs from 'fs';
 import { Readable } from 'stream';
 import { BerthError, CreateRequest, DETACHED, HostConfig, NotFoundError, Ulimit } from '../engine';
-import { FlagSpec, labelMap, Parsed, UsageError } from './flags';
+import { FlagSpec, invalidFlag, labelMap, Parsed, UsageError } from './flags';
 import { deviceLimitFlags, limitFlags, limitsFromFlags } from './limit-flags';
 import { mountsFromFlags } from './mount-flags';
 import { drainAfterExit } from './streams';
@@ -42,10 +42,6 @@ const runFlags: FlagSpec[] = [
   ...createFlags,
 ];
 
-function invalid(cmd: string, value: string, flag: string, why: string): never {
-  throw new UsageError(`invalid argument "${value}" for "${flag}" flag: ${why}`, cmd);
-}
-
 function readEnvFile(file: string, userEnv: NodeJS.ProcessEnv): string[] {
   let text: string;
   try {
@@ -70,7 +66,7 @@ export function toCreateRequest(cmd: string, p: Parsed, userEnv: NodeJS.ProcessE
   host.PortBindings = {};
   for (const spec of f.publish as string[]) {
     const m = /^(?:(\d+\.\d+\.\d+\.\d+):)?(?:(\d*):)?(\d+)(?:\/(tcp|udp))?$/.exec(spec);
-    if (!m) invalid(cmd, spec, '-p, --publish', 'expected [IP:][HOSTPORT:]CONTAINERPORT[/tcp|/udp], e.g. 8080:80');
+    if (!m) invalidFlag(cmd, spec, '-p, --publish', 'expected [IP:][HOSTPORT:]CONTAINERPORT[/tcp|/udp], e.g. 8080:80');
     const key = `${m[3]}/${m[4] ?? 'tcp'}`;
     host.PortBindings[key] = [...(host.PortBindings[key] ?? []), { HostIp: m[1] ?? '127.0.0.1', HostPort: m[2] ?? '' }];
   }
@@ -81,7 +77,7 @@ export function toCreateRequest(cmd: string, p: Parsed, userEnv: NodeJS.ProcessE
   host.Init = f.init === true;
   host.Ulimits = (f.ulimit as string[]).map((u): Ulimit => {
     const m = /^([a-z]+)=(-?\d+)(?::(-?\d+))?$/.exec(u);
-    if (!m) invalid(cmd, u, '--ulimit', 'expected name=soft[:hard], e.g. nofile=1024:2048');
+    if (!m) invalidFlag(cmd, u, '--ulimit', 'expected name=soft[:hard], e.g. nofile=1024:2048');
     const soft = Number(m[2]);
     return { Name: m[1], Soft: soft, Hard: m[3] !== undefined ? Number(m[3]) : soft };
   });

@@ -13,3 +13,9 @@ class KernelCase(unittest.TestCase):
     def tearDownClass(cls):
         cls.kc.stop_channels()
         cls.km.shutdown_kernel(now=False)
+
+    def run_cell(self, code, **kw):
+        """Executes a cell to idle; returns the reply and every IOPub message."""
+        msgs = []
+        reply = self.kc.execute_interactive(code, output_hook=msgs.append, timeout=60, **kw)
+        return reply, msgs

@@ -32,11 +32,6 @@ class BerthKernelConformance(jupyter_kernel_test.KernelTests):
 
 
 class BerthKernelBehaviour(KernelCase):
-    def run_cell(self, code, **kw):
-        msgs = []
-        reply = self.kc.execute_interactive(code, output_hook=msgs.append, timeout=60, **kw)
-        return reply, msgs
-
     def test_message_order_and_parent(self):
         reply, msgs = self.run_cell("%run --rm busybox sh -c 'echo one; echo two'")
         kinds = [m["msg_type"] for m in msgs]

@@ -8,11 +8,6 @@ from kernelcase import KernelCase
 
 
 class BytesInANotebook(KernelCase):
-    def run_cell(self, code, **kw):
-        msgs = []
-        reply = self.kc.execute_interactive(code, output_hook=msgs.append, timeout=60, **kw)
-        return reply, msgs
-
     def test_bytes_go_to_files_never_into_the_kernel(self):
         # A tar archive cannot be a cell's output: %save and %export ask for
         # -o, and nothing is written to the kernel's own stdout.
