@@ -1,7 +1,7 @@
 // `build`: a Dockerfile and its context into an image, printed step by step
 // as docker's classic builder prints it.
 import { BuildEvent, BuildRequest, hexOf, Image, parseReference } from '../engine';
-import { UsageError } from './flags';
+import { invalidFlag } from './flags';
 import { bytesFrom, textFrom } from './bytes';
 import { Command, CommandContext } from './types';
 
@@ -69,7 +69,7 @@ export const buildCommand: Command = {
       try {
         parseReference(t);
       } catch (e) {
-        throw new UsageError(`invalid argument "${t}" for "-t, --tag" flag: ${(e as Error).message}`, 'build');
+        invalidFlag('build', t, '-t, --tag', (e as Error).message);
       }
     }
     // -f - reads the Dockerfile from stdin, as docker does (a %%build cell's body).

@@ -4,10 +4,10 @@
 // that is the notebook's folder.
 import * as path from 'path';
 import { HostConfig, MountSpec } from '../engine';
-import { UsageError } from './flags';
+import { invalidFlag } from './flags';
 
 function bad(cmd: string, flag: string, value: string, why: string): never {
-  throw new UsageError(`invalid argument "${value}" for "${flag}" flag: ${why}`, cmd);
+  return invalidFlag(cmd, value, flag, why);
 }
 
 function isHostPath(s: string): boolean {
