@@ -25,6 +25,23 @@ describe('set-up', () => {
     assert.deepEqual(outputs.map((f) => fs.statSync(f).mtimeMs), before, 'an up-to-date output was rebuilt');
   });
 
+  it("keeps V8's code cache only in a directory of the user's own that no one else may write", () => {
+    const base = fs.mkdtempSync(path.join(require('os').tmpdir(), 'berth-cache-'));
+    try {
+      const run = () => spawnSync(process.execPath, [cliPath, 'version'], { env: { ...process.env, XDG_CACHE_HOME: base }, encoding: 'utf8' });
+      const dir = path.join(base, 'berth');
+      fs.mkdirSync(dir, { mode: 0o777 });
+      fs.chmodSync(dir, 0o777);
+      assert.equal(run().status, 0);
+      assert.deepEqual(fs.readdirSync(dir), [], 'a world-writable cache directory was used');
+      fs.chmodSync(dir, 0o700);
+      assert.equal(run().status, 0);
+      assert.equal(fs.readdirSync(dir).filter((f) => f.startsWith('compile-')).length, 1);
+    } finally {
+      fs.rmSync(base, { recursive: true, force: true });
+    }
+  });
+
   it('berth --help lists every command group, network and volume included, as they are now', () => {
     const r = spawnSync(process.execPath, [cliPath, '--help'], { encoding: 'utf8' });
     assert.equal(r.status, 0);

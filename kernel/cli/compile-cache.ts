@@ -56,9 +56,21 @@ function writeCache(file: string, entries: Map<string, Buffer>): void {
   }
 }
 
+// Cached code runs as whoever runs berth (root, usually): only a directory
+// and file of this user's own, that no one else may write, and that are not
+// links, are trusted; anything else and the cache is not used at all.
+function trusted(p: string): boolean {
+  try {
+    const st = fs.lstatSync(p);
+    return !st.isSymbolicLink() && st.uid === (process.getuid?.() ?? st.uid) && (st.mode & 0o022) === 0;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'ENOENT';
+  }
+}
+
 export function installCompileCache(root: string): void {
   const file = cacheFile();
-  if (!file) return;
+  if (!file || !trusted(path.dirname(file)) || !trusted(file)) return;
   const Module = require('module') as { prototype: ModuleInternals; wrap(code: string): string; _resolveFilename(r: string, parent: unknown, isMain: boolean, opts?: unknown): string; _cache: unknown; _extensions: unknown };
   const vm = require('vm') as typeof import('vm');
   const cache = readCache(file);
