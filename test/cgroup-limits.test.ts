@@ -87,12 +87,28 @@ describe(`cgroup ${v2 ? 'v2' : 'v1'} limits through the CLI`, () => {
     }
   });
 
-  it('refuses an I/O limit on what is not a block device, and a weight the kernel cannot apply says why', () => {
+  it('refuses bad limits clearly and leaves nothing behind; a weight is applied or refused saying why', () => {
+    const before = s.berth(['ps', '-a', '-q', '--no-trunc']).stdout;
     const r = s.berth(['run', '--rm', '--network', 'none', '--device-read-bps', '/dev/null:1mb', 'busybox', 'true']);
     assert.equal(r.code, 125);
     assert.match(r.stderr, /\/dev\/null is not a block device/);
-    const w = s.berth(['run', '--rm', '--network', 'none', '--blkio-weight', '300', 'busybox', 'true']);
-    if (w.code !== 0) assert.match(w.stderr, /offers no (I\/O )?weight.*--blkio-weight cannot be applied/);
+    const fmt = s.berth(['run', '--rm', '--device-write-iops', 'sda:10', 'busybox', 'true']);
+    assert.equal(fmt.code, 125);
+    assert.match(fmt.stderr, /invalid argument "sda:10" for "--device-write-iops" flag: bad format/);
+    const missing = s.berth(['update', '-m', '64m', 'no-such-container']);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /No such container: no-such-container/);
+    assert.equal(s.berth(['ps', '-a', '-q', '--no-trunc']).stdout, before, 'a refused run left a container');
+    const w = s.berth(['run', '-d', '--network', 'none', '--blkio-weight', '300', 'busybox', 'sleep', '60']);
+    if (w.code === 0) {
+      const id = w.stdout.trim();
+      const file = v2 ? cgroupFile(id, 'io.weight', 'blkio') : [cgroupFile(id, 'blkio.weight', 'blkio'), cgroupFile(id, 'blkio.bfq.weight', 'blkio')].find((f) => fs.existsSync(f))!;
+      assert.match(fs.readFileSync(file, 'utf8'), v2 ? /^default 2930$/m : /^300$/m);
+      s.berth(['rm', '-f', id]);
+    } else {
+      assert.equal(w.code, 125);
+      assert.match(w.stderr, /offers no (I\/O )?weight.*--blkio-weight cannot be applied/);
+    }
   });
 
   it('-m kills a container over its memory with 137, and inspect says OOMKilled', () => {
