@@ -17,7 +17,7 @@
       "sources": [
         "src/shim/main.cc", "src/shim/run.cc", "src/shim/container-child.cc", "src/shim/exec.cc", "src/shim/config.cc",
         "src/shim/rootfs.cc", "src/shim/cgroupfs.cc", "src/shim/mounts.cc", "src/shim/security.cc", "src/shim/identity.cc", "src/shim/process.cc",
-        "src/shim/init.cc", "src/shim/tty.cc", "src/shim/logfile.cc", "src/shim/state.cc", "src/shim/proxy.cc", "src/shim/status.cc",
+        "src/shim/init.cc", "src/shim/tty.cc", "src/shim/logfile.cc", "src/shim/state.cc", "src/shim/proxy.cc", "src/shim/status.cc", "src/shim/rootless.cc",
         "src/common/cgroup.cc", "src/common/cgroup-common.cc", "src/common/cgroup-v1.cc", "src/common/cgroup-v2.cc",
         "src/common/fsutil.cc", "src/common/netlink.cc"
       ],

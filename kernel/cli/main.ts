@@ -4,6 +4,7 @@
 // command needs are loaded (the engine's services load on first use).
 import * as path from 'path';
 import { installCompileCache } from './compile-cache';
+import { needsRootlessEntry, reenterRootless } from './rootless-entry';
 
 // Only for short calls: the long-lived kernel would fill the cache with code
 // a CLI call never runs, and a CLI call would pay to read it.
@@ -14,6 +15,9 @@ import { execute } from '../commands/registry';
 import { terminalIo as io } from './terminal-io';
 
 async function main(argv: string[]): Promise<number> {
+  // A user who is not root, started without bin/berth, goes into their own
+  // namespace first: the same command again, one more Node start.
+  if (needsRootlessEntry(argv)) return reenterRootless(argv);
   if (argv[0] === 'demo') return (await import('./demo')).demo(io);
   if (argv[0] === 'kernel') {
     await (await import('../notebook/install')).runKernel(argv.slice(1));

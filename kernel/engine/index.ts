@@ -15,6 +15,7 @@ import type { RegistryService } from './registry/service';
 import type { VolumeStore } from './volumes/store';
 import { native } from './native';
 import { closeStore } from './store/guard';
+import { assertEntered } from './store/rootless';
 import { StorePaths, storePaths } from './store/paths';
 
 export { storePaths };
@@ -23,6 +24,7 @@ export class Engine {
   private cache = new Map<string, unknown>();
 
   constructor(readonly paths: StorePaths = storePaths()) {
+    assertEntered();
     closeStore(paths);
   }
 

@@ -39,7 +39,8 @@ export interface NativeAddon {
   flock(fd: number, exclusive: boolean): boolean;
   lgetxattr(path: string, name: string): Buffer | null;
   // Extracts a layer tarball safely on a worker thread: "" or an error message.
-  untar(tarPath: string, dest: string, onProgress?: (bytesRead: number) => void): Promise<string>;
+  // rootless: opaque markers in user.overlay.*, device nodes left out (see untar.h).
+  untar(tarPath: string, dest: string, onProgress?: (bytesRead: number) => void, options?: { rootless: boolean }): Promise<string>;
   // Bridges for container networks, in this process's network namespace.
   ensureBridge(name: string, gatewayCidr: string): void;
   deleteLink(name: string): void;

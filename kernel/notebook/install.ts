@@ -25,7 +25,8 @@ function kernelsDir(args: string[]): string {
     }
     return path.join(prefix, 'share', 'jupyter', 'kernels');
   }
-  return '/usr/local/share/jupyter/kernels';
+  // As `jupyter kernelspec install`: a user who is not root installs for themselves.
+  return process.getuid?.() === 0 ? '/usr/local/share/jupyter/kernels' : path.join(os.homedir(), '.local', 'share', 'jupyter', 'kernels');
 }
 
 export function install(args: string[]): string {
@@ -33,7 +34,10 @@ export function install(args: string[]): string {
   if (unknown.length) throw new BerthError(`unknown flag: ${unknown[0]}\nUsage:  berth install [--user | --sys-prefix | --prefix DIR]`);
   const template = JSON.parse(fs.readFileSync(path.join(repoRoot, 'install.json'), 'utf8')) as { argv: string[] };
   const cli = path.join(repoRoot, 'dist', 'kernel', 'cli', 'main.js');
-  template.argv = [process.execPath, cli, 'kernel', '-f', '{connection_file}'];
+  // A user's kernel runs in the user's own namespace, entered by the shim
+  // (exec'd, so Jupyter's signals reach the kernel itself).
+  const shim = path.join(repoRoot, 'native', 'build', 'Release', 'berth-shim');
+  template.argv = [...(process.getuid?.() === 0 ? [] : [shim, 'enter']), process.execPath, cli, 'kernel', '-f', '{connection_file}'];
   const dir = path.join(kernelsDir(args), 'berth');
   fs.mkdirSync(dir, { recursive: true });
   fs.writeFileSync(path.join(dir, 'kernel.json'), JSON.stringify(template, null, 2) + '\n');

@@ -4,7 +4,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { BerthError } from '../errors';
-import { native, shimPath } from '../native';
+import { shimPath } from '../native';
 import { NetworkStore } from '../network/store';
 import { Endpoint, NetworkRecord } from '../network/types';
 import { writeJsonAtomic } from '../store/files';
@@ -46,7 +46,7 @@ export class NetworkAttachments {
     const net = this.networks.get(name);
     this.networks.up(net);
     const e = r.NetworkSettings!.Networks[name];
-    return [net.Bridge, vethName(r.Id, i), `eth${i}`, `${e.IPAddress}/${e.IPPrefixLen}`, e.Gateway].join('|');
+    return [net.Bridge, vethName(r.Id, i), `eth${i}`, `${e.IPAddress}/${e.IPPrefixLen}`, e.Gateway, this.networks.bridgeAddress(net)].join('|');
   }
 
   // network connect: one more network for a created or running container.
@@ -83,7 +83,7 @@ export class NetworkAttachments {
     const names = Object.keys(r.NetworkSettings?.Networks ?? {});
     const i = names.indexOf(net.Name);
     if (i < 0) throw new BerthError(`container ${r.Name} is not connected to network ${net.Name}`, 'conflict');
-    if (c.state.Running) native().deleteLink(vethName(r.Id, i)); // its peer in the container goes with it
+    if (c.state.Running) this.networks.deleteLink(vethName(r.Id, i)); // its peer in the container goes with it
     const ep = r.NetworkSettings!.Networks[net.Name];
     delete r.NetworkSettings!.Networks[net.Name];
     this.networks.release(net, ep.IPAddress, r.Id);

@@ -57,11 +57,35 @@ function userNames(): Map<number, string> {
   return m;
 }
 
+// The container's processes: its cgroup's, or, for a rootless container
+// with no cgroup of its own, those in its PID namespace.
+function containerPids(paths: StorePaths, c: Container): number[] {
+  if (paths.cgroupParent) return native().cgroupProcs(paths.cgroupParent, c.record.Id);
+  const init = c.shim?.Pid;
+  if (!init) return [];
+  let ns: string;
+  try {
+    ns = fs.readlinkSync(`/proc/${init}/ns/pid`);
+  } catch {
+    return [];
+  }
+  const pids: number[] = [];
+  for (const name of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      if (fs.readlinkSync(`/proc/${name}/ns/pid`) === ns) pids.push(Number(name));
+    } catch {
+      /* gone, or not ours */
+    }
+  }
+  return pids;
+}
+
 export function topProcesses(paths: StorePaths, c: Container): ProcessRow[] {
   const users = userNames();
   const uptime = Number(fs.readFileSync('/proc/uptime', 'utf8').split(' ')[0]);
   const rows: ProcessRow[] = [];
-  for (const pid of native().cgroupProcs(paths.cgroupParent, c.record.Id)) {
+  for (const pid of containerPids(paths, c)) {
     try {
       const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
       const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');

@@ -20,6 +20,7 @@ import { buildRecord, newContainerId, writeEtcFiles } from './create';
 import type { LogEntry, LogOptions } from './logs';
 import { ContainerLookup, stateOf } from './lookup';
 import { resolveMounts } from './mounts';
+import { refuseUndelegatedLimits } from './rootless-limits';
 import { claimName, releaseName, validateName } from './names';
 import type { ProcessRow, StatsSample } from './observe';
 import { ShimHandle, startShim } from './shim';
@@ -87,6 +88,7 @@ export class ContainerService {
     try {
       const record = buildRecord(id, name, req, image);
       throttlePairs(record.HostConfig); // a device that is not a block device is named now
+      refuseUndelegatedLimits(this.paths, record.HostConfig);
       const imageVolumes = req.skipImageVolumes ? [] : Object.keys(image.config.config.Volumes ?? {});
       const resolved = resolveMounts(req.mounts ?? [], imageVolumes, this.volumes);
       record.Mounts = resolved.mounts;

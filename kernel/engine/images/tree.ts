@@ -7,6 +7,7 @@
 import * as fs from 'fs';
 import { BerthError } from '../errors';
 import { native } from '../native';
+import { overlayXattr } from '../store/rootless';
 
 const { O_RDONLY, O_DIRECTORY, O_NOFOLLOW, O_NONBLOCK } = fs.constants;
 const DIR = O_RDONLY | O_DIRECTORY | O_NOFOLLOW;
@@ -44,7 +45,7 @@ function openDir(path: string, rel: string): number {
 
 function isOpaque(dirFd: number, name: string): boolean {
   // lgetxattr on NAME inside the directory fd: the final name is not followed.
-  const v = native().lgetxattr(at(dirFd, name), 'trusted.overlay.opaque');
+  const v = native().lgetxattr(at(dirFd, name), overlayXattr('opaque'));
   return v !== null && v.toString() === 'y';
 }
 

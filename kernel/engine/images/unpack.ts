@@ -8,13 +8,14 @@
 import * as fs from 'fs';
 import { BerthError } from '../errors';
 import { native } from '../native';
+import { isRootless } from '../store/rootless';
 
 export class UnsafeLayerError extends BerthError {}
 
 // onProgress gets (bytes done, bytes in all) every few megabytes.
 export async function unpackLayer(tarball: string, dest: string, onProgress?: (done: number, total: number) => void): Promise<void> {
   const total = onProgress ? fs.statSync(tarball).size : 0;
-  const problem = await native().untar(tarball, dest, onProgress ? (done) => onProgress(Math.min(done, total), total) : undefined);
+  const problem = await native().untar(tarball, dest, onProgress ? (done) => onProgress(Math.min(done, total), total) : undefined, { rootless: isRootless() });
   onProgress?.(total, total);
   if (!problem) return;
   if (/refusing to unpack it|which the layer does not contain|which is not a directory/.test(problem)) throw new UnsafeLayerError(problem);

@@ -4,7 +4,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { BerthError, NotFoundError } from '../errors';
-import { native } from '../native';
+import { native, shimPath } from '../native';
 import { readJson, withLock, writeJsonAtomic } from '../store/files';
 import { StorePaths } from '../store/paths';
 import { contains, parseSubnet, toInt, toIp } from './ipv4';
@@ -151,8 +151,8 @@ export class NetworkStore {
     if (rec.Name === 'bridge') throw new BerthError('bridge is a pre-defined network and cannot be removed', 'conflict');
     const users = this.users(rec);
     if (users.length) throw new BerthError(`error while removing network: network ${rec.Name} id ${rec.Id.slice(0, 12)} has active endpoints (${users.map((u) => u.slice(0, 12)).join(', ')}); remove those containers first`, 'conflict');
-    if (native().linkExists(rec.Bridge)) native().deleteLink(rec.Bridge);
-    if (!rec.Internal) masquerade(rec, false);
+    this.deleteLink(rec.Bridge);
+    if (!rec.Internal && !this.paths.rootless) masquerade(rec, false);
     fs.rmSync(path.join(this.dir, rec.Id), { recursive: true, force: true });
     fs.rmSync(this.file(rec.Id), { force: true });
     return rec;
@@ -201,14 +201,33 @@ export class NetworkStore {
   // "net:[4026531833]") where no bridge or veth may ever be added: the test
   // suite sets it to the machine's own.
   up(rec: NetworkRecord): void {
+    // Rootless bridges are made by the shim, in the user's own network
+    // namespace (see native/src/shim/rootless.h), never in this one.
+    if (this.paths.rootless) return;
     const forbidden = this.env.BERTH_NO_BRIDGES_IN_NETNS;
     if (forbidden && fs.readlinkSync('/proc/self/ns/net') === forbidden) {
       throw new BerthError(`refusing to create bridge ${rec.Bridge} in the host's network namespace (BERTH_NO_BRIDGES_IN_NETNS); run this inside a network namespace (ip netns exec NAME ...)`, 'permission');
     }
-    const cfg = rec.IPAM.Config[0];
     const fresh = !native().linkExists(rec.Bridge);
-    native().ensureBridge(rec.Bridge, `${cfg.Gateway}/${parseSubnet(cfg.Subnet).prefix}`);
+    native().ensureBridge(rec.Bridge, this.bridgeAddress(rec));
     if (fresh && !rec.Internal) masquerade(rec, true);
+  }
+
+  // The bridge's own address, the gateway of its subnet.
+  bridgeAddress(rec: NetworkRecord): string {
+    const cfg = rec.IPAM.Config[0];
+    return `${cfg.Gateway}/${parseSubnet(cfg.Subnet).prefix}`;
+  }
+
+  // Deletes a bridge or a container's veth, wherever Berth keeps them: here,
+  // or for a rootless user in the network namespace the shim enters.
+  deleteLink(name: string): void {
+    if (!this.paths.rootless) {
+      if (native().linkExists(name)) native().deleteLink(name);
+      return;
+    }
+    const r = (require('child_process') as typeof import('child_process')).spawnSync(shimPath, ['netdel', name], { encoding: 'utf8' });
+    if (r.status !== 0) throw new BerthError(`cannot delete ${name}: ${(r.stderr || '').trim()}`, 'unavailable');
   }
 
   prune(inUse: (rec: NetworkRecord) => boolean): NetworkRecord[] {

@@ -2,11 +2,15 @@
 // and one cgroup parent, each overridable so tests and benchmarks can use
 // a store of their own.
 import * as path from 'path';
+import { delegatedCgroupParent, isRootless, rootlessStoreRoot } from './rootless';
 
 export interface StorePaths {
-  root: string; // BERTH_ROOT, default /var/lib/berth
-  run: string; // BERTH_RUN, default /run/berth
-  cgroupParent: string; // BERTH_CGROUP_PARENT, default "berth"
+  root: string; // BERTH_ROOT, default /var/lib/berth (rootless: ~/.local/share/berth)
+  run: string; // BERTH_RUN, default /run/berth (rootless: set by the launcher)
+  // BERTH_CGROUP_PARENT, default "berth"; rootless: the user's delegated
+  // cgroup v2 subtree, or '' when there is none (containers get no cgroup).
+  cgroupParent: string;
+  rootless: boolean;
   images: string; // OCI image layout
   snapshots: string; // unpacked layers, one directory per chain ID
   initLayer: string; // the top lower layer holding mount points every container needs
@@ -16,11 +20,13 @@ export interface StorePaths {
 }
 
 export function storePaths(env: NodeJS.ProcessEnv = process.env): StorePaths {
-  const root = path.resolve(env.BERTH_ROOT || '/var/lib/berth');
+  const rootless = isRootless(env);
+  const root = path.resolve(env.BERTH_ROOT || (rootless ? rootlessStoreRoot(env) : '/var/lib/berth'));
   return {
     root,
-    run: path.resolve(env.BERTH_RUN || '/run/berth'),
-    cgroupParent: env.BERTH_CGROUP_PARENT || 'berth',
+    run: path.resolve(env.BERTH_RUN || (rootless ? path.join(root, 'run') : '/run/berth')),
+    cgroupParent: env.BERTH_CGROUP_PARENT || (rootless ? delegatedCgroupParent() : 'berth'),
+    rootless,
     images: path.join(root, 'images'),
     snapshots: path.join(root, 'snapshots'),
     initLayer: path.join(root, 'snapshots', 'init'),

@@ -132,12 +132,13 @@ Napi::Value Flock(const Napi::CallbackInfo& info) {
 // message, reporting bytes read to an optional callback as it goes.
 class UntarWorker : public Napi::AsyncProgressWorker<uint64_t> {
  public:
-  UntarWorker(Napi::Env env, std::string tar, std::string dest, Napi::Function onProgress)
-      : Napi::AsyncProgressWorker<uint64_t>(env), deferred_(Napi::Promise::Deferred::New(env)), tar_(std::move(tar)), dest_(std::move(dest)) {
+  UntarWorker(Napi::Env env, std::string tar, std::string dest, Napi::Function onProgress, berth::UntarOptions options)
+      : Napi::AsyncProgressWorker<uint64_t>(env), deferred_(Napi::Promise::Deferred::New(env)), tar_(std::move(tar)), dest_(std::move(dest)),
+        options_(options) {
     if (!onProgress.IsEmpty()) onProgress_ = Napi::Persistent(onProgress);
   }
   void Execute(const ExecutionProgress& progress) override {
-    result_ = berth::untar(tar_, dest_, [&](uint64_t bytes) { progress.Send(&bytes, 1); });
+    result_ = berth::untar(tar_, dest_, [&](uint64_t bytes) { progress.Send(&bytes, 1); }, options_);
   }
   void OnProgress(const uint64_t* data, size_t count) override {
     if (count && !onProgress_.IsEmpty()) onProgress_.Call({Napi::Number::New(Env(), double(data[count - 1]))});
@@ -149,11 +150,14 @@ class UntarWorker : public Napi::AsyncProgressWorker<uint64_t> {
   Napi::Promise::Deferred deferred_;
   Napi::FunctionReference onProgress_;
   std::string tar_, dest_, result_;
+  berth::UntarOptions options_;
 };
 
 Napi::Value Untar(const Napi::CallbackInfo& info) {
   Napi::Function cb = info.Length() > 2 && info[2].IsFunction() ? info[2].As<Napi::Function>() : Napi::Function();
-  auto* w = new UntarWorker(info.Env(), info[0].As<Napi::String>(), info[1].As<Napi::String>(), cb);
+  berth::UntarOptions options;
+  if (info.Length() > 3 && info[3].IsObject()) options.rootless = info[3].As<Napi::Object>().Get("rootless").ToBoolean();
+  auto* w = new UntarWorker(info.Env(), info[0].As<Napi::String>(), info[1].As<Napi::String>(), cb, options);
   auto p = w->Promise();
   w->Queue();
   return p;
@@ -162,31 +166,7 @@ Napi::Value Untar(const Napi::CallbackInfo& info) {
 // Creates a bridge with its gateway address and brings it up (idempotent).
 Napi::Value EnsureBridge(const Napi::CallbackInfo& info) {
   std::string name = info[0].As<Napi::String>(), cidr = info[1].As<Napi::String>(), err;
-  if (!berth::netlink::linkExists(name)) {
-    // Several Berth processes may race to make the same bridge: losing the
-    // race (EEXIST on the link or its address) is success.
-    bool made = berth::netlink::createBridge(name, &err);
-    if (!made && !berth::netlink::linkExists(name)) {
-      Napi::Error::New(info.Env(), err).ThrowAsJavaScriptException();
-      return info.Env().Undefined();
-    }
-    if (made) {
-      if ((!berth::netlink::addAddress(name, cidr, &err) && err.find("File exists") == std::string::npos) ||
-          !berth::netlink::setUp(name, &err)) {
-        std::string ignored;
-        berth::netlink::deleteLink(name, &ignored);
-        Napi::Error::New(info.Env(), err).ThrowAsJavaScriptException();
-      }
-    } else {
-      // The winner may still be adding the address; wait briefly for it to come up.
-      for (int i = 0; i < 100; i++) {
-        std::string state;
-        berth::readFile("/sys/class/net/" + name + "/operstate", &state);
-        if (state.find("down") == std::string::npos || i == 99) break;
-        usleep(2000);
-      }
-    }
-  }
+  if (!berth::netlink::ensureBridge(name, cidr, &err)) Napi::Error::New(info.Env(), err).ThrowAsJavaScriptException();
   return info.Env().Undefined();
 }
 

@@ -7,6 +7,7 @@
 #include <linux/rtnetlink.h>
 #include <linux/veth.h>
 #include <net/if.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -99,6 +100,40 @@ bool changeLink(const std::string& name, std::string* err, const std::string& wh
 }  // namespace
 
 bool linkExists(const std::string& name) { return if_nametoindex(name.c_str()) != 0; }
+
+namespace {
+
+// Whether the link is up, asked of this network namespace (sysfs shows the
+// namespace it was mounted in, which need not be this one).
+bool linkUp(const std::string& name) {
+  int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (s < 0) return false;
+  struct ifreq ifr;
+  memset(&ifr, 0, sizeof ifr);
+  strncpy(ifr.ifr_name, name.c_str(), IFNAMSIZ - 1);
+  bool up = ioctl(s, SIOCGIFFLAGS, &ifr) == 0 && (ifr.ifr_flags & IFF_UP);
+  close(s);
+  return up;
+}
+
+}  // namespace
+
+bool ensureBridge(const std::string& name, const std::string& cidr, std::string* err) {
+  if (linkExists(name)) return true;
+  // Several Berth processes may race to make the same bridge: losing the
+  // race (EEXIST on the link or its address) is success.
+  if (!createBridge(name, err)) {
+    if (!linkExists(name)) return false;
+    for (int i = 0; i < 100 && !linkUp(name); i++) usleep(2000);  // the winner may still be adding the address
+    return true;
+  }
+  if (((!addAddress(name, cidr, err) && err->find("File exists") == std::string::npos) || !setUp(name, err))) {
+    std::string ignored;
+    deleteLink(name, &ignored);
+    return false;
+  }
+  return true;
+}
 
 bool createBridge(const std::string& name, std::string* err) {
   Request r(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, sizeof(ifinfomsg));

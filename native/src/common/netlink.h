@@ -9,6 +9,9 @@ namespace netlink {
 
 bool linkExists(const std::string& name);
 bool createBridge(const std::string& name, std::string* err);
+// Creates the bridge with its gateway address and brings it up; a bridge
+// that exists already (made by a racing Berth process) is success.
+bool ensureBridge(const std::string& name, const std::string& cidr, std::string* err);
 // The peer is created directly in the network namespace of peerPid (when >0),
 // under its final name: no move between namespaces, which costs an RCU wait.
 bool createVeth(const std::string& name, const std::string& peer, int peerPid, std::string* err);

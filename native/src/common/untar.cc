@@ -100,7 +100,9 @@ struct DirTime {
 
 }  // namespace
 
-std::string untar(const std::string& tarPath, const std::string& dest, const std::function<void(uint64_t)>& progress) {
+std::string untar(const std::string& tarPath, const std::string& dest, const std::function<void(uint64_t)>& progress,
+                  const UntarOptions& options) {
+  const char* opaqueXattr = options.rootless ? "user.overlay.opaque" : "trusted.overlay.opaque";
   int tfd = open(tarPath.c_str(), O_RDONLY | O_CLOEXEC);
   if (tfd < 0) return "cannot open layer " + tarPath + ": " + strerror(errno);
   mkdirAll(dest, 0755);
@@ -145,7 +147,7 @@ std::string untar(const std::string& tarPath, const std::string& dest, const std
     struct timespec times[2] = {{h.mtime, 0}, {h.mtime, 0}};
     if (base == ".wh..wh..opq") {
       const char y = 'y';
-      if (fsetxattr(dir, "trusted.overlay.opaque", &y, 1, 0) != 0) return fail("setting the opaque marker for \"" + h.name + "\": " + strerror(errno));
+      if (fsetxattr(dir, opaqueXattr, &y, 1, 0) != 0) return fail("setting the opaque marker for \"" + h.name + "\": " + strerror(errno));
       r.skip(padded);
       continue;
     }
@@ -236,7 +238,13 @@ std::string untar(const std::string& tarPath, const std::string& dest, const std
       case '6': {
         removeAt(dir, bn);
         mode_t kind = h.type == '3' ? S_IFCHR : h.type == '4' ? S_IFBLK : S_IFIFO;
-        if (mknodat(dir, bn, kind | h.mode, makedev(h.devmajor, h.devminor)) != 0) return fail("mknod \"" + h.name + "\": " + strerror(errno));
+        if (mknodat(dir, bn, kind | h.mode, makedev(h.devmajor, h.devminor)) != 0) {
+          if (errno == EPERM && options.rootless && kind != S_IFIFO) {
+            r.skip(padded);
+            continue;
+          }
+          return fail("mknod \"" + h.name + "\": " + strerror(errno));
+        }
         fchownat(dir, bn, h.uid, h.gid, AT_SYMLINK_NOFOLLOW);
         fchmodat(dir, bn, h.mode, 0);  // mknod's mode went through the umask
         utimensat(dir, bn, times, AT_SYMLINK_NOFOLLOW);

@@ -10,9 +10,17 @@
 
 namespace berth {
 
+// Rootless stores are unpacked inside the user's namespace: overlayfs reads
+// their opaque markers from user.overlay.* (it is mounted with userxattr
+// there), and device nodes, which no user namespace may make, are left out
+// (containers get their /dev from the runtime, never from a layer).
+struct UntarOptions {
+  bool rootless = false;
+};
+
 // Returns "" on success, else a message naming the offending entry.
 // progress, when given, is called with the bytes read so far every few MB.
 std::string untar(const std::string& tarPath, const std::string& dest,
-                  const std::function<void(uint64_t)>& progress = nullptr);
+                  const std::function<void(uint64_t)>& progress = nullptr, const UntarOptions& options = {});
 
 }  // namespace berth

@@ -66,9 +66,10 @@ std::vector<V1Mount> v1Hierarchies() {
 
 }  // namespace
 
-bool mountCgroupFs(const std::string& root, std::string* err) {
+bool mountCgroupFs(const std::string& root, bool ownCgroup, std::string* err) {
   std::string dir = root + "/sys/fs/cgroup";
   if (!exists(dir)) return true;  // a sysfs without the mount point: nothing to show
+  if (!ownCgroup) return mountOr("tmpfs", dir, "tmpfs", kFlags, "mode=755,size=0", err);
   if (cgroup::detect() == cgroup::Version::V2) return mountOr("cgroup2", dir, "cgroup2", kFlags, nullptr, err);
   // v1: a tmpfs holding one mount per hierarchy, and the links docker makes
   // for co-mounted controllers (cpu -> cpu,cpuacct), then made read-only.

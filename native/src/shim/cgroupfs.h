@@ -9,7 +9,8 @@
 namespace berth {
 
 // Called in the container's mount and cgroup namespaces, after /sys is
-// mounted at root + "/sys" and before pivot_root.
-bool mountCgroupFs(const std::string& root, std::string* err);
+// mounted at root + "/sys" and before pivot_root. A container with no cgroup
+// of its own (rootless, where none is delegated) gets an empty directory.
+bool mountCgroupFs(const std::string& root, bool ownCgroup, std::string* err);
 
 }  // namespace berth

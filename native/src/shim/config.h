@@ -29,6 +29,7 @@ struct ContainerConfig {
   // route (unless its gateway is empty: an internal network).
   struct Net {
     std::string bridge, veth, ifname, address, gateway;
+    std::string bridgeCidr;  // the bridge's own address: rootless shims make the bridge themselves
   };
   std::vector<Net> nets;
   std::vector<std::string> publish;  // "HOSTIP:HOSTPORT:CONTAINERPORT" (tcp)

@@ -20,6 +20,7 @@
 #include "config.h"
 #include "init.h"
 #include "process.h"
+#include "rootless.h"
 #include "status.h"
 #include "tty.h"
 
@@ -231,6 +232,10 @@ int attachNetwork(const char* configPath) {
     return 125;
   }
   const auto& n = c.nets[0];
+  if (rootless() && !joinRootlessBridges(c.nets, &err)) {
+    fprintf(stderr, "%s\n", err.c_str());
+    return 125;
+  }
   int nsfd = open(("/proc/" + std::to_string(c.targetPid) + "/ns/net").c_str(), O_RDONLY | O_CLOEXEC);
   if (nsfd < 0 || !netlink::createVeth(n.veth, n.ifname, c.targetPid, &err) || !netlink::setMaster(n.veth, n.bridge, &err) ||
       !netlink::setUp(n.veth, &err)) {

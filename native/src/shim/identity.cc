@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "../common/fsutil.h"
+#include "rootless.h"
 
 namespace berth {
 
@@ -95,9 +96,14 @@ bool resolveIdentity(const std::string& spec, Identity* id, std::string* err) {
 }
 
 bool applyIdentity(const Identity& id, std::string* err) {
-  if (setgroups(id.groups.size(), id.groups.data()) != 0 || setresgid(id.gid, id.gid, id.gid) != 0 ||
-      setresuid(id.uid, id.uid, id.uid) != 0) {
-    *err = std::string("cannot switch to uid ") + std::to_string(id.uid) + ": " + strerror(errno);
+  // Where only the user is mapped (no subordinate range) the kernel denies
+  // setgroups in the namespace; the process keeps the single group it has.
+  bool groupsOk = setgroups(id.groups.size(), id.groups.data()) == 0 || (errno == EPERM && rootless());
+  if (!groupsOk || setresgid(id.gid, id.gid, id.gid) != 0 || setresuid(id.uid, id.uid, id.uid) != 0) {
+    *err = std::string("cannot switch to uid ") + std::to_string(id.uid) + ": " + strerror(errno) +
+           (errno == EINVAL && rootless() ? " (that id is not mapped in this rootless namespace: ask an administrator for a "
+                                            "subordinate range in /etc/subuid and /etc/subgid)"
+                                          : "");
     return false;
   }
   return true;

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <sys/mount.h>
+#include <sys/statvfs.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -247,7 +248,17 @@ bool bindMount(int rootfd, const ContainerConfig::Mount& m, std::string* err) {
   // Bind mounts are nodev like every other writable mount (see rootfs.cc).
   int mounted = openInRoot(rootfd, m.dest, O_PATH);
   if (mounted < 0) return fail(err, "reopening " + m.dest);
+  // A remount may not clear what the source mount has (a user namespace
+  // locks those flags), so nosuid, noexec and the atime mode carry over.
   unsigned long flags = MS_BIND | MS_REMOUNT | MS_NODEV | (m.readonly ? MS_RDONLY : 0);
+  struct statvfs sv;
+  if (fstatvfs(mounted, &sv) == 0) {
+    if (sv.f_flag & ST_NOSUID) flags |= MS_NOSUID;
+    if (sv.f_flag & ST_NOEXEC) flags |= MS_NOEXEC;
+    if (sv.f_flag & ST_NOATIME) flags |= MS_NOATIME;
+    if (sv.f_flag & ST_NODIRATIME) flags |= MS_NODIRATIME;
+    if (sv.f_flag & ST_RELATIME) flags |= MS_RELATIME;
+  }
   ok = mount(nullptr, fdPath(mounted).c_str(), nullptr, flags, nullptr) == 0 || fail(err, "remounting " + m.dest);
   close(mounted);
   return ok;

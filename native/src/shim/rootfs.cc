@@ -16,6 +16,7 @@
 #include "../common/fsutil.h"
 #include "cgroupfs.h"
 #include "mounts.h"
+#include "rootless.h"
 
 namespace berth {
 
@@ -52,7 +53,13 @@ bool setupDev(const std::string& root, std::string* err) {
   mode_t old = umask(0);
   for (const auto& n : nodes) {
     std::string p = dev + "/" + n.name;
-    if (mknod(p.c_str(), S_IFCHR | 0666, makedev(n.maj, n.min)) != 0) {
+    if (mknod(p.c_str(), S_IFCHR | 0666, makedev(n.maj, n.min)) == 0) continue;
+    // A user namespace may not make device nodes: rootless containers get
+    // the host's (as Podman's do). Their owner, real root, is unmapped
+    // there, so the container can use them but never chmod or chown them.
+    int made = errno == EPERM && rootless() ? open(p.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0666) : -1;
+    if (made >= 0) close(made);
+    if (made < 0 || mount(("/dev/" + std::string(n.name)).c_str(), p.c_str(), nullptr, MS_BIND, nullptr) != 0) {
       umask(old);
       return fail(err, "mknod " + p);
     }
@@ -63,9 +70,11 @@ bool setupDev(const std::string& root, std::string* err) {
                             {"pts/ptmx", "ptmx"},            {"/proc/kcore", "core"}};
   for (const auto& l : links) symlink(l[0], (dev + "/" + l[1]).c_str());
   for (const char* d : {"pts", "shm", "mqueue"}) ensureDir(dev + "/" + d);
-  if (!doMount("devpts", dev + "/pts", "devpts", MS_NOSUID | MS_NOEXEC,
-               "newinstance,ptmxmode=0666,mode=0620,gid=5", err))
-    return false;
+  // gid 5 (tty) is unmapped in a rootless namespace without a subordinate range.
+  if (mount("devpts", (dev + "/pts").c_str(), "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620,gid=5") != 0 &&
+      !(errno == EINVAL && rootless() &&
+        doMount("devpts", dev + "/pts", "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620", err)))
+    return fail(err, "mount devpts on " + dev + "/pts");
   if (!doMount("shm", dev + "/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777,size=65536k", err))
     return false;
   doMount("mqueue", dev + "/mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr, err);
@@ -114,6 +123,9 @@ bool setupRootfs(const ContainerConfig& c, std::string* err) {
   unsigned long rootFlags = MS_NODEV;
   if (c.readonly) rootFlags |= MS_RDONLY;
   else opts += ",upperdir=" + c.bundle + "/upper,workdir=" + c.bundle + "/work";
+  // In a user namespace overlayfs keeps its whiteouts and opaque markers in
+  // user.overlay.* xattrs, which is how rootless layers are unpacked.
+  if (rootless()) opts += ",userxattr";
   // Lower layers are named relative to the layer directory so that many
   // layers still fit in the one page the kernel accepts for mount options.
   if (chdir(c.layerDir.c_str()) != 0) return fail(err, "entering " + c.layerDir);
@@ -127,9 +139,14 @@ bool setupRootfs(const ContainerConfig& c, std::string* err) {
   ensureDir(root + "/proc");
   if (!doMount("proc", root + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr, err)) return false;
   ensureDir(root + "/sys");
-  if (!doMount("sysfs", root + "/sys", "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr, err))
-    return false;
-  if (!mountCgroupFs(root, err)) return false;
+  if (mount("sysfs", (root + "/sys").c_str(), "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0) {
+    // A rootless container on the host's network may not mount a sysfs of
+    // that namespace (it belongs to the host): it sees the host's, read-only.
+    if (errno != EPERM || !rootless() || !doMount("/sys", root + "/sys", nullptr, MS_BIND | MS_REC, nullptr, err) ||
+        !doMount(nullptr, root + "/sys", nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr, err))
+      return fail(err, "mount sysfs on " + root + "/sys");
+  }
+  if (!mountCgroupFs(root, !c.cgroupParent.empty(), err)) return false;
   if (!setupDev(root, err)) return false;
   if (!setupMounts(root, c, err)) return false;
   for (const char* f : {"hostname", "hosts", "resolv.conf"}) {

@@ -25,6 +25,7 @@
 #include "init.h"
 #include "logfile.h"
 #include "proxy.h"
+#include "rootless.h"
 #include "process.h"
 #include "rootfs.h"
 #include "state.h"
@@ -135,6 +136,17 @@ int runContainer(const char* configPath) {
   closeFd(&p.out[1]);
   closeFd(&p.err[1]);
   if (!placed && !cgroup::attach(c.cgroupParent, c.id, child, &err)) {
+    kill(child, SIGKILL);
+    waitpid(child, nullptr, 0);
+    status.error(125, err);
+    cleanup(c);
+    return 125;
+  }
+  // Rootless bridges live in the network namespace the pause process holds
+  // (see rootless.h), never in the host's; the shim makes them there. The
+  // published ports above stay bound in the host's namespace, and the
+  // proxy's connections to the container start from this one.
+  if (rootless() && !c.nets.empty() && !joinRootlessBridges(c.nets, &err)) {
     kill(child, SIGKILL);
     waitpid(child, nullptr, 0);
     status.error(125, err);
