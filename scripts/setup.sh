@@ -6,14 +6,31 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 say() { printf '[setup] %s\n' "$*"; }
 
-if [ "$(id -u)" != 0 ]; then
-  echo "Berth creates namespaces, cgroups and mounts: run this as root." >&2
-  exit 1
-fi
-
-pkgs=(busybox-static mmdebstrap iproute2 iptables runc g++ make python3 bsdutils python3-jupyter-client python3-jupyter-kernel-test python3-ipykernel python3-nbclient python3-nbformat jupyter-notebook python3-jupyter-server chromium skopeo umoci docker-registry apache2-utils qemu-system-x86 cpio)
+pkgs=(busybox-static mmdebstrap iproute2 iptables runc g++ make python3 bsdutils python3-jupyter-client python3-jupyter-kernel-test python3-ipykernel python3-nbclient python3-nbformat jupyter-notebook python3-jupyter-server chromium skopeo umoci docker-registry apache2-utils qemu-system-x86 cpio uidmap passt slirp4netns)
 missing=()
 for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+
+# A user who is not root runs Berth rootless. What needs root (Debian
+# packages, building into this checkout) is done once by root; the rest
+# (the user's own base images) is the user's.
+if [ "$(id -u)" != 0 ]; then
+  if [ ${#missing[@]} -gt 0 ] || [ ! -x native/build/Release/berth-shim ] || [ ! -f dist/kernel/cli/main.js ]; then
+    echo "Berth's set-up needs root once (Debian packages${missing[*]:+: ${missing[*]}}, and the build): run \`sudo npm run setup\` in $PWD, then this again." >&2
+    exit 1
+  fi
+  if ! grep -q "^$(id -un):" /etc/subuid 2>/dev/null; then
+    say "you have no subordinate id range: containers can run only as root, other owners are squashed to root. An administrator adds one with: sudo usermod --add-subuids 100000-165535 --add-subgids 100000-165535 $(id -un)"
+  fi
+  if [ -z "$(bin/berth images -q busybox:latest 2>/dev/null)" ]; then
+    say "building the busybox image in your own store (rootless)"
+    bin/berth build -q -t busybox:latest images/busybox >/dev/null
+  fi
+  if [ -s images/debian/rootfs.tar ] && [ -z "$(bin/berth images -q debian:bookworm 2>/dev/null)" ]; then
+    say "building the debian:bookworm image in your own store (rootless)"
+    bin/berth build -q -t debian:bookworm images/debian >/dev/null
+  fi
+  exit 0
+fi
 if [ ${#missing[@]} -gt 0 ]; then
   say "installing Debian packages: ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive

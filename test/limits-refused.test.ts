@@ -6,9 +6,8 @@ import { after, before, describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
-import { busyboxTar, cliPath, Result, TestStore, testStore } from './helpers';
+import { cliPath, Result, TestStore, testStore } from './helpers';
 import { native } from '../kernel/engine/native';
 
 let s: TestStore;
@@ -63,28 +62,6 @@ describe('limits that cannot be applied are refused', () => {
       noContainersLeft();
     });
   }
-});
-
-describe('a cgroup the user may not make', () => {
-  it('refuses the run as an unprivileged user, saying why, and leaves no container', () => {
-    // Its own store, in a directory nobody may use, and the image nobody can read.
-    const home = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-test-nobody-'));
-    try {
-      fs.chmodSync(home, 0o777);
-      fs.copyFileSync(busyboxTar, path.join(home, 'rootfs.tar'));
-      fs.chmodSync(path.join(home, 'rootfs.tar'), 0o644);
-      const env = { PATH: process.env.PATH, HOME: home, BERTH_ROOT: path.join(home, 'store'), BERTH_RUN: path.join(home, 'run'), BERTH_CGROUP_PARENT: s.env.BERTH_CGROUP_PARENT, BERTH_OFFLINE: '1' };
-      const as = (args: string[]) => spawnSync('runuser', ['-u', 'nobody', '--', 'env', ...Object.entries(env).map(([k, v]) => `${k}=${v}`), process.execPath, cliPath, ...args], { encoding: 'utf8', timeout: 60000 });
-      assert.equal(as(['import', path.join(home, 'rootfs.tar'), 'busybox']).status, 0);
-      const r = as(['run', '--rm', '--network', 'none', 'busybox', 'echo', 'started']);
-      assert.equal(r.status, 125, r.stderr);
-      assert.doesNotMatch(r.stdout, /started/);
-      assert.match(r.stderr, /cannot create the container's cgroup .*: Permission denied; .*run Berth as root/);
-      assert.equal(as(['ps', '-aq']).stdout.trim(), '');
-    } finally {
-      fs.rmSync(home, { recursive: true, force: true });
-    }
-  });
 });
 
 describe('figures that cannot be read are not measured', () => {

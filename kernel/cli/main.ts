@@ -40,6 +40,8 @@ async function main(argv: string[]): Promise<number> {
     if (e instanceof BerthError) e.command = (await import('./exit-codes')).ENGINE_START;
     throw e;
   }
+  const notice = engine.notice();
+  if (notice) process.stderr.write(`berth: ${notice}\n`);
   return execute(argv, { engine, io });
 }
 

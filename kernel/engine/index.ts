@@ -15,7 +15,7 @@ import type { RegistryService } from './registry/service';
 import type { VolumeStore } from './volumes/store';
 import { native } from './native';
 import { closeStore } from './store/guard';
-import { assertEntered } from './store/rootless';
+import { assertEntered, squashNotice } from './store/rootless';
 import { StorePaths, storePaths } from './store/paths';
 
 export { storePaths };
@@ -67,6 +67,12 @@ export class Engine {
 
   get volumes(): VolumeStore {
     return this.containers.volumes;
+  }
+
+  // Something the user must hear once about this store (rootless without a
+  // subordinate range); undefined after the first call, and for root.
+  notice(): string | undefined {
+    return squashNotice(this.paths.root);
   }
 
   // Removes this store's cgroup parent, and each ancestor that is left empty.

@@ -23,6 +23,8 @@ export class BerthInterpreter implements Interpreter {
   constructor(private readonly engine = new Engine()) {}
 
   async execute(code: string, ctx: ExecuteContext): Promise<ExecuteOutcome> {
+    const notice = this.engine.notice();
+    if (notice) ctx.stream('stderr', `berth: ${notice}\n`);
     try {
       const cell = parseCell(code);
       if (cell.kind === 'cell-magic') {

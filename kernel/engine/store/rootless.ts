@@ -37,6 +37,20 @@ export function overlayXattr(name: 'opaque', env: NodeJS.ProcessEnv = process.en
   return `${isRootless(env) ? 'user' : 'trusted'}.overlay.${name}`;
 }
 
+// Where only the user's own uid is mapped (no subordinate range), files
+// that layers give to other owners are squashed to root and no other user can run in
+// a container. Said once per store: the first call returns the message.
+export function squashNotice(storeRoot: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (!isRootless(env) || !env.BERTH_ROOTLESS_SQUASHED) return undefined;
+  try {
+    fs.writeFileSync(path.join(storeRoot, '.squash-notice-given'), '', { flag: 'wx' });
+  } catch {
+    return undefined;
+  }
+  const user = env.USER || env.LOGNAME || 'USER';
+  return `you have no subordinate id range in /etc/subuid and /etc/subgid, so Berth maps only your own uid: files that images give to other owners are squashed to root, and containers can run only as root. An administrator adds a range once with \`usermod --add-subuids 100000-165535 --add-subgids 100000-165535 ${user}\` (the uidmap package provides newuidmap); then stop your Berth processes and run again.`;
+}
+
 // The cgroup under which a rootless user's containers get cgroups of their
 // own: on cgroup v2, below the highest cgroup of the user's own process
 // tree that the user owns (systemd's user@UID.service, which delegates

@@ -43,7 +43,11 @@ bool PortProxy::listen(const std::vector<Publish>& ports, const std::string& con
     if (inet_pton(AF_INET, p.hostIp.c_str(), &sa.sin_addr) != 1 || bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0 ||
         (!p.udp && ::listen(fd, 128) != 0)) {
       *err = "Bind for " + p.hostIp + ":" + std::to_string(p.hostPort) + " failed: " +
-             (errno == EADDRINUSE ? std::string("port is already allocated") : std::string(strerror(errno)));
+             (errno == EADDRINUSE ? std::string("port is already allocated")
+              : errno == EACCES && p.hostPort < 1024
+                  ? std::string("permission denied: ports below 1024 are root's; publish one of 1024 or above (-p 8080:") +
+                        std::to_string(p.containerPort) + "), or an administrator lowers sysctl net.ipv4.ip_unprivileged_port_start"
+                  : std::string(strerror(errno)));
       close(fd);
       closeAll();
       return false;

@@ -135,6 +135,7 @@ int countOthersInNamespace(const std::string& mine) {
     aloneFor += step;
     if (aloneFor < lingerSeconds) continue;
     int lock = open((runDir + "/pause.lock").c_str(), O_RDWR | O_CLOEXEC);
+    if (lock < 0 && errno == ENOENT) _exit(0);  // the run directory is gone: nobody can join any more
     if (lock < 0 || flock(lock, LOCK_EX | LOCK_NB) != 0) {
       if (lock >= 0) close(lock);
       continue;
