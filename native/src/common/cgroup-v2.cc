@@ -15,20 +15,27 @@ std::string dirOf(const std::string& parent, const std::string& id) {
   return std::string(kRoot) + "/" + parent + "/" + id;
 }
 
+// Each level hands down what it has of these: a subtree delegated to a user
+// may offer fewer controllers than the root, and one unknown name would
+// fail the whole write. Levels the caller may not write (above a delegated
+// subtree) are left as their owner set them.
 void enableControllers(const std::string& parent) {
-  std::string avail;
-  readFile(std::string(kRoot) + "/cgroup.controllers", &avail);
-  std::string want;
-  for (const char* c : {"memory", "cpu", "pids", "io", "cpuset"}) {
-    if (avail.find(c) != std::string::npos) want += std::string(want.empty() ? "+" : " +") + c;
-  }
+  auto enable = [](const std::string& dir) {
+    std::string avail, want;
+    readFile(dir + "/cgroup.controllers", &avail);
+    auto have = words(trim(avail));
+    for (const char* c : {"memory", "cpu", "pids", "io", "cpuset"})
+      for (const auto& h : have)
+        if (h == c) want += std::string(want.empty() ? "+" : " +") + c;
+    if (!want.empty()) writeFile(dir + "/cgroup.subtree_control", want);
+  };
   std::string dir = kRoot;
-  writeFile(dir + "/cgroup.subtree_control", want);
+  enable(dir);
   for (const auto& part : split(parent, '/')) {
     if (part.empty()) continue;
     dir += "/" + part;
     mkdir(dir.c_str(), 0755);
-    writeFile(dir + "/cgroup.subtree_control", want);
+    enable(dir);
   }
 }
 

@@ -1,0 +1,67 @@
+// Rootless limits where cgroup v2 delegates them: a user who owns a
+// delegated subtree (the v2 guest hands one to nobody, as systemd's
+// Delegate= does; see scripts/v2-guest/stage2.sh) gets -m, --pids-limit and
+// --cpus enforced in cgroups Berth makes inside that subtree. Elsewhere the
+// suite has nothing to check and says so.
+import { describe, it } from 'node:test';
+import * as assert from 'node:assert/strict';
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { busyboxTar, repoRoot } from './helpers';
+
+const delegated = process.env.BERTH_DELEGATED_CGROUP;
+const bin = path.join(repoRoot, 'bin', 'berth');
+
+describe('rootless limits in a delegated cgroup v2 subtree', { skip: delegated ? false : 'no delegated subtree here (the v2 guest has one)' }, () => {
+  it('enforces -m, --pids-limit and --cpus for the user who owns the subtree, in cgroups of its own there', () => {
+    const d = delegated!;
+    const home = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-rootless-v2-'));
+    fs.chmodSync(home, 0o755);
+    fs.chownSync(home, 65534, 65534);
+    const script = `
+      set -u
+      b=${bin}
+      $b import ${busyboxTar} busybox >/dev/null || exit 2
+      $b run --name oom --network none -m 32m busybox sh -c 'head -c 200m /dev/zero | tail'
+      echo "oom-exit=$?"
+      echo "oom-killed=$($b inspect -f '{{.State.OOMKilled}}' oom)"
+      $b rm oom >/dev/null
+      id=$($b run -d --network none -m 48m --pids-limit 12 --cpus 0.5 busybox sleep 30)
+      echo "id=$id"
+      $b exec $id sh -c 'echo "inside-memory=$(cat /sys/fs/cgroup/memory.max) inside-cpu=$(cat /sys/fs/cgroup/cpu.max)"'
+      $b exec $id sh -c 'for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16; do sleep 5 & done; wait' 2>&1 | grep -c "can't fork" | sed 's/^/refused-forks=/'
+      $b rm -f $id >/dev/null
+      $b run --rm --network none busybox echo unlimited
+      $b rmi busybox >/dev/null
+    `;
+    try {
+      // The user's session starts inside the subtree, as systemd places it.
+      const r = spawnSync('sh', ['-c', `echo $$ > ${d}/session/cgroup.procs && exec runuser -u nobody -- env -i PATH=${process.env.PATH} HOME=${home} XDG_RUNTIME_DIR=${home} BERTH_PAUSE_LINGER=1 sh -c "$0"`, script], {
+        encoding: 'utf8',
+        timeout: 300000,
+      });
+      const out = r.stdout;
+      assert.equal(r.status, 0, `${out}${r.stderr}`);
+      assert.match(out, /^oom-exit=137$/m, out + r.stderr);
+      assert.match(out, /^oom-killed=true$/m);
+      const id = /^id=([0-9a-f]{64})$/m.exec(out)![1];
+      // Made under the user's own subtree, never elsewhere in the hierarchy.
+      assert.match(out, new RegExp(`inside-memory=${48 << 20} inside-cpu=50000 100000`));
+      assert.match(out, /^refused-forks=[1-9]\d*$/m, 'the pids limit stopped some of the 16 forks');
+      assert.match(out, /^unlimited$/m);
+      assert.ok(!fs.existsSync(path.join(d, 'berth', id)), 'the container cgroup went with the container');
+      assert.ok(fs.existsSync(path.join(d, 'berth')), 'containers get cgroups in the delegated subtree');
+    } finally {
+      // The pause process leaves a second after the last command.
+      for (let i = 0; i < 50 && fs.existsSync(path.join(home, 'berth', 'pause.pid')); i++) spawnSync('sleep', ['0.2']);
+      try {
+        fs.rmdirSync(path.join(d, 'berth'));
+      } catch {
+        /* never made */
+      }
+      fs.rmSync(home, { recursive: true, force: true });
+    }
+  });
+});
