@@ -10,6 +10,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { busyboxTar, repoRoot } from './helpers';
+import { runNotebooksAs } from './rootless/notebooks';
 
 const delegated = process.env.BERTH_DELEGATED_CGROUP;
 const bin = path.join(repoRoot, 'bin', 'berth');
@@ -55,6 +56,25 @@ describe('rootless limits in a delegated cgroup v2 subtree', { skip: delegated ?
       assert.ok(fs.existsSync(path.join(d, 'berth')), 'containers get cgroups in the delegated subtree');
     } finally {
       // The pause process leaves a second after the last command.
+      for (let i = 0; i < 50 && fs.existsSync(path.join(home, 'berth', 'pause.pid')); i++) spawnSync('sleep', ['0.2']);
+      try {
+        fs.rmdirSync(path.join(d, 'berth'));
+      } catch {
+        /* never made */
+      }
+      fs.rmSync(home, { recursive: true, force: true });
+    }
+  });
+
+  it('runs notebook 00, whose OOM demo needs -m, with a kernel that runs as the user', () => {
+    const d = delegated!;
+    const home = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-rootless-nb-'));
+    fs.chmodSync(home, 0o755);
+    fs.chownSync(home, 65534, 65534);
+    try {
+      runNotebooksAs((argv, env = {}) => spawnSync('sh', ['-c', `echo $$ > ${d}/session/cgroup.procs && exec runuser -u nobody -- env -i "$@"`, 'sh',
+        `PATH=${process.env.PATH}`, `HOME=${home}`, `XDG_RUNTIME_DIR=${home}`, 'BERTH_PAUSE_LINGER=1', ...Object.entries(env).map(([k, v]) => `${k}=${v}`), ...argv], { encoding: 'utf8', timeout: 600000 }), home, 65534, 65534, ['00']);
+    } finally {
       for (let i = 0; i < 50 && fs.existsSync(path.join(home, 'berth', 'pause.pid')); i++) spawnSync('sleep', ['0.2']);
       try {
         fs.rmdirSync(path.join(d, 'berth'));
