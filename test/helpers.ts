@@ -34,7 +34,10 @@ export async function testStore(name: string, opts: { empty?: boolean } = {}): P
   // runner (scripts/run-tests.js) runs the suite in a namespace of its own and
   // names the machine's; run directly, a test's own namespace is protected.
   const machineNetns = process.env.BERTH_MACHINE_NETNS || fs.readlinkSync('/proc/self/ns/net');
-  const env = { ...process.env, BERTH_ROOT: root, BERTH_RUN: path.join(root, 'run'), BERTH_CGROUP_PARENT: cgroupParent, BERTH_NO_BRIDGES_IN_NETNS: machineNetns, BERTH_OFFLINE: '1' };
+  // Rootless (a test file run through berth-shim enter by a user), the store
+  // finds its own cgroup parent: the user's delegated subtree, or none.
+  const env: NodeJS.ProcessEnv = { ...process.env, BERTH_ROOT: root, BERTH_RUN: path.join(root, 'run'), BERTH_NO_BRIDGES_IN_NETNS: machineNetns, BERTH_OFFLINE: '1' };
+  if (!process.env.BERTH_ROOTLESS) env.BERTH_CGROUP_PARENT = cgroupParent;
   const engine = new Engine(storePaths(env));
   const berth = (args: string[], opts: { input?: string; timeoutMs?: number } = {}): Result => {
     const r: SpawnSyncReturns<string> = spawnSync(process.execPath, [cliPath, ...args], {
