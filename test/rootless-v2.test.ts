@@ -10,17 +10,38 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { busyboxTar, repoRoot } from './helpers';
-import { runNotebooksAs } from './rootless/notebooks';
+import { RunAs, runNotebooksAs } from './rootless/notebooks';
 
 const delegated = process.env.BERTH_DELEGATED_CGROUP;
 const bin = path.join(repoRoot, 'bin', 'berth');
 
+// Runs fn with a home of nobody's (in the guest's scratch tmpfs) and a way
+// to run commands as nobody inside the delegated subtree, where systemd
+// would start the user's session; afterwards nothing of it is left.
+function asNobody(fn: (home: string, runAs: RunAs) => void): void {
+  const d = delegated!;
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-rootless-v2-'));
+  fs.chmodSync(home, 0o755);
+  fs.chownSync(home, 65534, 65534);
+  const runAs: RunAs = (argv, env = {}) => spawnSync('sh', ['-c', `echo $$ > ${d}/session/cgroup.procs && exec runuser -u nobody -- env -i "$@"`, 'sh',
+    `PATH=${process.env.PATH}`, `HOME=${home}`, `XDG_RUNTIME_DIR=${home}`, 'BERTH_PAUSE_LINGER=1', ...Object.entries(env).map(([k, v]) => `${k}=${v}`), ...argv], { encoding: 'utf8', timeout: 600000 });
+  try {
+    fn(home, runAs);
+  } finally {
+    // The namespace process leaves a second after the last command.
+    for (let i = 0; i < 50 && fs.existsSync(path.join(home, 'berth', 'pause.pid')); i++) spawnSync('sleep', ['0.2']);
+    try {
+      fs.rmdirSync(path.join(d, 'berth'));
+    } catch {
+      /* never made */
+    }
+    fs.rmSync(home, { recursive: true, force: true });
+  }
+}
+
 describe('rootless limits in a delegated cgroup v2 subtree', { skip: delegated ? false : 'no delegated subtree here (the v2 guest has one)' }, () => {
   it('enforces -m, --pids-limit and --cpus for the user who owns the subtree, in cgroups of its own there', () => {
     const d = delegated!;
-    const home = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-rootless-v2-'));
-    fs.chmodSync(home, 0o755);
-    fs.chownSync(home, 65534, 65534);
     const script = `
       set -u
       b=${bin}
@@ -37,12 +58,8 @@ describe('rootless limits in a delegated cgroup v2 subtree', { skip: delegated ?
       $b run --rm --network none busybox echo unlimited
       $b rmi busybox >/dev/null
     `;
-    try {
-      // The user's session starts inside the subtree, as systemd places it.
-      const r = spawnSync('sh', ['-c', `echo $$ > ${d}/session/cgroup.procs && exec runuser -u nobody -- env -i PATH=${process.env.PATH} HOME=${home} XDG_RUNTIME_DIR=${home} BERTH_PAUSE_LINGER=1 sh -c "$0"`, script], {
-        encoding: 'utf8',
-        timeout: 300000,
-      });
+    asNobody((_home, runAs) => {
+      const r = runAs(['sh', '-c', script]);
       const out = r.stdout;
       assert.equal(r.status, 0, `${out}${r.stderr}`);
       assert.match(out, /^oom-exit=137$/m, out + r.stderr);
@@ -54,34 +71,10 @@ describe('rootless limits in a delegated cgroup v2 subtree', { skip: delegated ?
       assert.match(out, /^unlimited$/m);
       assert.ok(!fs.existsSync(path.join(d, 'berth', id)), 'the container cgroup went with the container');
       assert.ok(fs.existsSync(path.join(d, 'berth')), 'containers get cgroups in the delegated subtree');
-    } finally {
-      // The pause process leaves a second after the last command.
-      for (let i = 0; i < 50 && fs.existsSync(path.join(home, 'berth', 'pause.pid')); i++) spawnSync('sleep', ['0.2']);
-      try {
-        fs.rmdirSync(path.join(d, 'berth'));
-      } catch {
-        /* never made */
-      }
-      fs.rmSync(home, { recursive: true, force: true });
-    }
+    });
   });
 
   it('runs notebook 00, whose OOM demo needs -m, with a kernel that runs as the user', () => {
-    const d = delegated!;
-    const home = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-rootless-nb-'));
-    fs.chmodSync(home, 0o755);
-    fs.chownSync(home, 65534, 65534);
-    try {
-      runNotebooksAs((argv, env = {}) => spawnSync('sh', ['-c', `echo $$ > ${d}/session/cgroup.procs && exec runuser -u nobody -- env -i "$@"`, 'sh',
-        `PATH=${process.env.PATH}`, `HOME=${home}`, `XDG_RUNTIME_DIR=${home}`, 'BERTH_PAUSE_LINGER=1', ...Object.entries(env).map(([k, v]) => `${k}=${v}`), ...argv], { encoding: 'utf8', timeout: 600000 }), home, 65534, 65534, ['00']);
-    } finally {
-      for (let i = 0; i < 50 && fs.existsSync(path.join(home, 'berth', 'pause.pid')); i++) spawnSync('sleep', ['0.2']);
-      try {
-        fs.rmdirSync(path.join(d, 'berth'));
-      } catch {
-        /* never made */
-      }
-      fs.rmSync(home, { recursive: true, force: true });
-    }
+    asNobody((home, runAs) => runNotebooksAs(runAs, home, 65534, 65534, ['00']));
   });
 });
