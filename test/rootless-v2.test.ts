@@ -5,7 +5,7 @@
 // suite has nothing to check and says so.
 import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { spawnSync } from 'child_process';
+import { spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -72,6 +72,37 @@ describe('rootless limits in a delegated cgroup v2 subtree', { skip: delegated ?
       assert.ok(!fs.existsSync(path.join(d, 'berth', id)), 'the container cgroup went with the container');
       assert.ok(fs.existsSync(path.join(d, 'berth')), 'containers get cgroups in the delegated subtree');
     });
+  });
+
+  it('gives a container on the default network outbound connectivity, but not the host\'s loopback', () => {
+    // This test's own network namespace gets a link with an address and a
+    // default route, as a host has, and a server on that address; another
+    // server on its loopback stands for what the user keeps on 127.0.0.1.
+    const ip = (...args: string[]) => spawnSync('ip', args, { encoding: 'utf8' });
+    assert.equal(ip('link', 'add', 'berthout0', 'type', 'dummy').status, 0, 'run this inside a network namespace of its own');
+    const www = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-outbound-'));
+    fs.writeFileSync(path.join(www, 'index.html'), 'from outside\n');
+    fs.chmodSync(www, 0o755);
+    ip('addr', 'add', '10.99.0.1/24', 'dev', 'berthout0');
+    ip('link', 'set', 'berthout0', 'up');
+    ip('route', 'add', 'default', 'via', '10.99.0.254');
+    const servers = ['10.99.0.1:18099', '127.0.0.1:18098'].map((at) => spawn('busybox', ['httpd', '-f', '-p', at, '-h', www], { stdio: 'ignore' }));
+    try {
+      asNobody((_home, runAs) => {
+        const r = runAs([bin, 'import', busyboxTar, 'busybox']);
+        assert.equal(r.status, 0, r.stderr);
+        // nc rather than busybox-static's wget, which crashes when a connection fails.
+        const get = (host: string, port: number) => runAs([bin, 'run', '--rm', 'busybox', 'sh', '-c', `printf "GET /index.html HTTP/1.0\\r\\n\\r\\n" | nc -w 5 ${host} ${port}; echo "nc=$?"`]);
+        const out = get('10.99.0.1', 18099);
+        assert.match(out.stdout, /^HTTP\/1\.[01] 200 OK\r\n[^]*\r\n\r\nfrom outside\nnc=0\n$/, out.stderr);
+        // slirp4netns's gateway would lead to the host's loopback; it is closed.
+        assert.doesNotMatch(get('10.0.2.2', 18098).stdout, /from outside/);
+      });
+    } finally {
+      for (const srv of servers) srv.kill('SIGKILL');
+      ip('link', 'del', 'berthout0');
+      fs.rmSync(www, { recursive: true, force: true });
+    }
   });
 
   it('runs notebook 00, whose OOM demo needs -m, with a kernel that runs as the user', () => {

@@ -24,6 +24,10 @@ mount --bind "$share/modules/$(cat "$share/version")" "/lib/modules/$(cat "$shar
 # ext4, netfilter parts); this machine has none, busybox has one.
 [ -e /sbin/modprobe ] || ln -s /bin/busybox /sbin/modprobe
 for m in bridge veth loop overlay ext4 crc32c_generic; do busybox modprobe "$m" 2>/dev/null; done
+# What a rootless user's outbound network needs and cannot load itself:
+# /dev/net/tun for pasta, and NAT for the bridges in the user's namespace.
+for m in tun nf_tables nft_compat nft_chain_nat nft_masq xt_MASQUERADE iptable_nat; do busybox modprobe "$m" 2>/dev/null; done
+chmod 666 /dev/net/tun  # as udev's default rules make it on a Debian host
 hostname v2-guest
 ip link set lo up
 # Hand every controller down from the root, as systemd does on a v2 host.

@@ -35,8 +35,8 @@ export async function commitContainer(images: ImageStore, c: Container, req: Com
   // Frozen, the container cannot change its files between our reads.
   const parentCg = images.paths.cgroupParent;
   const frozen = req.pause !== false && c.state.Running;
-  if (frozen && !native().cgroupFreeze(parentCg, c.record.Id, true)) {
-    native().cgroupFreeze(parentCg, c.record.Id, false);
+  if (frozen && (!parentCg || !native().cgroupFreeze(parentCg, c.record.Id, true))) {
+    if (parentCg) native().cgroupFreeze(parentCg, c.record.Id, false);
     throw new BerthError(`cannot pause container ${c.record.Name} for the commit (no freezer cgroup here); stop it first, or commit with --pause=false`, 'unavailable');
   }
   try {

@@ -139,8 +139,14 @@ function hostMemory(): number {
   return Number(/(\d+)/.exec(line ?? '')?.[1] ?? 0) * 1024;
 }
 
+function unmeasured(pids: number): CgroupStats {
+  return { memoryUsage: -1, memoryPeak: -1, memoryLimit: -1, cpuUsageNs: -1, pids, pidsLimit: -1, blkioRead: -1, blkioWrite: -1, oomKills: -1 };
+}
+
 export function sampleStats(paths: StorePaths, c: Container, previous?: { cpuNs: number; at: number }): StatsSample | undefined {
-  const raw = native().cgroupStats(paths.cgroupParent, c.record.Id);
+  // A rootless container with no cgroup of its own has its processes counted
+  // and its network read; what only a cgroup measures shows as not measured.
+  const raw = paths.cgroupParent ? native().cgroupStats(paths.cgroupParent, c.record.Id) : unmeasured(containerPids(paths, c).length);
   if (!raw) return undefined;
   const now = Date.now();
   const cpuNs = measured(raw.cpuUsageNs);

@@ -195,7 +195,7 @@ export class ContainerService {
       await this.waitStopped(c.record.Id, 10000);
     }
     releaseName(this.paths.names, c.record.Name, c.record.Id);
-    native().cgroupRemove(this.paths.cgroupParent, c.record.Id);
+    if (this.paths.cgroupParent) native().cgroupRemove(this.paths.cgroupParent, c.record.Id);
     const netIds = this.attachments.releaseAll(c.record);
     const anonymous = volumes ? anonymousVolumes(this.volumes, c.record) : [];
     fs.rmSync(c.bundle, { recursive: true, force: true, maxRetries: 5, retryDelay: 20 });
@@ -216,6 +216,7 @@ export class ContainerService {
   update(ref: string, host: Partial<HostConfig>): Container {
     const c = this.get(ref);
     const h = c.record.HostConfig;
+    refuseUndelegatedLimits(this.paths, { ...h, ...host });
     if (c.state.Running) {
       const problem = native().cgroupUpdate(this.paths.cgroupParent, c.record.Id, {
         memory: host.Memory,

@@ -24,11 +24,6 @@ namespace {
 
 const Backend& backend() { return detect() == Version::V2 ? v2Backend() : v1Backend(); }
 
-// An empty parent means the container has no cgroup at all: a rootless
-// container where no cgroup is delegated to the user. It then runs in the
-// user's own cgroup, and the engine has refused any limit beforehand.
-bool none(const std::string& parent) { return parent.empty(); }
-
 void pause5ms() {
   struct timespec ts = {0, 5 * 1000 * 1000};
   nanosleep(&ts, nullptr);
@@ -44,36 +39,28 @@ Version detect() {
 
 const char* versionName(Version v) { return v == Version::V2 ? "v2" : "v1"; }
 
-std::string unifiedPath(const std::string& parent, const std::string& id) {
-  return none(parent) ? "" : backend().unifiedPath(parent, id);
-}
+std::string unifiedPath(const std::string& parent, const std::string& id) { return backend().unifiedPath(parent, id); }
 
 bool create(const std::string& parent, const std::string& id, const Limits& l, std::string* err) {
-  if (none(parent)) return true;
   if (backend().create(parent, id, l, err)) return true;
   remove(parent, id);  // whatever part was made goes
   return false;
 }
 
 bool update(const std::string& parent, const std::string& id, const Limits& l, std::string* err) {
-  if (none(parent)) {
-    *err = "this container has no cgroup of its own (rootless, with no cgroup delegated to you), so its limits cannot change";
-    return false;
-  }
   return backend().apply(parent, id, l, err);
 }
 
 bool attach(const std::string& parent, const std::string& id, int pid, std::string* err) {
-  if (none(parent)) return true;
   return backend().attach(parent, id, pid, err);
 }
 
-bool read(const std::string& parent, const std::string& id, Stats* s) { return !none(parent) && backend().read(parent, id, s); }
+bool read(const std::string& parent, const std::string& id, Stats* s) { return backend().read(parent, id, s); }
 
 std::vector<int> procs(const std::string& parent, const std::string& id) {
   std::string s;
   std::vector<int> out;
-  if (none(parent) || !readFile(backend().procsDir(parent, id) + "/cgroup.procs", &s)) return out;
+  if (!readFile(backend().procsDir(parent, id) + "/cgroup.procs", &s)) return out;
   for (const auto& line : splitLines(s)) {
     int64_t v = parseInt64(line, 0);
     if (v > 0) out.push_back(static_cast<int>(v));
@@ -82,7 +69,6 @@ std::vector<int> procs(const std::string& parent, const std::string& id) {
 }
 
 void killAll(const std::string& parent, const std::string& id) {
-  if (none(parent)) return;
   if (backend().killAtOnce(parent, id)) return;
   freeze(parent, id, true);  // so nothing forks between listing and killing
   for (int pid : procs(parent, id)) kill(pid, SIGKILL);
@@ -92,7 +78,6 @@ void killAll(const std::string& parent, const std::string& id) {
 // Returns once the kernel says every task is frozen (or thawed): freezing
 // is asynchronous, and commit must not read while a task still writes.
 bool freeze(const std::string& parent, const std::string& id, bool frozen) {
-  if (none(parent)) return false;
   const Backend& b = backend();
   if (!b.setFrozen(parent, id, frozen)) return false;
   for (int attempt = 0; attempt < 400; attempt++) {
@@ -102,9 +87,7 @@ bool freeze(const std::string& parent, const std::string& id, bool frozen) {
   return false;
 }
 
-std::vector<std::string> paths(const std::string& parent, const std::string& id) {
-  return none(parent) ? std::vector<std::string>{} : backend().dirs(parent, id);
-}
+std::vector<std::string> paths(const std::string& parent, const std::string& id) { return backend().dirs(parent, id); }
 
 bool remove(const std::string& parent, const std::string& id) {
   bool ok = true;

@@ -36,6 +36,10 @@ struct ContainerConfig {
   int netJoinPid = 0;                // --network container:NAME: that container's init
   unsigned long long netJoinStart = 0;
   std::string cgroupParent = "berth";
+  // An empty parent: the container gets no cgroup at all (rootless where
+  // none is delegated; it runs in the user's own, and the engine has
+  // refused any limit beforehand).
+  bool ownCgroup() const { return !cgroupParent.empty(); }
   cgroup::Limits limits;
   std::vector<Rlimit> rlimits;
   // -v, --mount, --tmpfs and image VOLUMEs, parents before children.

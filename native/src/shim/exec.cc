@@ -140,7 +140,7 @@ int execInContainer(const char* configPath) {
     if (nsFds[i] < 0) return fail(125, "container " + c.id.substr(0, 12) + " is not running");
   }
   // Join the cgroup first so that limits apply to everything exec starts.
-  if (!cgroup::attach(c.cgroupParent, c.id, getpid(), &err)) return fail(125, err);
+  if (c.ownCgroup() && !cgroup::attach(c.cgroupParent, c.id, getpid(), &err)) return fail(125, err);
   for (int i = 0; i < 6; i++) {
     if (setns(nsFds[i], 0) != 0 && !(i == 4 && errno == EINVAL))
       return fail(125, std::string("joining the ") + kinds[i] + " namespace: " + strerror(errno));

@@ -146,7 +146,7 @@ bool setupRootfs(const ContainerConfig& c, std::string* err) {
         !doMount(nullptr, root + "/sys", nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr, err))
       return fail(err, "mount sysfs on " + root + "/sys");
   }
-  if (!mountCgroupFs(root, !c.cgroupParent.empty(), err)) return false;
+  if (!mountCgroupFs(root, c.ownCgroup(), err)) return false;
   if (!setupDev(root, err)) return false;
   if (!setupMounts(root, c, err)) return false;
   for (const char* f : {"hostname", "hosts", "resolv.conf"}) {

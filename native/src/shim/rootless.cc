@@ -145,11 +145,11 @@ int countOthersInNamespace(const std::string& mine) {
       aloneFor = 0;
       continue;
     }
-    std::string rec, pasta;
+    std::string rec, outbound;
     if (readFile(runDir + "/pause.pid", &rec) && atoi(rec.c_str()) == getpid()) unlink((runDir + "/pause.pid").c_str());
-    if (readFile(runDir + "/pasta.pid", &pasta) && atoi(pasta.c_str()) > 0) {
-      kill(atoi(pasta.c_str()), SIGTERM);
-      unlink((runDir + "/pasta.pid").c_str());
+    if (readFile(runDir + "/outbound.pid", &outbound) && atoi(outbound.c_str()) > 0) {
+      kill(atoi(outbound.c_str()), SIGTERM);
+      unlink((runDir + "/outbound.pid").c_str());
     }
     _exit(0);
   }
@@ -284,18 +284,50 @@ pid_t startPause(const std::string& runDir, uid_t uid, gid_t gid, bool* squashed
   return pause;
 }
 
-// Outbound connectivity for the rootless network namespace, through pasta
-// where it is installed (slirp4netns otherwise). Best effort: without it,
-// containers still reach each other and published ports still work.
+// Outbound connectivity for the rootless network namespace: slirp4netns
+// (10.0.2.0/24, the namespace's tap0), else pasta, both as Podman runs them:
+// connections leave as the user's own, and the host's loopback stays out
+// of reach (as it is from root's bridges), so a container cannot talk to a
+// service the user keeps on 127.0.0.1, such as this very Jupyter server.
+// Best effort: without /dev/net/tun open to users, containers still reach
+// each other and published ports still work.
 void startOutbound(const std::string& runDir, pid_t pause) {
-  std::string p = std::to_string(pause);
-  std::string ignored;
-  if (haveProgram("/usr/bin/pasta")) {
-    if (runProgram({"/usr/bin/pasta", "--config-net", "--quiet", "--pid", runDir + "/pasta.pid", "-t", "none", "-u", "none",
-                    "-T", "none", "-U", "none", "--userns", "/proc/" + p + "/ns/user", "--netns", "/proc/" + p + "/ns/net"},
-                   &ignored, true))
+  std::string p = std::to_string(pause), ignored;
+  std::string pidFile = runDir + "/outbound.pid";
+  if (haveProgram("/usr/bin/slirp4netns")) {
+    int ready[2];
+    if (pipe2(ready, O_CLOEXEC) != 0) return;
+    pid_t child = fork();
+    if (child == 0) {
+      setsid();
+      int nul = open("/dev/null", O_RDWR);
+      for (int fd = 0; fd < 3; fd++) dup2(nul, fd);
+      closeOtherFds({ready[1]});
+      int fd = fcntl(ready[1], F_DUPFD, 3);  // without O_CLOEXEC: slirp4netns writes it when ready
+      std::string readyArg = "--ready-fd=" + std::to_string(fd);
+      std::string userns = "--userns-path=/proc/" + p + "/ns/user";
+      std::string netns = "/proc/" + p + "/ns/net";
+      execl("/usr/bin/slirp4netns", "slirp4netns", "--configure", "--mtu=65520", "--disable-host-loopback", readyArg.c_str(),
+            "--netns-type=path", userns.c_str(), netns.c_str(), "tap0", static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    close(ready[1]);
+    char c;
+    bool up = child > 0 && readByte(ready[0], &c);
+    close(ready[0]);
+    if (up) {
+      writeFileAtomic(pidFile, std::to_string(child) + "\n");
       return;
+    }
+    if (child > 0) {
+      kill(child, SIGKILL);
+      waitpid(child, nullptr, 0);
+    }
   }
+  if (haveProgram("/usr/bin/pasta"))
+    runProgram({"/usr/bin/pasta", "--config-net", "--quiet", "--no-map-gw", "--pid", pidFile, "-t", "none", "-u", "none", "-T", "none",
+                "-U", "none", "--userns", "/proc/" + p + "/ns/user", "--netns", "/proc/" + p + "/ns/net"},
+               &ignored, true);
 }
 
 }  // namespace
@@ -366,8 +398,20 @@ bool joinRootlessNetns(std::string* err) {
 
 bool joinRootlessBridges(const std::vector<ContainerConfig::Net>& nets, std::string* err) {
   if (!joinRootlessNetns(err)) return false;
-  for (const auto& n : nets)
+  for (const auto& n : nets) {
+    bool fresh = !netlink::linkExists(n.bridge);
     if (!netlink::ensureBridge(n.bridge, n.bridgeCidr, err)) return false;
+    // Outbound traffic of a network with a gateway leaves through the
+    // namespace's own link to the host (slirp4netns's or pasta's tap) under that link's
+    // address, as root's bridges leave through the host's. Best effort, as
+    // for root: without iptables, containers still reach each other.
+    if (fresh && !n.gateway.empty()) {
+      std::string ignored;
+      writeFile("/proc/sys/net/ipv4/ip_forward", "1");
+      runProgram({"/usr/sbin/iptables", "-t", "nat", "-A", "POSTROUTING", "-s", n.bridgeCidr, "!", "-o", n.bridge, "-j", "MASQUERADE"},
+                 &ignored, true);
+    }
+  }
   return true;
 }
 

@@ -45,7 +45,7 @@ void closeFd(int* fd) {
 
 
 void cleanup(const ContainerConfig& c) {
-  cgroup::remove(c.cgroupParent, c.id);
+  if (c.ownCgroup()) cgroup::remove(c.cgroupParent, c.id);
   if (c.autoRemove) {
     for (const auto& f : c.releaseFiles) unlink(f.c_str());
     for (const auto& d : c.releaseDirs) removeTree(d);
@@ -75,7 +75,7 @@ int runContainer(const char* configPath) {
   }
   RunState st;
   st.shimPid = getpid();
-  if (!cgroup::create(c.cgroupParent, c.id, c.limits, &err)) {
+  if (c.ownCgroup() && !cgroup::create(c.cgroupParent, c.id, c.limits, &err)) {
     status.error(125, err);
     cleanup(c);  // a --rm container that never ran leaves nothing behind
     return 125;
@@ -118,7 +118,7 @@ int runContainer(const char* configPath) {
 
   unsigned long flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC;
   if (c.network != "host" && c.network != "container") flags |= CLONE_NEWNET;
-  std::string v2 = cgroup::unifiedPath(c.cgroupParent, c.id);
+  std::string v2 = c.ownCgroup() ? cgroup::unifiedPath(c.cgroupParent, c.id) : "";
   int cgFd = v2.empty() ? -1 : open(v2.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   bool placed = false;
   pid_t child = cloneContainer(flags, cgFd, &placed);
@@ -135,7 +135,7 @@ int runContainer(const char* configPath) {
   closeFd(&p.in[0]);
   closeFd(&p.out[1]);
   closeFd(&p.err[1]);
-  if (!placed && !cgroup::attach(c.cgroupParent, c.id, child, &err)) {
+  if (!placed && c.ownCgroup() && !cgroup::attach(c.cgroupParent, c.id, child, &err)) {
     kill(child, SIGKILL);
     waitpid(child, nullptr, 0);
     status.error(125, err);
@@ -295,7 +295,7 @@ int runContainer(const char* configPath) {
   raw.restore();
   proxy.closeAll();  // the published ports close with the container
   cgroup::Stats cs;
-  cgroup::read(c.cgroupParent, c.id, &cs);
+  if (c.ownCgroup()) cgroup::read(c.cgroupParent, c.id, &cs);
   st.status = "exited";
   st.exitCode = exitStatus;
   st.oomKilled = cs.oomKills > 0;
