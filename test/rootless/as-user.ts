@@ -9,6 +9,7 @@ import * as fs from 'fs';
 import * as http from 'http';
 import * as os from 'os';
 import * as path from 'path';
+import { startRegistry } from '../registry-server';
 
 const repoRoot = path.resolve(__dirname, '..', '..', '..');
 const bin = path.join(repoRoot, 'bin', 'berth');
@@ -165,6 +166,33 @@ describe(`rootless Berth (${role} user)`, () => {
     const low = berth(['run', '--rm', '-p', '127.0.0.1:80:80', 'busybox', 'true']);
     assert.equal(low.code, 125);
     assert.match(low.stderr, /ports below 1024.*ip_unprivileged_port_start/);
+  });
+
+  it('pushes to and pulls from a registry on 127.0.0.1, and keeps experiment records', async () => {
+    const reg = await startRegistry(fs.mkdtempSync(path.join(home, 'registry-')));
+    const ref = `${reg.host}/rootless/busybox:1`;
+    try {
+      ok(['tag', 'busybox', ref]);
+      assert.match(ok(['push', ref]), /digest: sha256:[0-9a-f]{64}/);
+      ok(['rmi', ref]);
+      ok(['pull', ref]);
+      assert.equal(ok(['run', '--rm', '--network', 'none', ref, 'echo', 'pulled']), 'pulled\n');
+      ok(['rmi', ref]);
+    } finally {
+      await reg.stop();
+    }
+    const file = path.join(home, 'records.jsonl');
+    for (const word of ['same', 'same']) assert.equal(ok(['run', '--rm', '--network', 'none', '--record', file, 'busybox', 'echo', word]), `${word}\n`);
+    const [a, b] = fs.readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    assert.deepEqual(a.command, ['echo', 'same']);
+    assert.equal(a.stdoutDigest, b.stdoutDigest);
+    assert.match(ok(['records', '--file', file, 'compare', '1', '2']), /Runs 1 and 2 are the same experiment/);
+  });
+
+  it('runs on the host\'s network, seeing its interfaces through a read-only /sys', () => {
+    const out = ok(['run', '--rm', '--network', 'host', 'busybox', 'sh', '-c', 'ls /sys/class/net; touch /sys/x 2>&1; true']);
+    assert.deepEqual(out.split('\n').filter((l) => l && !l.includes('touch')), fs.readdirSync('/sys/class/net').sort());
+    assert.match(out, /Read-only file system/);
   });
 
   it('lets two containers on a user network reach each other by name', () => {

@@ -9,8 +9,10 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstring>
 
 #include "../common/fsutil.h"
@@ -134,6 +136,13 @@ bool setupRootfs(const ContainerConfig& c, std::string* err) {
     if (!doMount(c.lowers[0].c_str(), root, nullptr, MS_BIND, nullptr, err)) return false;
     if (!doMount(nullptr, root, nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NODEV, nullptr, err)) return false;
   } else if (!doMount("overlay", root, "overlay", rootFlags, opts.c_str(), err)) {
+    // overlayfs in a user namespace (and its userxattr option) came with Linux 5.11.
+    struct utsname u;
+    int major = 0, minor = 0;
+    if (rootless() && uname(&u) == 0 && sscanf(u.release, "%d.%d", &major, &minor) == 2 && (major < 5 || (major == 5 && minor < 11))) {
+      *err += std::string("; rootless containers need overlayfs in a user namespace, which Linux 5.11 brought, and this kernel is ") +
+              u.release + " (fuse-overlayfs is not supported yet): run Berth as root, or on a newer kernel";
+    }
     return false;
   }
   ensureDir(root + "/proc");
