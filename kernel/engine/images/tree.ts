@@ -29,7 +29,8 @@ export interface TreeEntry {
 export function treeChanged(rel: string, e?: unknown): BerthError {
   // A file that cannot be opened for another reason than the race is not "changed".
   const code = (e as NodeJS.ErrnoException | undefined)?.code;
-  if (code && !['ENOENT', 'ENOTDIR', 'ELOOP', 'ESTALE'].includes(code)) {
+  // EINVAL: readlink of what lstat had just called a symlink.
+  if (code && !['ENOENT', 'ENOTDIR', 'ELOOP', 'ESTALE', 'EINVAL'].includes(code)) {
     return new BerthError(`cannot read /${rel} in the container's filesystem: ${(e as Error).message}`);
   }
   return new BerthError(`/${rel} changed while Berth was reading it: the container is still writing there; stop or pause it and try again`, 'conflict');
