@@ -38,7 +38,8 @@ after(async () => {
 function tutorials(selection: string[]): string {
   const r = spawnSync('/usr/bin/python3', ['-m', 'unittest', '-v', ...selection.flatMap((n) => ['-k', `test_${n}_`]), 'test_tutorials'], {
     cwd: path.join(repoRoot, 'test', 'jupyter'),
-    env: { ...s.env, JUPYTER_PATH: path.join(jupyterPath, 'share', 'jupyter'), BERTH_HISTORY: path.join(s.root, 'history.jsonl'), NOTEBOOK_DIR: path.join(copy, 'notebooks'), PYTHONUNBUFFERED: '1' },
+    // A kernel that hangs is asked for Node's diagnostic report (test_tutorials.py prints it).
+    env: { ...s.env, JUPYTER_PATH: path.join(jupyterPath, 'share', 'jupyter'), BERTH_HISTORY: path.join(s.root, 'history.jsonl'), NOTEBOOK_DIR: path.join(copy, 'notebooks'), PYTHONUNBUFFERED: '1', BERTH_REPORT_DIR: s.root, NODE_OPTIONS: `--report-on-signal --report-signal=SIGUSR2 --report-directory=${s.root}` },
     encoding: 'utf8',
     timeout: 900000,
   });

@@ -4,10 +4,13 @@ the outputs a learner looks at. Any error output fails the notebook.
 
 NOTEBOOK_DIR is a copy of notebooks/ (with images/ beside it), so the run
 writes nothing into the repository."""
+import json
 import os
 import pathlib
 import re
+import signal
 import subprocess
+import time
 import unittest
 
 import nbformat
@@ -25,9 +28,36 @@ def execute(name):
     except Exception as e:
         # What was still running when a cell failed or hung, for whoever reads the CI log.
         ps = subprocess.run(["ps", "-eo", "pid,ppid,stat,wchan:24,etimes,args"], capture_output=True, text=True).stdout
-        shown = "\n".join(l for l in ps.splitlines() if re.search(r"berth|busybox|sleep|httpd|registry|PID", l))
-        raise AssertionError(f"{name}: {e}\nprocesses then:\n{shown}") from e
+        shown = "\n".join(l for l in ps.splitlines() if re.search(r"berth|busybox|sleep|httpd|registry|kernel -f|PID", l))
+        raise AssertionError(f"{name}: {e}\nprocesses then:\n{shown}{kernel_reports(ps)}") from e
     return nb
+
+
+def kernel_reports(ps):
+    """Where a kernel was at: its JavaScript stack and what its event loop
+    waits on, from Node's diagnostic report (NODE_OPTIONS from the caller
+    asks for one on SIGUSR2 in BERTH_REPORT_DIR)."""
+    out = ""
+    where = os.environ.get("BERTH_REPORT_DIR")
+    if not where:
+        return out
+    for line in ps.splitlines():
+        if "main.js kernel -f" not in line or "berth-shim" in line:
+            continue
+        pid = int(line.split()[0])
+        try:
+            os.kill(pid, signal.SIGUSR2)
+        except OSError:
+            continue
+        time.sleep(2)
+        for f in pathlib.Path(where).glob(f"report.*.{pid}.*.json"):
+            rep = json.loads(f.read_text())
+            js = rep.get("javascriptStack", {})
+            stack = [js.get("message", "")] + js.get("stack", [])
+            handles = [f"{h.get('type')} {'active' if h.get('is_active') else ''}".strip() for h in rep.get("libuv", [])]
+            workers = rep.get("workers", [])
+            out += f"\nkernel {pid} report: stack {stack[:12]}\n  libuv: {handles}\n  workers: {len(workers)}"
+    return out
 
 
 text = cell_text

@@ -30,6 +30,8 @@ export function runNotebooksAs(runAs: RunAs, home: string, uid: number, gid: num
     NOTEBOOK_DIR: path.join(course, 'notebooks'),
     PYTHONUNBUFFERED: '1',
     PYTHONDONTWRITEBYTECODE: '1',
+    BERTH_REPORT_DIR: home,
+    NODE_OPTIONS: `--report-on-signal --report-signal=SIGUSR2 --report-directory=${home}`,
   });
   const out = `${r.stdout}\n${r.stderr}`;
   assert.equal(r.status, 0, out);
