@@ -29,8 +29,7 @@ export interface TreeEntry {
 export function treeChanged(rel: string, e?: unknown): BerthError {
   // A file that cannot be opened for another reason than the race is not "changed".
   const code = (e as NodeJS.ErrnoException | undefined)?.code;
-  // EINVAL: readlink of what lstat had just called a symlink.
-  if (code && !['ENOENT', 'ENOTDIR', 'ELOOP', 'ESTALE', 'EINVAL'].includes(code)) {
+  if (code && !['ENOENT', 'ENOTDIR', 'ELOOP', 'ESTALE'].includes(code)) {
     return new BerthError(`cannot read /${rel} in the container's filesystem: ${(e as Error).message}`);
   }
   return new BerthError(`/${rel} changed while Berth was reading it: the container is still writing there; stop or pause it and try again`, 'conflict');
@@ -50,6 +49,16 @@ function isOpaque(dirFd: number, name: string): boolean {
   return v !== null && v.toString() === 'y';
 }
 
+// readlink of what lstat had just called a symlink: EINVAL means the
+// container swapped it for something else in between.
+function readLink(p: string, rel: string): string {
+  try {
+    return fs.readlinkSync(p);
+  } catch (e) {
+    throw (e as NodeJS.ErrnoException).code === 'EINVAL' ? treeChanged(rel) : e;
+  }
+}
+
 function walkFd(root: string, dirFd: number, rel: string, visit: (e: TreeEntry) => boolean): void {
   let names: string[];
   try {
@@ -63,7 +72,7 @@ function walkFd(root: string, dirFd: number, rel: string, visit: (e: TreeEntry) 
     try {
       const st = fs.lstatSync(at(dirFd, name));
       entry = { root, rel: r, st };
-      if (st.isSymbolicLink()) entry.linkname = fs.readlinkSync(at(dirFd, name));
+      if (st.isSymbolicLink()) entry.linkname = readLink(at(dirFd, name), r);
       if (st.isDirectory()) entry.opaque = isOpaque(dirFd, name);
     } catch (e) {
       throw treeChanged(r, e);
