@@ -224,9 +224,9 @@ describe('ENTRYPOINT and CMD, as in docker\'s reference table', () => {
 describe('build errors', () => {
   const cases: Array<[string, string, RegExp]> = [
     ['an unknown instruction', 'FROM busybox\nRUN true\nFROBNICATE now\n', /Dockerfile:3: unknown instruction: FROBNICATE/],
-    ['a missing argument', 'FROM busybox\nWORKDIR\n', /Dockerfile:2: WORKDIR requires at least one argument/],
+    ['a missing argument', 'FROM busybox\nWORKDIR\n', /Dockerfile:2: WORKDIR requires exactly one argument/],
     ['an instruction before FROM', 'RUN true\nFROM busybox\n', /Dockerfile:1: RUN before FROM/],
-    ['an unterminated here-document', 'FROM busybox\nRUN <<EOF\necho\n', /Dockerfile:2: unterminated here-document <<EOF/],
+    ['an unterminated here-document', 'FROM busybox\nRUN <<EOF\necho\n', /Dockerfile:2: unterminated heredoc <<EOF/],
     ['a failing RUN', 'FROM busybox\nRUN echo partial; exit 7\n', /Dockerfile:2: The command '\/bin\/sh -c echo partial; exit 7' returned a non-zero code: 7/],
     ['a missing COPY source', 'FROM busybox\nCOPY nothing.txt /\n', /COPY failed: file not found in build context or excluded by \.dockerignore: stat nothing.txt/],
     ['an unknown base image', 'FROM no-such-base\n', /Dockerfile:1: Unable to find image 'no-such-base:latest' locally.*pulling it failed too: cannot reach registry registry-1\.docker\.io: only loopback registries are allowed/],

@@ -1,6 +1,7 @@
 // `build`: a Dockerfile and its context into an image, printed step by step
 // as docker's classic builder prints it.
-import { BuildEvent, BuildRequest, hexOf, Image, parseReference } from '../engine';
+import * as path from 'path';
+import { BuildEvent, BuildRequest, hexOf, Image, parseReference, SecretSource } from '../engine';
 import { invalidFlag } from './flags';
 import { bytesFrom, textFrom } from './bytes';
 import { Command, CommandContext } from './types';
@@ -12,7 +13,33 @@ export const buildFlags = [
   { long: 'no-cache', kind: 'bool' as const, help: 'Do not use cache when building the image' },
   { long: 'build-arg', kind: 'list' as const, help: 'Set build-time variables' },
   { long: 'quiet', short: 'q', kind: 'bool' as const, help: 'Suppress the build output and print image ID on success' },
+  { long: 'network', kind: 'string' as const, help: 'Set the networking mode for the RUN instructions during build: default, none or host' },
+  { long: 'secret', kind: 'list' as const, help: 'Secret to expose to the build (format: "id=mysecret[,src=/local/secret]" or "id=x,env=VAR")' },
+  { long: 'allow', kind: 'list' as const, help: 'Allow extra privileged entitlement (network.host)' },
 ];
+
+// --secret id=NAME[,src=FILE|,env=VAR] (type=file|env too), as buildx
+// takes it. With neither src nor env, the file or variable is named by id.
+export function secrets(list: string[], env: NodeJS.ProcessEnv): SecretSource[] {
+  return list.map((spec) => {
+    const f = new Map<string, string>();
+    for (const part of spec.split(',')) {
+      const eq = part.indexOf('=');
+      if (eq < 0) invalidFlag('build', spec, '--secret', `expected KEY=VALUE in "${part}": use --secret id=NAME,src=FILE`);
+      f.set(part.slice(0, eq).trim().toLowerCase(), part.slice(eq + 1));
+    }
+    for (const k of f.keys()) if (!['id', 'src', 'source', 'env', 'type'].includes(k)) invalidFlag('build', spec, '--secret', `unexpected key "${k}": use id, src, env or type`);
+    const id = f.get('id') ?? path.basename(f.get('src') ?? f.get('source') ?? f.get('env') ?? '');
+    if (!id) invalidFlag('build', spec, '--secret', 'a secret needs id=NAME');
+    const src = f.get('src') ?? f.get('source');
+    const envName = f.get('env') ?? (f.get('type') === 'env' || (!src && env[id] !== undefined && f.get('type') !== 'file') ? id : undefined);
+    if (envName !== undefined && src === undefined) {
+      if (env[envName] === undefined) invalidFlag('build', spec, '--secret', `the environment variable ${envName} is not set`);
+      return { id, value: env[envName] };
+    }
+    return { id, src: path.resolve(src ?? id) };
+  });
+}
 
 export function buildArgs(list: string[], env: NodeJS.ProcessEnv): Record<string, string> {
   const out: Record<string, string> = {};
@@ -82,6 +109,10 @@ export const buildCommand: Command = {
       target: p.flags.target as string | undefined,
       noCache: p.flags['no-cache'] === true,
       buildArgs: buildArgs(p.flags['build-arg'] as string[], ctx.io.env),
+      network: p.flags.network as string | undefined,
+      allow: p.flags.allow as string[],
+      secrets: secrets(p.flags.secret as string[], ctx.io.env),
+      env: ctx.io.env,
     }, p.flags.quiet === true);
     return 0;
   },

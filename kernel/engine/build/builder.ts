@@ -1,6 +1,8 @@
-// The Dockerfile builder. Each instruction makes a step image; a step is
-// taken from the cache when its parent image, its instruction and (for COPY
-// and ADD) the content of its sources are the same, as in Docker's builder.
+// The Dockerfile builder, last of three steps: it walks the typed stages
+// and dispatches on each instruction's kind. Each instruction makes a step
+// image; a step is taken from the cache when its parent image, its
+// instruction, the ARG values it sees and (for COPY and ADD) the content of
+// its sources are the same, as in Docker's builder.
 import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
@@ -10,15 +12,28 @@ import { ImageStore } from '../images/store';
 import { HistoryEntry, Image, ImageConfig } from '../images/types';
 import { readJson, withLock, writeJsonAtomic } from '../store/files';
 import { BuildContext } from './context';
-import { copyStep } from './copy-step';
-import { runStep } from './run-step';
+import { copyStep, copyWords } from './copy-step';
+import { Dockerfile, Instruction, Of, parseInstructions, parseOne, Stage } from './instructions';
+import { applyMetadata, envMap } from './metadata';
+import { DockerfileError } from './parser';
+import { BuildNetwork, RunOptions, runStep, stepNetwork } from './run-step';
+import { ShellLexer } from './shell-lexer';
 import { BuildEvent, BuildRequest, emptyConfig, State } from './types';
-
-import { applyMetadata, DEFAULT_SHELL, envMap, METADATA_INSTRUCTIONS } from './metadata';
-import { DockerfileError, expand, Instruction, parseDockerfile } from './parser';
 import { parseReference } from '../images/reference';
+import { builtinArgs, sourceDateEpoch } from './build-args';
 
 export type { BuildEvent, BuildRequest } from './types';
+
+interface Run {
+  req: BuildRequest;
+  context: BuildContext;
+  done: Map<string, State>;
+  epoch: number | undefined;
+  network: BuildNetwork;
+  emit: (e: BuildEvent) => void;
+}
+
+const clone = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T;
 
 export class Builder {
   private cacheFile: string;
@@ -29,6 +44,9 @@ export class Builder {
 
   async build(req: BuildRequest, emit: (e: BuildEvent) => void): Promise<Image> {
     for (const t of req.tags) parseReference(t); // a bad -t fails before any work
+    const network = (req.network ?? 'default') as BuildNetwork;
+    if (!['default', 'none', 'host'].includes(network)) throw new BerthError(`invalid --network ${network}: a build takes default, none or host`);
+    for (const a of req.allow ?? []) if (a !== 'network.host') throw new BerthError(`invalid --allow ${a}: Berth grants only network.host`);
     const context = new BuildContext(path.resolve(req.context));
     const dfPath = req.dockerfile ? path.resolve(req.dockerfile) : path.join(context.dir, 'Dockerfile');
     let text = req.dockerfileText;
@@ -39,52 +57,41 @@ export class Builder {
         throw new BerthError(`unable to read the Dockerfile ${dfPath}: no such file; give one with -f`, 'not-found');
       }
     }
-    const all = parseDockerfile(text);
-    this.images.ensureLayout();
-    // Stages: instructions grouped by FROM; global ARGs before the first.
-    const globalArgs = new Map<string, string>();
-    const stages: Array<{ name?: string; from: Instruction; body: Instruction[] }> = [];
-    for (const ins of all) {
-      if (ins.cmd === 'FROM') {
-        const m = /^(\S+)(?:\s+AS\s+(\S+))?\s*$/i.exec(ins.rest);
-        if (!m) throw new DockerfileError(ins.line, `FROM takes IMAGE [AS NAME], got "${ins.rest}"`);
-        stages.push({ name: m[2]?.toLowerCase(), from: ins, body: [] });
-      } else if (!stages.length) {
-        const [k, v] = ins.rest.split('=');
-        globalArgs.set(k.trim(), req.buildArgs[k.trim()] ?? v ?? '');
-      } else {
-        stages[stages.length - 1].body.push(ins);
-      }
+    const file = parseInstructions(text);
+    for (const s of req.secrets ?? []) {
+      if (s.src !== undefined && !fs.existsSync(s.src)) throw new BerthError(`secret ${s.id}: the file ${s.src} does not exist; give --secret id=${s.id},src=FILE`, 'not-found');
     }
-    let last = stages.length - 1;
+    this.images.ensureLayout();
+    const epoch = sourceDateEpoch(req.buildArgs, req.env ?? process.env);
+    const run: Run = { req, context, done: new Map(), epoch, network, emit };
+    const globalArgs = this.metaArgs(file, req);
+    let last = file.stages.length - 1;
     if (req.target) {
-      last = stages.findIndex((s) => s.name === req.target!.toLowerCase());
+      last = file.stages.findIndex((s) => s.name === req.target!.toLowerCase());
       if (last < 0) throw new BerthError(`failed to reach build target ${req.target} in Dockerfile: no stage is named so`);
     }
-    const total = stages.slice(0, last + 1).reduce((n, s) => n + 1 + s.body.length, 0);
+    const total = file.stages.slice(0, last + 1).reduce((n, s) => n + 1 + s.body.length, 0);
     let step = 0;
-    const done = new Map<string, State>();
-    const byIndex: State[] = [];
     let state!: State;
-    for (let si = 0; si <= last; si++) {
-      const st = stages[si];
+    for (const st of file.stages.slice(0, last + 1)) {
       emit({ type: 'step', index: ++step, total, text: st.from.original });
-      state = await this.from(st.from, globalArgs, done);
+      state = await this.from(st, globalArgs, run);
       emit({ type: 'result', imageId: state.manifest ? this.images.load(state.manifest).id : 'scratch' });
       for (const trigger of state.config.config.OnBuild ?? []) {
-        const [ins] = parseDockerfile(`FROM scratch\n${trigger}`).slice(1);
-        state = await this.step(ins, state, context, req, done, emit);
+        const ins = parseOne(trigger, file.escape);
+        state = await this.step(ins, state, globalArgs, run);
       }
+      if (state.config.config.OnBuild) state.config.config.OnBuild = undefined; // triggers run once, in the child image
       for (const ins of st.body) {
         emit({ type: 'step', index: ++step, total, text: ins.original });
-        state = await this.step(ins, state, context, req, done, emit);
+        state = await this.step(ins, state, globalArgs, run);
       }
-      if (st.name) done.set(st.name, state);
-      done.set(String(si), state);
-      byIndex.push(state);
+      if (st.name) run.done.set(st.name, state);
+      run.done.set(String(st.index), state);
     }
     // The result: tagged with every -t, or kept as a dangling image.
-    const final = { ...state.config, created: state.config.created };
+    const final = { ...state.config };
+    if (epoch !== undefined) final.created = new Date(epoch * 1000).toISOString();
     let image: Image | undefined;
     for (const t of req.tags) image = this.images.commitImage(final, state.layers, t);
     if (!image) image = this.images.commitImage(final, state.layers);
@@ -92,11 +99,32 @@ export class Builder {
     return image;
   }
 
-  private async from(ins: Instruction, globalArgs: Map<string, string>, done: Map<string, State>): Promise<State> {
-    const ref = expand(ins.rest.split(/\s+/)[0], globalArgs);
-    if (ref === 'scratch') return { config: emptyConfig(), layers: [], chainIds: [], manifest: undefined, args: new Map(), cmdSet: false };
-    const prior = done.get(ref.toLowerCase());
-    if (prior) return { ...prior, args: new Map(), cmdSet: false };
+  // ARGs before the first FROM: usable in FROM lines, and inherited by a
+  // stage's own ARG NAME. The platform ARGs BuildKit predefines come first.
+  private metaArgs(file: Dockerfile, req: BuildRequest): Map<string, string> {
+    const args = builtinArgs();
+    const lex = new ShellLexer({ escape: file.escape });
+    for (const a of file.metaArgs) {
+      const given = req.buildArgs[a.key];
+      if (given !== undefined) args.set(a.key, given);
+      else if (a.value !== undefined) args.set(a.key, lex.word(a.value, args));
+    }
+    return args;
+  }
+
+  private async from(st: Stage, globalArgs: Map<string, string>, run: Run): Promise<State> {
+    const ins = st.from;
+    let ref: string;
+    try {
+      ref = new ShellLexer({ escape: ins.escape }).word(ins.image, globalArgs);
+    } catch (e) {
+      throw new DockerfileError(ins.line, (e as Error).message);
+    }
+    if (!ref) throw new DockerfileError(ins.line, `base name (${ins.image}) should not be blank: give the image, or pass the ARG it names with --build-arg`);
+    const fresh = (s: Omit<State, 'args' | 'cmdSet'>): State => ({ ...s, args: new Map(), cmdSet: false });
+    if (ref === 'scratch') return fresh({ config: this.baseConfig(run), layers: [], chainIds: [], manifest: undefined });
+    const prior = run.done.get(ref.toLowerCase());
+    if (prior) return fresh({ config: clone(prior.config), layers: [...prior.layers], chainIds: [...prior.chainIds], manifest: prior.manifest });
     let img: Image;
     try {
       img = this.images.resolve(ref);
@@ -109,7 +137,13 @@ export class Builder {
         throw new DockerfileError(ins.line, `${(e as Error).message}; pulling it failed too: ${(pullError as Error).message}`);
       }
     }
-    return { config: JSON.parse(JSON.stringify(img.config)) as ImageConfig, layers: [...img.layers], chainIds: [...img.chainIds], manifest: img.manifestDigest, args: new Map(), cmdSet: false };
+    return fresh({ config: clone(img.config), layers: [...img.layers], chainIds: [...img.chainIds], manifest: img.manifestDigest });
+  }
+
+  private baseConfig(run: Run): ImageConfig {
+    const c = emptyConfig();
+    if (run.epoch !== undefined) c.created = new Date(run.epoch * 1000).toISOString();
+    return c;
   }
 
   private cache(): Record<string, string> {
@@ -124,75 +158,103 @@ export class Builder {
     });
   }
 
-  private async step(ins: Instruction, state: State, context: BuildContext, req: BuildRequest, done: Map<string, State>, emit: (e: BuildEvent) => void): Promise<State> {
-    const env = envMap(state.config.config);
-    const vars = new Map([...state.args, ...env]);
-    let extra = '';
-    if (ins.cmd === 'COPY' || ins.cmd === 'ADD') extra = this.sourceKey(ins, vars, context, done);
-    if (ins.cmd === 'RUN') extra = JSON.stringify([...state.args]);
-    const key = createHash('sha256').update(JSON.stringify([state.manifest ?? 'scratch', ins.original, ins.heredocs, extra])).digest('hex');
-    if (!req.noCache && ins.cmd !== 'ARG') {
+  // ARG NAME[=default]: a --build-arg wins, then a meta ARG of that name,
+  // then the default. ARG leaves no step image, as in docker.
+  private arg(ins: Of<'ARG'>, state: State, globalArgs: Map<string, string>, run: Run): State {
+    const next = { ...state, args: new Map(state.args) };
+    const lex = new ShellLexer({ escape: ins.escape });
+    for (const a of ins.args) {
+      const vars = new Map([...next.args, ...envMap(state.config.config)]);
+      let v: string | undefined = run.req.buildArgs[a.key];
+      if (v === undefined && a.value !== undefined) {
+        try {
+          v = lex.word(a.value, vars);
+        } catch (e) {
+          throw new DockerfileError(ins.line, (e as Error).message);
+        }
+      }
+      if (v === undefined) v = globalArgs.get(a.key);
+      if (v !== undefined) next.args.set(a.key, v);
+    }
+    return next;
+  }
+
+  private stepChains(ref: string, run: Run): string[] | undefined {
+    const s = run.done.get(ref.toLowerCase());
+    if (s) return s.chainIds;
+    try {
+      return this.images.resolve(ref).chainIds;
+    } catch {
+      return undefined;
+    }
+  }
+
+  private runOptions(run: Run, state: State): RunOptions {
+    return {
+      network: run.network,
+      allowHost: (run.req.allow ?? []).includes('network.host'),
+      epoch: run.epoch,
+      mountEnv: { images: this.images, context: run.context, stageChains: (r) => this.stepChains(r, run), secrets: run.req.secrets ?? [], workdir: state.config.config.WorkingDir || '/' },
+    };
+  }
+
+  private async step(ins: Instruction, state: State, globalArgs: Map<string, string>, run: Run): Promise<State> {
+    if (ins.kind === 'ARG') return this.arg(ins, state, globalArgs, run);
+    if (ins.kind === 'FROM') throw new DockerfileError(ins.line, 'FROM opens a stage; it cannot be a step');
+    const vars = new Map([...state.args, ...envMap(state.config.config)]);
+    const extra: unknown[] = [[...state.args], run.epoch ?? null];
+    if (ins.kind === 'COPY' || ins.kind === 'ADD') extra.push(this.sourceKey(ins, vars, run));
+    if (ins.kind === 'RUN') extra.push(stepNetwork(ins, this.runOptions(run, state)), ins.mounts);
+    const key = createHash('sha256').update(JSON.stringify([state.manifest ?? 'scratch', ins.original, 'heredocs' in ins ? ins.heredocs : [], extra])).digest('hex');
+    if (!run.req.noCache) {
       const hit = this.cache()[key];
       if (hit) {
         try {
           const img = this.images.load(hit);
-          emit({ type: 'cached' });
-          emit({ type: 'result', imageId: img.id });
-          return { config: JSON.parse(JSON.stringify(img.config)) as ImageConfig, layers: [...img.layers], chainIds: [...img.chainIds], manifest: hit, args: state.args, cmdSet: state.cmdSet || ins.cmd === 'CMD' };
+          run.emit({ type: 'cached' });
+          run.emit({ type: 'result', imageId: img.id });
+          return { config: clone(img.config), layers: [...img.layers], chainIds: [...img.chainIds], manifest: hit, args: state.args, cmdSet: state.cmdSet || ins.kind === 'CMD' };
         } catch {
           /* the cached image was removed: build the step again */
         }
       }
     }
-    const next: State = { config: JSON.parse(JSON.stringify(state.config)) as ImageConfig, layers: [...state.layers], chainIds: [...state.chainIds], manifest: state.manifest, args: new Map(state.args), cmdSet: state.cmdSet };
-    const cfg = next.config.config;
-    const created = new Date().toISOString();
-    const nop = (): HistoryEntry => ({ created, created_by: `/bin/sh -c #(nop)  ${ins.original}`, empty_layer: true });
-    let history: HistoryEntry = nop();
-    if (METADATA_INSTRUCTIONS.has(ins.cmd)) {
-      next.cmdSet = applyMetadata(ins, next.config, vars, next.cmdSet);
-    } else {
-      const shell = cfg.Shell ?? DEFAULT_SHELL;
-      switch (ins.cmd) {
-        case 'RUN':
-          history = { created, created_by: ins.json ? ins.json.join(' ') : `${shell.join(' ')} ${ins.rest}` };
-          await runStep(this.images, this.containers, ins, next, emit);
-          break;
-        case 'COPY':
-        case 'ADD':
-          history = { created, created_by: `/bin/sh -c #(nop) ${ins.original}` };
-          await copyStep(this.images, ins, next, vars, context, done, emit);
-          break;
-        case 'ARG': {
-          const [name, def] = ins.rest.includes('=') ? [ins.rest.slice(0, ins.rest.indexOf('=')), ins.rest.slice(ins.rest.indexOf('=') + 1)] : [ins.rest, undefined];
-          const v = req.buildArgs[name.trim()] ?? (def !== undefined ? expand(def, vars) : undefined);
-          if (v !== undefined) next.args.set(name.trim(), v);
-          return next; // ARG leaves no step image, as in docker
-        }
-        default:
-          throw new DockerfileError(ins.line, `unknown instruction: ${ins.cmd}`);
+    const next: State = { config: clone(state.config), layers: [...state.layers], chainIds: [...state.chainIds], manifest: state.manifest, args: new Map(state.args), cmdSet: state.cmdSet };
+    const created = run.epoch !== undefined ? new Date(run.epoch * 1000).toISOString() : new Date().toISOString();
+    let history: HistoryEntry = { created, created_by: `/bin/sh -c #(nop)  ${ins.original}`, empty_layer: true };
+    switch (ins.kind) {
+      case 'RUN': {
+        const shell = next.config.config.Shell ?? ['/bin/sh', '-c'];
+        history = { created, created_by: Array.isArray(ins.command) ? ins.command.join(' ') : `${shell.join(' ')} ${ins.command}` };
+        await runStep(this.images, this.containers, ins, next, vars, this.runOptions(run, state), run.emit);
+        break;
       }
+      case 'COPY':
+      case 'ADD':
+        history = { created, created_by: `/bin/sh -c #(nop) ${ins.original}` };
+        await copyStep(this.images, ins, next, vars, run.context, run.done, run.emit, run.epoch);
+        break;
+      default:
+        next.cmdSet = applyMetadata(ins, next.config, vars, next.cmdSet);
     }
     next.config.created = created;
     next.config.history = [...next.config.history, history];
     const img = this.images.commitImage(next.config, next.layers, undefined, { intermediate: true });
     next.manifest = img.manifestDigest;
     this.remember(key, img.manifestDigest);
-    emit({ type: 'result', imageId: img.id });
+    run.emit({ type: 'result', imageId: img.id });
     return next;
   }
 
-  private sourceKey(ins: Instruction, vars: Map<string, string>, context: BuildContext, done: Map<string, State>): string {
-    const words = ins.json ?? ins.rest.split(/\s+/).filter(Boolean);
-    const sources = words.slice(0, -1).map((w) => expand(w, vars));
-    if (ins.heredocs.length) return JSON.stringify(ins.heredocs);
-    if (ins.flags.from) {
-      const s = done.get(ins.flags.from.toLowerCase());
-      return JSON.stringify([s?.manifest ?? ins.flags.from, sources]);
+  private sourceKey(ins: Of<'COPY' | 'ADD'>, vars: Map<string, string>, run: Run): string {
+    if (ins.heredocs.length) return JSON.stringify([ins.heredocs, vars.size ? [...vars] : []]);
+    const { sources, from, chown, chmod } = copyWords(ins, vars);
+    if (from !== undefined) {
+      const s = run.done.get(from.toLowerCase());
+      return JSON.stringify([s?.manifest ?? from, sources, chown, chmod]);
     }
-    const local = sources.filter((src) => !/^https?:\/\//.test(src));
-    const files = local.flatMap((src) => context.resolve(src, ins.line));
-    return JSON.stringify([context.contentHash(files), sources.filter((src) => /^https?:\/\//.test(src)), ins.flags.chown, ins.flags.chmod]);
+    const remote = sources.filter((src) => /^https?:\/\//.test(src));
+    const files = sources.filter((src) => !/^https?:\/\//.test(src)).flatMap((src) => run.context.resolve(src, ins.line));
+    return JSON.stringify([run.context.contentHash(files), remote, chown, chmod, ins.checksum]);
   }
-
 }

@@ -49,6 +49,10 @@ export class BuildContext {
       .map((l) => (l.startsWith('!') ? { re: globToRegex(path.posix.normalize(l.slice(1))), exclude: false } : { re: globToRegex(path.posix.normalize(l)), exclude: true }));
   }
 
+  hasIgnoreRules(): boolean {
+    return this.rules.length > 0;
+  }
+
   excluded(rel: string): boolean {
     let out = false;
     for (const r of this.rules) if (r.re.test(rel)) out = r.exclude;

@@ -8,7 +8,10 @@ import { BerthError } from '../errors';
 import type { ImageStore } from '../images/store';
 import { BuildContext } from './context';
 import { copyTree, CopyOptions, download, ensureParents, extractArchive, looksLikeArchive, Owner } from './copy';
-import { DockerfileError, expand, Instruction } from './parser';
+import { createHash } from 'crypto';
+import type { Of } from './instructions';
+import { DockerfileError } from './parser';
+import { ShellLexer } from './shell-lexer';
 import { appendLayer } from './run-step';
 import { BuildEvent, State } from './types';
 
@@ -46,18 +49,31 @@ function owner(images: ImageStore, spec: string | undefined, st: State): Owner |
   return { uid, gid };
 }
 
-export async function copyStep(images: ImageStore, ins: Instruction, st: State, vars: Map<string, string>, context: BuildContext, done: Map<string, State>, emit: (e: BuildEvent) => void): Promise<void> {
-  const words = ins.json ?? ins.rest.split(/\s+/).filter(Boolean);
-  if (words.length < (ins.heredocs.length ? 1 : 2)) throw new DockerfileError(ins.line, `${ins.cmd} requires at least two arguments: ${ins.cmd} SOURCE... DEST`);
-  const destWord = expand(words[words.length - 1], vars);
-  const sources = ins.heredocs.length ? [] : words.slice(0, -1).map((w) => expand(w, vars));
+// The sources, destination and flags of a COPY or ADD with ARG and ENV
+// values expanded; a here-document's <<NAME word is not a source.
+export function copyWords(ins: Of<'COPY' | 'ADD'>, vars: Map<string, string>) {
+  const lex = new ShellLexer({ escape: ins.escape });
+  const one = (w: string | undefined) => (w === undefined ? undefined : lex.word(w, vars));
+  try {
+    const words = Array.isArray(ins.args) ? ins.args.map((w) => lex.word(w, vars)) : lex.words(ins.args, vars);
+    const dest = words[words.length - 1] ?? '';
+    const sources = words.slice(0, -1).filter((w) => !(ins.heredocs.length && /^\d*<<-?/.test(w)));
+    return { sources, dest, from: one(ins.from), chown: one(ins.chown), chmod: one(ins.chmod) };
+  } catch (e) {
+    throw new DockerfileError(ins.line, (e as Error).message);
+  }
+}
+
+export async function copyStep(images: ImageStore, ins: Of<'COPY' | 'ADD'>, st: State, vars: Map<string, string>, context: BuildContext, done: Map<string, State>, emit: (e: BuildEvent) => void, epoch: number | undefined): Promise<void> {
+  const { sources, dest: destWord, from, chown, chmod } = copyWords(ins, vars);
+  if (!destWord) throw new DockerfileError(ins.line, `${ins.kind} requires at least two arguments: ${ins.kind} SOURCE... DEST`);
   const workdir = st.config.config.WorkingDir || '/';
   const destAbs = path.posix.resolve(workdir, destWord);
   const destIsDir = destWord.endsWith('/') || sources.length > 1;
-  const opts: CopyOptions = { owner: owner(images, ins.flags.chown, st) ?? { uid: 0, gid: 0 } };
-  if (ins.flags.chmod) {
-    if (!/^[0-7]{3,4}$/.test(ins.flags.chmod)) throw new DockerfileError(ins.line, `invalid --chmod=${ins.flags.chmod}: use an octal mode such as 755`);
-    opts.mode = parseInt(ins.flags.chmod, 8);
+  const opts: CopyOptions = { owner: owner(images, chown, st) ?? { uid: 0, gid: 0 } };
+  if (chmod) {
+    if (!/^[0-7]{3,4}$/.test(chmod)) throw new DockerfileError(ins.line, `invalid --chmod=${chmod}: use an octal mode such as 755`);
+    opts.mode = parseInt(chmod, 8);
   }
   const stage = path.join(images.paths.tmp, `copy-${randomBytes(6).toString('hex')}`);
   fs.mkdirSync(stage, { recursive: true });
@@ -72,24 +88,25 @@ export async function copyStep(images: ImageStore, ins: Instruction, st: State, 
   try {
     for (const h of ins.heredocs) {
       const file = target(path.posix.basename(destWord.endsWith('/') ? h.name : destWord));
-      fs.writeFileSync(file, h.expand ? expand(h.content, vars) : h.content);
+      fs.writeFileSync(file, h.expand ? new ShellLexer({ escape: ins.escape, skipUnset: false }).word(h.content, vars) : h.content);
       fs.chmodSync(file, opts.mode ?? 0o644);
       fs.lchownSync(file, opts.owner?.uid ?? 0, opts.owner?.gid ?? 0);
     }
     for (const src of sources) {
-      if (ins.cmd === 'ADD' && /^https?:\/\//.test(src)) {
+      if (ins.kind === 'ADD' && /^https?:\/\//.test(src)) {
         const file = target(path.posix.basename(new URL(src).pathname) || 'download');
         await download(src, file);
+        if (ins.checksum) verifyChecksum(file, ins.checksum, src, ins.line);
         fs.chmodSync(file, opts.mode ?? 0o600);
         continue;
       }
-      if (ins.flags.from) {
-        const fromState = done.get(ins.flags.from.toLowerCase());
-        const chains = fromState ? fromState.chainIds : images.resolve(ins.flags.from).chainIds;
+      if (from !== undefined) {
+        const fromState = done.get(from.toLowerCase());
+        const chains = fromState ? fromState.chainIds : images.resolve(from).chainIds;
         const srcRel = path.posix.normalize(src.replace(/^\/+/, ''));
         // The stage's file as its layers build it up, bottom layer first.
         const present = chains.map((c) => path.join(images.snapshots.snapshotDir(c), srcRel)).filter((p) => fs.lstatSync(p, { throwIfNoEntry: false }));
-        if (!present.length) throw new DockerfileError(ins.line, `COPY --from=${ins.flags.from} failed: ${src} not found in that stage`);
+        if (!present.length) throw new DockerfileError(ins.line, `COPY --from=${from} failed: ${src} not found in that stage`);
         const isDir = fs.lstatSync(present[present.length - 1]).isDirectory();
         if (isDir) ensureParents(stage, `${rel(destAbs)}/x`, lookup);
         const dst = isDir ? path.join(stage, rel(destAbs)) : target(path.posix.basename(srcRel));
@@ -116,7 +133,7 @@ export async function copyStep(images: ImageStore, ins: Instruction, st: State, 
               copyTree(from, to, opts);
             }
           }
-        } else if (ins.cmd === 'ADD' && looksLikeArchive(abs)) {
+        } else if (ins.kind === 'ADD' && looksLikeArchive(abs)) {
           const dst = path.join(stage, rel(destAbs));
           ensureParents(stage, `${rel(destAbs)}/x`, lookup);
           fs.mkdirSync(dst, { recursive: true });
@@ -126,8 +143,16 @@ export async function copyStep(images: ImageStore, ins: Instruction, st: State, 
         }
       }
     }
-    await appendLayer(images, st, stage);
+    await appendLayer(images, st, stage, epoch);
   } finally {
     fs.rmSync(stage, { recursive: true, force: true });
   }
+}
+
+// ADD --checksum=sha256:HEX: the download must be exactly that file.
+function verifyChecksum(file: string, checksum: string, src: string, line: number): void {
+  const m = /^sha256:([a-f0-9]{64})$/.exec(checksum);
+  if (!m) throw new DockerfileError(line, `invalid --checksum=${checksum}: use sha256:<64 hex digits>`);
+  const got = createHash('sha256').update(fs.readFileSync(file)).digest('hex');
+  if (got !== m[1]) throw new DockerfileError(line, `ADD ${src}: checksum mismatch: expected sha256:${m[1]}, got sha256:${got}`);
 }

@@ -3,7 +3,9 @@
 import * as path from 'path';
 import { BerthError } from '../errors';
 import { ContainerDefaults } from '../images/types';
-import { DockerfileError, expand, Instruction, keyValues, parseDockerfile } from './parser';
+import { Instruction, parseOne } from './instructions';
+import { DockerfileError } from './parser';
+import { ShellLexer } from './shell-lexer';
 
 export const DEFAULT_SHELL = ['/bin/sh', '-c'];
 
@@ -34,78 +36,86 @@ function durationNs(text: string | undefined): number | undefined {
 // Applies one config-only instruction to image.config (and image.author).
 // cmdSet says whether CMD was set earlier in this stage: Docker drops a CMD
 // inherited from the base image when ENTRYPOINT is set, not one set here.
-// Returns the new cmdSet.
+// Returns the new cmdSet. vars holds the stage's ARG values; ENV values
+// from the config are added, and win, as in docker.
 export function applyMetadata(ins: Instruction, image: { config: ContainerDefaults; author?: string }, vars: Map<string, string>, cmdSet: boolean): boolean {
   const cfg = image.config;
-  const cmdForm = () => ins.json ?? [...(cfg.Shell ?? DEFAULT_SHELL), ins.rest];
-  switch (ins.cmd) {
+  const lex = new ShellLexer({ escape: ins.escape });
+  const env = () => new Map([...vars, ...envMap(cfg)]);
+  const word = (text: string) => {
+    try {
+      return lex.word(text, env());
+    } catch (e) {
+      throw new DockerfileError(ins.line, (e as Error).message);
+    }
+  };
+  const words = (text: string) => {
+    try {
+      return lex.words(text, env());
+    } catch (e) {
+      throw new DockerfileError(ins.line, (e as Error).message);
+    }
+  };
+  const cmdForm = (command: string[] | string) => (Array.isArray(command) ? command : [...(cfg.Shell ?? DEFAULT_SHELL), command]);
+  switch (ins.kind) {
     case 'CMD':
-      cfg.Cmd = cmdForm();
+      cfg.Cmd = cmdForm(ins.command);
       return true;
     case 'ENTRYPOINT':
-      cfg.Entrypoint = cmdForm();
+      cfg.Entrypoint = cmdForm(ins.command);
       if (!cmdSet) cfg.Cmd = [];
       return cmdSet;
     case 'ENV': {
-      const pairs = /^[^\s=]+=/.test(ins.rest) ? keyValues(ins.rest, ins.line) : [[ins.rest.split(/\s+/)[0], ins.rest.replace(/^\S+\s*/, '')] as [string, string]];
-      for (const [k, v] of pairs) setEnv(cfg, k, expand(v, new Map([...vars, ...envMap(cfg)])));
+      // Every pair is expanded with the values from before this instruction.
+      const pairs = ins.pairs.map(({ key, value }) => [word(key), word(value)]);
+      for (const [k, v] of pairs) setEnv(cfg, k, v);
       return cmdSet;
     }
+    case 'LABEL':
+      for (const { key, value } of ins.pairs) cfg.Labels = { ...(cfg.Labels ?? {}), [word(key)]: word(value) };
+      return cmdSet;
     case 'WORKDIR':
-      cfg.WorkingDir = path.posix.resolve(cfg.WorkingDir || '/', expand(ins.rest, vars));
+      cfg.WorkingDir = path.posix.resolve(cfg.WorkingDir || '/', word(ins.path));
       return cmdSet;
     case 'USER':
-      cfg.User = expand(ins.rest, vars);
+      cfg.User = word(ins.user);
       return cmdSet;
     case 'EXPOSE':
-      for (const p of expand(ins.rest, vars).split(/\s+/)) cfg.ExposedPorts = { ...(cfg.ExposedPorts ?? {}), [p.includes('/') ? p : `${p}/tcp`]: {} };
+      for (const p of ins.ports.flatMap((x) => words(x))) cfg.ExposedPorts = { ...(cfg.ExposedPorts ?? {}), [p.includes('/') ? p : `${p}/tcp`]: {} };
       return cmdSet;
     case 'VOLUME':
-      for (const v of ins.json ?? expand(ins.rest, vars).split(/\s+/)) cfg.Volumes = { ...(cfg.Volumes ?? {}), [v]: {} };
-      return cmdSet;
-    case 'LABEL':
-      for (const [k, v] of keyValues(ins.rest, ins.line)) cfg.Labels = { ...(cfg.Labels ?? {}), [k]: expand(v, vars) };
+      for (const v of Array.isArray(ins.volumes) ? ins.volumes.map(word) : words(ins.volumes)) {
+        if (!v.trim()) throw new DockerfileError(ins.line, 'VOLUME specified can not be an empty string');
+        cfg.Volumes = { ...(cfg.Volumes ?? {}), [v]: {} };
+      }
       return cmdSet;
     case 'MAINTAINER':
-      image.author = ins.rest;
+      image.author = ins.maintainer;
       return cmdSet;
     case 'SHELL':
-      if (!ins.json) throw new DockerfileError(ins.line, 'SHELL requires the exec (JSON) form, e.g. SHELL ["/bin/bash", "-c"]');
-      cfg.Shell = ins.json;
+      cfg.Shell = ins.shell;
       return cmdSet;
     case 'STOPSIGNAL':
-      cfg.StopSignal = expand(ins.rest, vars);
+      cfg.StopSignal = word(ins.signal);
       return cmdSet;
-    case 'HEALTHCHECK': {
-      if (/^NONE$/i.test(ins.rest)) {
+    case 'HEALTHCHECK':
+      if (ins.test === 'NONE') {
         cfg.Healthcheck = { Test: ['NONE'] };
         return cmdSet;
       }
-      const m = /^CMD\s+([\s\S]+)$/i.exec(ins.rest);
-      if (!m) throw new DockerfileError(ins.line, 'HEALTHCHECK takes [OPTIONS] CMD command, or NONE');
-      let json: string[] | undefined;
-      try {
-        json = m[1].trim().startsWith('[') ? (JSON.parse(m[1]) as string[]) : undefined;
-      } catch {
-        json = undefined;
-      }
       cfg.Healthcheck = {
-        Test: json ? ['CMD', ...json] : ['CMD-SHELL', m[1].trim()],
-        Interval: durationNs(ins.flags.interval),
-        Timeout: durationNs(ins.flags.timeout),
-        StartPeriod: durationNs(ins.flags['start-period']),
-        Retries: ins.flags.retries ? Number(ins.flags.retries) : undefined,
+        Test: ins.test,
+        Interval: durationNs(ins.interval),
+        Timeout: durationNs(ins.timeout),
+        StartPeriod: durationNs(ins.startPeriod),
+        Retries: ins.retries ? Number(ins.retries) : undefined,
       };
       return cmdSet;
-    }
-    case 'ONBUILD': {
-      const trigger = ins.rest.trim();
-      if (/^(ONBUILD|FROM|MAINTAINER)\b/i.test(trigger)) throw new DockerfileError(ins.line, `${trigger.split(/\s/)[0]} isn't allowed as an ONBUILD trigger`);
-      cfg.OnBuild = [...(cfg.OnBuild ?? []), trigger];
+    case 'ONBUILD':
+      cfg.OnBuild = [...(cfg.OnBuild ?? []), ins.trigger];
       return cmdSet;
-    }
     default:
-      throw new DockerfileError(ins.line, `${ins.cmd} does not change the image config`);
+      throw new DockerfileError(ins.line, `${ins.kind} does not change the image config`);
   }
 }
 
@@ -115,14 +125,14 @@ const CHANGE_INSTRUCTIONS = ['CMD', 'ENTRYPOINT', 'ENV', 'EXPOSE', 'LABEL', 'ONB
 // change the config. An ENTRYPOINT here keeps the existing CMD.
 export function applyChanges(defaults: ContainerDefaults, changes: string[]): void {
   for (const line of changes) {
-    let ins: Instruction;
+    let ins: Instruction | undefined;
     try {
-      [, ins] = parseDockerfile(`FROM scratch\n${line}`);
+      ins = parseOne(line);
     } catch (e) {
       throw new BerthError(`invalid --change "${line}": ${(e as Error).message.replace(/^Dockerfile:\d+: /, '')}; give an instruction such as CMD ["sh"]`);
     }
-    if (!ins || !CHANGE_INSTRUCTIONS.includes(ins.cmd)) {
-      throw new BerthError(`${ins?.cmd ?? line} is not supported by --change; use ${CHANGE_INSTRUCTIONS.join(', ')}`);
+    if (!ins || !CHANGE_INSTRUCTIONS.includes(ins.kind)) {
+      throw new BerthError(`${ins?.kind ?? line} is not supported by --change; use ${CHANGE_INSTRUCTIONS.join(', ')}`);
     }
     applyMetadata(ins, { config: defaults }, new Map(), true);
   }

@@ -1,7 +1,10 @@
-// The Dockerfile parser: parser directives (escape), comments, line
-// continuations, exec (JSON) and shell forms, here-documents and --flags.
-// Every error names the line, as BuildKit's parser does.
-import { BerthError, BuildError } from '../errors';
+// The Dockerfile parser, first of three steps (parser → typed instructions
+// → dispatch). It turns text into nodes: parser directives, comments, line
+// continuations, --flags before the arguments and here-documents, with
+// BuildKit's rules for each. It does not interpret arguments; instructions.ts
+// does that per instruction. Every error names the line.
+import { BuildError } from '../errors';
+import { ShellLexer } from './shell-lexer';
 
 export class DockerfileError extends BuildError {
   constructor(line: number, message: string) {
@@ -11,176 +14,234 @@ export class DockerfileError extends BuildError {
 
 export interface Heredoc {
   name: string;
-  content: string;
-  expand: boolean; // <<EOF expands variables, <<"EOF" does not
+  content: string; // every body line with its newline; empty when the body is
+  expand: boolean; // <<EOF expands variables, <<"EOF" (any quoted part) does not
+  chomp: boolean; // <<-EOF strips leading tabs
+  fd: number | undefined; // 3<<EOF
 }
 
-export interface Instruction {
-  line: number;
-  cmd: string; // upper case: RUN, COPY, ...
-  flags: Record<string, string>; // --from=..., --chown=...
-  json: string[] | undefined; // exec form
-  rest: string; // the text after flags, continuations joined
+export interface Node {
+  line: number; // first line, 1-based
+  endLine: number;
+  cmd: string; // upper case: RUN, COPY, ... (unknown ones too: instructions.ts refuses them)
+  keyword: string; // as written
+  flags: string[]; // the words before the arguments: "--from=build"
+  args: string; // the text after the flags, continuations joined
   heredocs: Heredoc[];
-  original: string; // as written (continuations joined), for history and messages
+  original: string; // the instruction as written, continuations joined
 }
 
-export const KNOWN = new Set([
-  'FROM', 'RUN', 'CMD', 'ENTRYPOINT', 'COPY', 'ADD', 'ENV', 'ARG', 'WORKDIR', 'USER', 'EXPOSE', 'VOLUME', 'LABEL',
-  'MAINTAINER', 'SHELL', 'STOPSIGNAL', 'HEALTHCHECK', 'ONBUILD',
-]);
-const HEREDOC_INSTRUCTIONS = new Set(['RUN', 'COPY', 'ADD']);
+export interface ParsedFile {
+  nodes: Node[];
+  escape: string;
+  warnings: string[];
+}
 
-function parseJsonArray(text: string): string[] | undefined {
-  const t = text.trim();
-  if (!t.startsWith('[')) return undefined;
-  try {
-    const v = JSON.parse(t) as unknown;
-    if (Array.isArray(v) && v.every((x) => typeof x === 'string')) return v as string[];
-  } catch {
-    /* not JSON: the shell form, as docker treats it */
+const HEREDOC_COMMANDS = new Set(['RUN', 'COPY', 'ADD']);
+const DIRECTIVES = new Set(['escape', 'syntax', 'check']);
+
+const isComment = (line: string) => /^\s*#/.test(line);
+const isBlank = (line: string) => line.trim() === '';
+
+// Parser directives sit at the very top; the first other line ends them.
+class Directives {
+  escape = '\\';
+  private done = false;
+  private seen = new Set<string>();
+
+  read(line: string, lineNo: number): boolean {
+    if (this.done) return false;
+    const m = /^#\s*([a-zA-Z][a-zA-Z0-9]*)\s*=\s*(.+?)\s*$/.exec(line);
+    if (!m || !DIRECTIVES.has(m[1].toLowerCase())) {
+      this.done = true;
+      return false;
+    }
+    const key = m[1].toLowerCase();
+    if (this.seen.has(key)) throw new DockerfileError(lineNo, `only one ${key} parser directive can be used`);
+    this.seen.add(key);
+    if (key === 'escape') {
+      if (m[2] !== '\\' && m[2] !== '`') throw new DockerfileError(lineNo, `invalid escape token '${m[2]}' does not validate: use \\ or \``);
+      this.escape = m[2];
+    }
+    return true;
   }
-  return undefined;
+
+  // An escape character ending a line joins the next one, unless it is
+  // itself escaped ("\\" at the end is a literal backslash).
+  continuation(line: string): [string, boolean] {
+    const e = this.escape.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&');
+    const re = new RegExp(`([^${e}])${e}[ \\t]*$|^${e}[ \\t]*$`);
+    if (!re.test(line)) return [line, true];
+    return [line.replace(re, '$1'), false];
+  }
 }
 
-export function parseDockerfile(text: string): Instruction[] {
-  const lines = text.replace(/\r\n/g, '\n').split('\n');
-  let escape = '\\';
-  // Parser directives: only at the very top, before any other line.
+// The words before the arguments that start with "--"; "--" alone ends
+// them. Quotes group and a backslash escapes, as in BuildKit.
+function splitFlags(text: string): { flags: string[]; rest: string } {
+  const flags: string[] = [];
   let i = 0;
-  for (; i < lines.length; i++) {
-    const m = /^#\s*([a-zA-Z]+)\s*=\s*(.*?)\s*$/.exec(lines[i]);
-    if (!m) break;
-    if (m[1].toLowerCase() === 'escape') {
-      if (m[2] !== '\\' && m[2] !== '`') throw new DockerfileError(i + 1, `invalid escape token '${m[2]}' does not validate: use \\ or \``);
-      escape = m[2];
+  for (;;) {
+    while (i < text.length && /\s/.test(text[i])) i++;
+    if (!text.startsWith('--', i)) return { flags, rest: text.slice(i) };
+    let word = '';
+    let quote = '';
+    let quoted = false;
+    for (; i < text.length; i++) {
+      const c = text[i];
+      if (quote) {
+        if (c === quote) quote = '';
+        else if (c === '\\' && i + 1 < text.length) word += text[++i];
+        else if (c !== '\\') word += c;
+        continue;
+      }
+      if (/\s/.test(c)) break;
+      if (c === '"' || c === "'") {
+        quote = c;
+        quoted = true;
+      } else if (c === '\\') {
+        if (i + 1 < text.length) word += text[++i];
+      } else word += c;
     }
+    if (word === '--' && !quoted) return { flags, rest: text.slice(i).replace(/^\s+/, '') };
+    flags.push(word);
   }
-  const out: Instruction[] = [];
+}
+
+// Here-documents named on the line: a word (after quote-preserving
+// lexing) of the form [N]<<[-]NAME. A quoted part of NAME turns expansion off.
+function heredocNames(line: string, escape: string): Heredoc[] {
+  const raw = new ShellLexer({ escape, rawQuotes: true, rawEscapes: true, skipUnset: true });
+  let words: string[];
+  try {
+    words = raw.words(line, new Map());
+  } catch {
+    return []; // an unterminated quote: no here-document can start inside it
+  }
+  const out: Heredoc[] = [];
+  for (const w of words) {
+    const m = /^(\d*)<<(-?)([^<]*)$/.exec(w);
+    if (!m || !m[3]) continue;
+    const plain = new ShellLexer({ skipUnset: true }).words(m[3], new Map());
+    if (plain.length !== 1) continue;
+    const rawName = new ShellLexer({ rawQuotes: true, skipUnset: true }).words(m[3], new Map());
+    const quotes = (s: string) => (s.match(/['"]/g) ?? []).length;
+    out.push({ name: plain[0], content: '', expand: quotes(plain[0]) === quotes(rawName[0] ?? ''), chomp: m[2] === '-', fd: m[1] ? Number(m[1]) : undefined });
+  }
+  return out;
+}
+
+// Whether the arguments are a JSON array of strings (the exec form). A JSON
+// array holding anything else is an error, not the shell form.
+export function jsonArgs(args: string, line: number): string[] | undefined {
+  const t = args.trimStart();
+  if (!t.startsWith('[')) return undefined;
+  let v: unknown;
+  try {
+    v = JSON.parse(t);
+  } catch {
+    return undefined; // not JSON: the shell form, as docker treats it
+  }
+  if (!Array.isArray(v)) return undefined;
+  if (!v.every((x) => typeof x === 'string')) throw new DockerfileError(line, 'when using JSON array syntax, arrays must be comprised of strings only');
+  return v as string[];
+}
+
+export function parseDockerfile(text: string): ParsedFile {
+  const lines = text.replace(/^\uFEFF/, '').split(/(?<=\n)/);
+  const d = new Directives();
+  const nodes: Node[] = [];
+  const warnings: string[] = [];
+  let i = 0;
+  const strip = (l: string) => l.replace(/\r?\n$/, '');
   while (i < lines.length) {
-    const startLine = i + 1;
-    let raw = lines[i++];
-    if (/^\s*(#|$)/.test(raw)) continue;
-    // Join continuation lines; comment lines inside a continuation are dropped.
-    while (raw.replace(/\s+$/, '').endsWith(escape) && i <= lines.length) {
-      raw = raw.replace(/\s+$/, '').slice(0, -1);
-      while (i < lines.length && /^\s*#/.test(lines[i])) i++;
-      if (i >= lines.length) break;
-      raw += lines[i++];
+    const lineNo = i + 1;
+    const first = strip(lines[i++]);
+    if (d.read(first.trimStart(), lineNo)) continue;
+    if (isComment(first)) continue;
+    let [joined, end] = d.continuation(first.trimStart());
+    if (end && joined === '') continue;
+    let emptyContinuation = false;
+    while (!end && i < lines.length) {
+      const next = strip(lines[i++]);
+      // Comment and blank lines inside a continuation are skipped, not ends.
+      if (isComment(next)) continue;
+      if (isBlank(next)) {
+        emptyContinuation = true;
+        continue;
+      }
+      let part: string;
+      [part, end] = d.continuation(next);
+      joined += part;
     }
-    const m = /^\s*(\S+)(?:\s+([\s\S]*))?$/.exec(raw);
+    if (emptyContinuation) warnings.push(`Dockerfile:${lineNo}: empty continuation line found in: ${joined.trim()}`);
+    const m = /^(\S+)(?:[\t\v\f\r ]+([\s\S]*))?$/.exec(joined.trim());
     if (!m) continue;
     const cmd = m[1].toUpperCase();
-    if (!KNOWN.has(cmd)) throw new DockerfileError(startLine, `unknown instruction: ${m[1]}`);
-    let rest = (m[2] ?? '').trim();
-    const flags: Record<string, string> = {};
-    if (cmd !== 'ONBUILD') {
-      let fm: RegExpExecArray | null;
-      while ((fm = /^--([a-zA-Z-]+)(?:=(\S*))?\s*/.exec(rest))) {
-        if (cmd === 'HEALTHCHECK' || ['FROM', 'COPY', 'ADD', 'RUN'].includes(cmd)) {
-          flags[fm[1]] = fm[2] ?? 'true';
-          rest = rest.slice(fm[0].length);
-        } else {
-          break;
-        }
-      }
-    }
-    const heredocs: Heredoc[] = [];
-    if (HEREDOC_INSTRUCTIONS.has(cmd)) {
-      const re = /<<(-?)(["']?)([A-Za-z_][A-Za-z0-9_]*)\2/g;
-      let hm: RegExpExecArray | null;
-      while ((hm = re.exec(rest))) {
-        const name = hm[3];
-        const body: string[] = [];
+    const { flags, rest } = splitFlags(m[2] ?? '');
+    const node: Node = { line: lineNo, endLine: i, cmd, keyword: m[1], flags, args: rest.trim(), heredocs: [], original: joined.trim() };
+    // ONBUILD's trigger may hold a here-document too.
+    const inner = cmd === 'ONBUILD' ? /^(\S+)\s*([\s\S]*)$/.exec(node.args) : null;
+    const hereCmd = inner ? inner[1].toUpperCase() : cmd;
+    const hereArgs = inner ? splitFlags(inner[2]).rest : node.args;
+    if (HEREDOC_COMMANDS.has(hereCmd) && joined.includes('<<') && !jsonArgs(hereArgs, lineNo)) {
+      for (const h of heredocNames(joined, d.escape)) {
         let closed = false;
         while (i < lines.length) {
-          const l = lines[i++];
-          if ((hm[1] ? l.replace(/^\t+/, '') : l) === name) {
+          const body = lines[i++];
+          const candidate = strip(body);
+          if ((h.chomp ? candidate.replace(/^\t+/, '') : candidate) === h.name) {
             closed = true;
             break;
           }
-          body.push(hm[1] ? l.replace(/^\t+/, '') : l);
+          h.content += h.chomp ? body.replace(/^\t+/, '') : body;
         }
-        if (!closed) throw new DockerfileError(startLine, `unterminated here-document <<${name}: end it with a line holding only ${name}`);
-        heredocs.push({ name, content: body.join('\n') + '\n', expand: hm[2] === '' });
+        if (!closed) throw new DockerfileError(lineNo, `unterminated heredoc <<${h.name}: end it with a line holding only ${h.name}`);
+        node.endLine = i;
+        node.heredocs.push(h);
       }
     }
-    const needsArgs = !['HEALTHCHECK'].includes(cmd);
-    if (needsArgs && rest === '' && heredocs.length === 0) throw new DockerfileError(startLine, `${cmd} requires at least one argument`);
-    out.push({ line: startLine, cmd, flags, json: parseJsonArray(rest), rest, heredocs, original: `${cmd} ${raw.trim().slice(m[1].length).trim()}`.trim() });
+    nodes.push(node);
   }
-  if (!out.some((x) => x.cmd === 'FROM')) throw new DockerfileError(1, 'no FROM instruction: a Dockerfile starts with FROM IMAGE (or FROM scratch)');
-  const first = out.find((x) => x.cmd !== 'ARG');
-  if (first && first.cmd !== 'FROM') throw new DockerfileError(first.line, `${first.cmd} before FROM: only ARG may come before the first FROM`);
-  return out;
+  if (!nodes.length) throw new DockerfileError(lines.length, 'file with no instructions');
+  return { nodes, escape: d.escape, warnings };
 }
 
-// ${VAR}, $VAR, ${VAR:-default}, ${VAR:+alternative}; "\$" is a literal $.
-export function expand(text: string, env: Map<string, string>, escape = '\\'): string {
-  let out = '';
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i];
-    if (ch === escape && text[i + 1] === '$') {
-      out += '$';
-      i++;
-      continue;
-    }
-    if (ch !== '$') {
-      out += ch;
-      continue;
-    }
-    if (text[i + 1] === '{') {
-      const end = text.indexOf('}', i);
-      if (end < 0) {
-        out += text.slice(i);
-        break;
+// BuildKit's word grouping for ENV, LABEL and ARG: words split at blanks
+// outside quotes, quotes and escapes kept for the lexer to remove later.
+export function quotedWords(text: string, escape: string): string[] {
+  const words: string[] = [];
+  let word = '';
+  let inWord = false;
+  let quote = '';
+  const chars = [...text];
+  for (let i = 0; i < chars.length; i++) {
+    const c = chars[i];
+    if (quote) {
+      if (c === quote) quote = '';
+      else if (c === escape && quote !== "'") {
+        if (i + 1 === chars.length) continue;
+        word += c + chars[++i];
+        continue;
       }
-      const inner = text.slice(i + 2, end);
-      const m = /^([A-Za-z_][A-Za-z0-9_]*)(?::([-+])(.*))?$/s.exec(inner);
-      if (!m) throw new BerthError(`bad substitution: \${${inner}}`);
-      const v = env.get(m[1]);
-      if (m[2] === '-') out += v ? v : m[3];
-      else if (m[2] === '+') out += v ? m[3] : '';
-      else out += v ?? '';
-      i = end;
+      word += c;
       continue;
     }
-    const m = /^[A-Za-z_][A-Za-z0-9_]*/.exec(text.slice(i + 1));
-    if (!m) {
-      out += '$';
+    if (/\s/.test(c)) {
+      if (inWord) words.push(word);
+      word = '';
+      inWord = false;
       continue;
     }
-    out += env.get(m[0]) ?? '';
-    i += m[0].length;
-  }
-  return out;
-}
-
-// Splits KEY=VALUE pairs with shell-style quotes (ENV, LABEL, ARG).
-export function keyValues(text: string, line: number): Array<[string, string]> {
-  const out: Array<[string, string]> = [];
-  let i = 0;
-  const s = text.trim();
-  while (i < s.length) {
-    while (i < s.length && /\s/.test(s[i])) i++;
-    let word = '';
-    let quote = '';
-    for (; i < s.length; i++) {
-      const ch = s[i];
-      if (quote) {
-        if (ch === quote) quote = '';
-        else if (ch === '\\' && quote === '"' && i + 1 < s.length) word += s[++i];
-        else word += ch;
-      } else if (ch === '"' || ch === "'") quote = ch;
-      else if (ch === '\\' && i + 1 < s.length) word += s[++i];
-      else if (/\s/.test(ch)) break;
-      else word += ch;
+    inWord = true;
+    if (c === '"' || c === "'") quote = c;
+    if (c === escape) {
+      if (i + 1 === chars.length) continue;
+      word += c + chars[++i];
+      continue;
     }
-    if (quote) throw new DockerfileError(line, `unterminated quote in: ${text}`);
-    if (!word) continue;
-    const eq = word.indexOf('=');
-    if (eq <= 0) throw new DockerfileError(line, `expected KEY=VALUE, got "${word}"`);
-    out.push([word.slice(0, eq), word.slice(eq + 1)]);
+    word += c;
   }
-  return out;
+  if (inWord) words.push(word);
+  return words;
 }

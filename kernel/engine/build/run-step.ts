@@ -1,52 +1,92 @@
-// RUN: the command runs in a container of the stage's image, without a
-// network, its output streamed as build events; the container's upper dir
-// becomes the next layer. appendLayer is shared with COPY and ADD.
+// RUN: the command runs in a container of the stage's image, on the
+// network the build asks for (the default bridge, as docker build), with
+// its --mount mounts; its output streams as build events and the
+// container's upper dir becomes the next layer. appendLayer is shared with
+// COPY and ADD.
 import { randomBytes } from 'crypto';
+import * as fs from 'fs';
 import * as path from 'path';
 import { Readable } from 'stream';
 import type { ContainerService } from '../containers/service';
 import { BuildError } from '../errors';
 import { writeLayer } from '../images/diff';
 import type { ImageStore } from '../images/store';
+import type { Of } from './instructions';
 import { DEFAULT_SHELL } from './metadata';
-import { DockerfileError, Instruction } from './parser';
+import { DockerfileError } from './parser';
+import { MountEnv, parseMount, prepareMounts, removeMountStubs } from './run-mounts';
+import { ShellLexer } from './shell-lexer';
 import { BuildEvent, State } from './types';
 
 // A directory in snapshot form (RUN's upper dir, COPY's staging dir)
-// becomes the stage's next layer.
-export async function appendLayer(images: ImageStore, st: State, dir: string): Promise<void> {
+// becomes the stage's next layer. With a SOURCE_DATE_EPOCH, file times
+// in the layer are clamped to it.
+export async function appendLayer(images: ImageStore, st: State, dir: string, epoch: number | undefined): Promise<void> {
   const tmp = path.join(images.paths.tmp, `layer-${randomBytes(6).toString('hex')}.tar`);
-  const layer = await writeLayer(dir, tmp);
+  const layer = await writeLayer(dir, tmp, { epoch });
   const { descriptor, chainId } = await images.snapshots.addLayerFromDir(dir, tmp, layer.diffId, layer.size, st.chainIds[st.chainIds.length - 1]);
   st.layers.push(descriptor);
   st.chainIds.push(chainId);
   st.config.rootfs.diff_ids = [...st.config.rootfs.diff_ids, layer.diffId];
 }
 
+export type BuildNetwork = 'default' | 'none' | 'host';
 
-export async function runStep(images: ImageStore, containers: ContainerService, ins: Instruction, st: State, emit: (e: BuildEvent) => void): Promise<void> {
-  if (!st.manifest) throw new DockerfileError(ins.line, 'RUN needs a shell, and a scratch image has none: COPY one in first, or build FROM an image');
-  const cfg = st.config.config;
-  let argv = ins.json ?? [...(cfg.Shell ?? DEFAULT_SHELL), ins.rest];
-  if (ins.heredocs.length && !ins.json) {
-    // RUN <<EOF: the here-document is the script.
-    argv = [...(cfg.Shell ?? DEFAULT_SHELL), ins.heredocs.map((h) => h.content).join('\n')];
+export interface RunOptions {
+  network: BuildNetwork; // build --network
+  allowHost: boolean; // build --allow network.host
+  mountEnv: MountEnv;
+  epoch: number | undefined;
+}
+
+// The network one RUN gets: its own --network, else the build's.
+export function stepNetwork(ins: Of<'RUN'>, opts: RunOptions): BuildNetwork {
+  const n = ins.network ?? opts.network;
+  if (!['default', 'none', 'host'].includes(n)) throw new DockerfileError(ins.line, `invalid RUN --network=${n}: use default, none or host`);
+  if (ins.network === 'host' && opts.network !== 'host' && !opts.allowHost) {
+    throw new DockerfileError(ins.line, 'RUN --network=host needs the network.host entitlement: build with --allow network.host (or --network host)');
   }
-  const c = await containers.create({
-    image: st.manifest,
-    command: argv,
-    entrypoint: '',
-    env: [...st.args].map(([k, v]) => `${k}=${v}`),
-    workdir: cfg.WorkingDir || undefined,
-    user: cfg.User || undefined,
-    tty: false,
-    openStdin: false,
-    host: { NetworkMode: 'none' },
-    skipImageVolumes: true,
-  });
-  const id = c.record.Id;
-  emit({ type: 'running', containerId: id });
+  return n as BuildNetwork;
+}
+
+export async function runStep(images: ImageStore, containers: ContainerService, ins: Of<'RUN'>, st: State, vars: Map<string, string>, opts: RunOptions, emit: (e: BuildEvent) => void): Promise<void> {
+  if (!st.manifest) throw new DockerfileError(ins.line, 'RUN needs a shell, and a scratch image has none: COPY one in first, or build FROM an image');
+  if (ins.security !== undefined && ins.security !== 'sandbox') {
+    throw new DockerfileError(ins.line, `RUN --security=${ins.security} is not supported by Berth: a build step never runs privileged`);
+  }
+  const cfg = st.config.config;
+  const shell = cfg.Shell ?? DEFAULT_SHELL;
+  let argv = Array.isArray(ins.command) ? ins.command : [...shell, ins.command];
+  if (ins.heredocs.length && !Array.isArray(ins.command)) {
+    // RUN <<EOF: a lone here-document is the script; else the shell reads
+    // the here-documents after the command line, as it would from a file.
+    // RUN never expands in the builder: the shell does, at run time.
+    const only = ins.heredocs.length === 1 && /^\d*<<-?\S+$/.test(ins.command.trim());
+    argv = only ? [...shell, ins.heredocs[0].content] : [...shell, `${ins.command}\n${ins.heredocs.map((h) => `${h.content}${h.name}\n`).join('')}`];
+  }
+  const lex = new ShellLexer({ escape: ins.escape });
+  const requests = ins.mounts.map((m) => parseMount(lex.word(m, vars), ins.line));
+  const network = stepNetwork(ins, opts);
+  const mounts = prepareMounts(requests, { ...opts.mountEnv, workdir: cfg.WorkingDir || '/' }, ins.line);
+  let id: string | undefined;
   try {
+    const env = [...st.args].map(([k, v]) => `${k}=${v}`);
+    if (opts.epoch !== undefined && !st.args.has('SOURCE_DATE_EPOCH')) env.push(`SOURCE_DATE_EPOCH=${opts.epoch}`);
+    const c = await containers.create({
+      image: st.manifest,
+      command: argv,
+      entrypoint: '',
+      env,
+      workdir: cfg.WorkingDir || undefined,
+      user: cfg.User || undefined,
+      tty: false,
+      openStdin: false,
+      host: { NetworkMode: network === 'default' ? 'bridge' : network },
+      mounts: mounts.specs,
+      skipImageVolumes: true,
+    });
+    id = c.record.Id;
+    emit({ type: 'running', containerId: id });
     const h = await containers.start(c, { stdin: 'ignore', stdout: 'pipe', stderr: 'pipe' });
     const drain = (s: Readable | null, stream: 'stdout' | 'stderr') =>
       new Promise<void>((resolve) => {
@@ -62,11 +102,17 @@ export async function runStep(images: ImageStore, containers: ContainerService, 
     if (exit.exitCode !== 0) {
       throw new BuildError(`Dockerfile:${ins.line}: The command '${argv.join(' ')}' returned a non-zero code: ${exit.exitCode}`);
     }
-    // The finished container's upper dir is already in snapshot form.
-    await appendLayer(images, st, path.join(c.bundle, 'upper'));
+    // The finished container's upper dir is already in snapshot form; the
+    // stubs of its mount points are not the step's work.
+    const upper = path.join(c.bundle, 'upper');
+    const below = st.chainIds.map((ch) => images.snapshots.snapshotDir(ch));
+    removeMountStubs(upper, mounts.targets, (rel) => below.some((d) => fs.lstatSync(path.join(d, rel), { throwIfNoEntry: false }) !== undefined));
+    await appendLayer(images, st, upper, opts.epoch);
   } finally {
-    await containers.remove(id, true).catch(() => undefined);
-    emit({ type: 'removed', containerId: id });
+    mounts.cleanup();
+    if (id) {
+      await containers.remove(id, true).catch(() => undefined);
+      emit({ type: 'removed', containerId: id });
+    }
   }
 }
-

@@ -1,6 +1,7 @@
 // What a build is asked for, what it reports, and the state of a stage
 // between its steps.
 import type { Descriptor, Image, ImageConfig } from '../images/types';
+import type { SecretSource } from './run-mounts';
 
 export interface BuildRequest {
   context: string;
@@ -10,6 +11,10 @@ export interface BuildRequest {
   target?: string;
   noCache: boolean;
   buildArgs: Record<string, string>;
+  network?: string; // default | none | host: what RUN steps get (default: the bridge)
+  allow?: string[]; // entitlements: network.host lets RUN --network=host run
+  secrets?: SecretSource[]; // --secret id=NAME,src=FILE: for RUN --mount=type=secret, never in a layer
+  env?: NodeJS.ProcessEnv; // the caller's environment (SOURCE_DATE_EPOCH, --secret env=)
 }
 
 export type BuildEvent =

@@ -39,13 +39,15 @@ export interface LayerFile {
 }
 
 // Writes the upper dir as a layer tarball to out and returns its digest.
-export async function writeLayer(upper: string, out: string): Promise<LayerFile> {
+// Entries are in sorted order; with an epoch (SOURCE_DATE_EPOCH, seconds)
+// no file time is later than it, so the same tree packs to the same bytes.
+export async function writeLayer(upper: string, out: string, opts: { epoch?: number } = {}): Promise<LayerFile> {
   const entries: TreeEntry[] = [];
   walkTree(upper, (e) => {
     entries.push(e);
     return !isWhiteout(e.st);
   });
-  return writeEntries(entries, out);
+  return writeEntries(entries, out, { opaqueMarkers: true, epoch: opts.epoch });
 }
 
 // The merged view of stacked layer directories (bottom first), as overlayfs
@@ -69,7 +71,8 @@ export function mergedEntries(dirs: string[]): TreeEntry[] {
   return [...view.values()].sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
 }
 
-export async function writeEntries(entries: TreeEntry[], out: string | NodeJS.WritableStream, opts: { opaqueMarkers?: boolean } = { opaqueMarkers: true }): Promise<LayerFile> {
+export async function writeEntries(entries: TreeEntry[], out: string | NodeJS.WritableStream, opts: { opaqueMarkers?: boolean; epoch?: number } = { opaqueMarkers: true }): Promise<LayerFile> {
+  const clamp = opts.epoch === undefined ? undefined : new Date(opts.epoch * 1000);
   const pack = tar.pack();
   const tap = hashingTap();
   const done = pipeline(pack, tap.stream, typeof out === 'string' ? fs.createWriteStream(out) : out);
@@ -82,7 +85,7 @@ export async function writeEntries(entries: TreeEntry[], out: string | NodeJS.Wr
   try {
     for (const e of entries) {
       const { rel, st } = e;
-      const base = { uid: st.uid, gid: st.gid, mtime: st.mtime, mode: st.mode & 0o7777 };
+      const base = { uid: st.uid, gid: st.gid, mtime: clamp && st.mtime > clamp ? clamp : st.mtime, mode: st.mode & 0o7777 };
       if (isWhiteout(st)) {
         await add({ ...base, name: path.posix.join(path.posix.dirname(rel), `.wh.${path.posix.basename(rel)}`), type: 'file', size: 0 });
       } else if (st.isDirectory()) {

@@ -1,0 +1,231 @@
+// RUN --mount: cache, bind, tmpfs and secret mounts for one build step, as
+// BuildKit has them. What is mounted never becomes part of the layer: the
+// mount points a step had to create are removed from its upper dir after.
+import { createHash } from 'crypto';
+import * as fs from 'fs';
+import * as path from 'path';
+import { randomBytes } from 'crypto';
+import { BerthError } from '../errors';
+import type { MountSpec } from '../containers/types';
+import { mergedEntries } from '../images/diff';
+import type { ImageStore } from '../images/store';
+import { BuildContext } from './context';
+import { copyTree } from './copy';
+import { DockerfileError } from './parser';
+
+export interface SecretSource {
+  id: string;
+  src?: string; // a file on this machine
+  value?: string; // or the value itself (--secret id=NAME,env=VAR, read by the front end)
+}
+
+export interface MountRequest {
+  type: 'cache' | 'bind' | 'tmpfs' | 'secret';
+  target: string;
+  source: string | undefined;
+  from: string | undefined;
+  id: string | undefined;
+  readonly: boolean;
+  required: boolean;
+  mode: number | undefined;
+  uid: number | undefined;
+  gid: number | undefined;
+  size: string | undefined;
+  sharing: 'shared' | 'private' | 'locked';
+}
+
+const KEYS = new Set(['type', 'target', 'dst', 'destination', 'source', 'src', 'from', 'id', 'ro', 'readonly', 'rw', 'readwrite', 'required', 'mode', 'uid', 'gid', 'size', 'sharing', 'env']);
+
+// One --mount=... value: comma-separated key=value fields.
+export function parseMount(spec: string, line: number): MountRequest {
+  const fields = new Map<string, string>();
+  for (const part of spec.split(',').map((p) => p.trim()).filter(Boolean)) {
+    const eq = part.indexOf('=');
+    const key = (eq < 0 ? part : part.slice(0, eq)).toLowerCase();
+    if (!KEYS.has(key)) throw new DockerfileError(line, `unexpected key '${key}' in '${part}' of --mount=${spec}`);
+    fields.set(key, eq < 0 ? 'true' : part.slice(eq + 1));
+  }
+  const type = (fields.get('type') ?? 'bind') as MountRequest['type'];
+  if (!['cache', 'bind', 'tmpfs', 'secret'].includes(type)) {
+    throw new DockerfileError(line, `unsupported mount type "${type}" in --mount=${spec}: use cache, bind, tmpfs or secret (ssh is not supported by Berth)`);
+  }
+  if (fields.has('env')) throw new DockerfileError(line, `--mount=type=secret,env=... is not supported by Berth; mount the secret as a file and read it in the command`);
+  const id = fields.get('id');
+  let target = fields.get('target') ?? fields.get('dst') ?? fields.get('destination');
+  if (!target && type === 'secret') {
+    if (!id) throw new DockerfileError(line, `a secret mount needs id=NAME (given to build --secret id=NAME,src=FILE): --mount=${spec}`);
+    target = `/run/secrets/${id}`;
+  }
+  if (!target) throw new DockerfileError(line, `--mount=${spec} needs target=PATH`);
+  const bool = (k: string) => fields.has(k) && !/^false$/i.test(fields.get(k)!);
+  const num = (k: string, base = 10) => {
+    const v = fields.get(k);
+    if (v === undefined) return undefined;
+    const n = parseInt(v, base);
+    if (!Number.isInteger(n) || n < 0 || !(base === 8 ? /^[0-7]+$/ : /^\d+$/).test(v)) throw new DockerfileError(line, `invalid ${k}=${v} in --mount=${spec}`);
+    return n;
+  };
+  const sharing = (fields.get('sharing') ?? 'shared') as MountRequest['sharing'];
+  if (!['shared', 'private', 'locked'].includes(sharing)) throw new DockerfileError(line, `invalid sharing=${sharing} in --mount=${spec}: use shared, private or locked`);
+  // bind mounts are read-only unless rw; cache mounts are writable unless ro.
+  const readonly = type === 'bind' ? !(bool('rw') || bool('readwrite')) : bool('ro') || bool('readonly');
+  return {
+    type,
+    target: path.posix.resolve('/', target),
+    source: fields.get('source') ?? fields.get('src'),
+    from: fields.get('from'),
+    id,
+    readonly,
+    required: bool('required'),
+    mode: num('mode', 8),
+    uid: num('uid'),
+    gid: num('gid'),
+    size: fields.get('size'),
+    sharing,
+  };
+}
+
+export interface MountEnv {
+  images: ImageStore;
+  context: BuildContext;
+  stageChains: (name: string) => string[] | undefined; // a stage's layers, or an image's
+  secrets: SecretSource[];
+  workdir: string;
+}
+
+export interface PreparedMounts {
+  specs: MountSpec[];
+  targets: string[];
+  cleanup: () => void;
+}
+
+// The host directory behind a cache mount: one per id, kept across builds
+// under the store (closed to other users with the rest of it).
+function cacheDir(images: ImageStore, m: MountRequest): string {
+  const key = createHash('sha256').update(m.id ?? m.target).digest('hex').slice(0, 32);
+  const dir = path.join(images.paths.root, 'build-cache-mounts', key);
+  if (!fs.existsSync(dir)) {
+    fs.mkdirSync(path.dirname(dir), { recursive: true, mode: 0o700 });
+    fs.mkdirSync(dir, { mode: m.mode ?? 0o755 });
+    fs.chmodSync(dir, m.mode ?? 0o755);
+    fs.chownSync(dir, m.uid ?? 0, m.gid ?? 0);
+  }
+  return dir;
+}
+
+export function prepareMounts(requests: MountRequest[], env: MountEnv, line: number): PreparedMounts {
+  const specs: MountSpec[] = [];
+  const temps: string[] = [];
+  const temp = () => {
+    const d = path.join(env.images.paths.tmp, `mount-${randomBytes(6).toString('hex')}`);
+    fs.mkdirSync(d, { recursive: true, mode: 0o700 });
+    temps.push(d);
+    return d;
+  };
+  const cleanup = () => {
+    for (const d of temps) fs.rmSync(d, { recursive: true, force: true });
+  };
+  try {
+    for (const m of requests) {
+      switch (m.type) {
+        case 'cache':
+          specs.push({ Type: 'bind', Source: cacheDir(env.images, m), Target: m.target, ReadOnly: m.readonly });
+          break;
+        case 'tmpfs':
+          specs.push({ Type: 'tmpfs', Target: m.target, ReadOnly: false, TmpfsOptions: m.size ? `size=${m.size}` : undefined });
+          break;
+        case 'secret': {
+          const s = env.secrets.find((x) => x.id === m.id);
+          const value = s?.src !== undefined ? readSecretFile(s.src) : s?.value;
+          if (value === undefined) {
+            if (m.required) throw new DockerfileError(line, `secret ${m.id} is required but was not given: build --secret id=${m.id},src=FILE`);
+            break; // an optional secret that is not given is not mounted, as in BuildKit
+          }
+          const file = path.join(temp(), 'secret');
+          fs.writeFileSync(file, value, { mode: m.mode ?? 0o400 });
+          fs.chmodSync(file, m.mode ?? 0o400);
+          fs.chownSync(file, m.uid ?? 0, m.gid ?? 0);
+          specs.push({ Type: 'bind', Source: file, Target: m.target, ReadOnly: true });
+          break;
+        }
+        case 'bind': {
+          const src = (m.source ?? '.').replace(/^\/+/, '') || '.';
+          let hostPath: string;
+          if (m.from !== undefined) {
+            const chains = env.stageChains(m.from);
+            if (!chains) throw new DockerfileError(line, `--mount from=${m.from}: no stage or image is named so`);
+            hostPath = materialize(env.images, chains, src, temp(), line, m.from);
+          } else {
+            const rel = path.posix.normalize(src);
+            if (rel.startsWith('..')) throw new DockerfileError(line, `--mount source=${m.source} is outside the build context`);
+            const files = env.context.resolve(rel, line);
+            hostPath = path.join(env.context.dir, files[0]);
+            if (rel === '.' && env.context.hasIgnoreRules()) hostPath = copyContext(env.context, temp());
+          }
+          if (!m.readonly) {
+            // rw: writes are allowed and thrown away, so the step sees a copy.
+            const copy = path.join(temp(), 'rw');
+            copyTree(hostPath, copy, {});
+            hostPath = copy;
+          }
+          specs.push({ Type: 'bind', Source: hostPath, Target: m.target, ReadOnly: m.readonly });
+          break;
+        }
+      }
+    }
+  } catch (e) {
+    cleanup();
+    throw e;
+  }
+  return { specs, targets: specs.map((s) => s.Target), cleanup };
+}
+
+function readSecretFile(src: string): Buffer {
+  try {
+    return fs.readFileSync(src);
+  } catch (e) {
+    throw new BerthError(`cannot read the secret file ${src}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}; give a readable file with --secret id=NAME,src=FILE`, 'not-found');
+  }
+}
+
+// The context as COPY sees it (.dockerignore applied), for a bind mount of the whole context.
+function copyContext(context: BuildContext, dir: string): string {
+  for (const rel of context.walk('.')) copyTree(path.join(context.dir, rel), path.join(dir, rel), {});
+  return dir;
+}
+
+// A path in a stage's merged layers as one directory tree on the host.
+function materialize(images: ImageStore, chains: string[], src: string, dir: string, line: number, from: string): string {
+  const rel = path.posix.normalize(src) === '.' ? '' : path.posix.normalize(src);
+  const entries = mergedEntries(chains.map((c) => images.snapshots.snapshotDir(c))).filter((e) => !rel || e.rel === rel || e.rel.startsWith(`${rel}/`));
+  if (rel && !entries.length) throw new DockerfileError(line, `--mount from=${from},source=${src}: not found in that stage`);
+  for (const e of entries) {
+    const to = path.join(dir, 'tree', e.rel);
+    fs.mkdirSync(path.dirname(to), { recursive: true });
+    if (e.st.isDirectory()) fs.mkdirSync(to, { recursive: true });
+    else copyTree(path.join(e.root, e.rel), to, { owner: { uid: e.st.uid, gid: e.st.gid } });
+  }
+  fs.mkdirSync(path.join(dir, 'tree'), { recursive: true });
+  return path.join(dir, 'tree', rel);
+}
+
+// The mount points a step made in its upper dir (missing from the layers
+// below) are not part of what the step wrote: remove them when they are
+// still the empty stubs the shim created.
+export function removeMountStubs(upper: string, targets: string[], existsBelow: (rel: string) => boolean): void {
+  const made = new Set<string>();
+  for (const t of targets) {
+    const parts = t.split('/').filter(Boolean);
+    for (let i = 1; i <= parts.length; i++) {
+      const rel = parts.slice(0, i).join('/');
+      if (!existsBelow(rel)) made.add(rel);
+    }
+  }
+  for (const rel of [...made].sort((a, b) => b.length - a.length)) {
+    const p = path.join(upper, rel);
+    const st = fs.lstatSync(p, { throwIfNoEntry: false });
+    if (!st) continue;
+    if (st.isDirectory() && fs.readdirSync(p).length === 0) fs.rmdirSync(p);
+    else if (st.isFile() && st.size === 0 && targets.includes(`/${rel}`)) fs.unlinkSync(p);
+  }
+}
