@@ -1,5 +1,6 @@
 import { BerthError } from '../engine';
-import { imagesTable } from '../render/images';
+import { IMAGE_HEADERS, IMAGE_TABLE, imageRows, imagesTable } from '../render/images';
+import { formatList } from '../render/template';
 import { Command } from './types';
 
 export const imagesCommand: Command = {
@@ -12,6 +13,7 @@ export const imagesCommand: Command = {
     { long: 'no-trunc', kind: 'bool', help: "Don't truncate output" },
     { long: 'digests', kind: 'bool', help: 'Show digests' },
     { long: 'filter', short: 'f', kind: 'list', help: 'Filter output based on conditions provided (dangling=true|false, reference=PATTERN)' },
+    { long: 'format', kind: 'string', help: "Format output using a custom template: 'table', 'table TEMPLATE', 'json' or 'TEMPLATE'" },
   ],
   maxArgs: 1,
   async run(p, { engine, io }) {
@@ -32,6 +34,11 @@ export const imagesCommand: Command = {
       images = images
         .map((i) => ({ ...i, refs: i.refs.filter((r) => r.startsWith(`${repo}:`) && (!tag || r === `${repo}:${tag}`)) }))
         .filter((i) => i.refs.length > 0);
+    }
+    const format = p.flags.format as string | undefined;
+    if (format && format !== 'table' && p.flags.quiet !== true) {
+      io.show({ text: formatList(format, imageRows(images, p.flags['no-trunc'] === true), IMAGE_HEADERS, IMAGE_TABLE) });
+      return 0;
     }
     io.show(imagesTable(images, { quiet: p.flags.quiet === true, noTrunc: p.flags['no-trunc'] === true, digests: p.flags.digests === true }));
     return 0;

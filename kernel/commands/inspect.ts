@@ -5,7 +5,8 @@ import { Command, Io } from './types';
 
 // What every inspect prints: a JSON array, or one --format line per object.
 export function printInspected(io: Io, objects: unknown[], format: unknown): void {
-  if (typeof format === 'string') {
+  // An empty --format is docker's default: the indented JSON.
+  if (typeof format === 'string' && format !== '') {
     for (const o of objects) (io.value ?? io.out)(renderTemplate(format, o) + '\n');
   } else {
     io.out(JSON.stringify(objects, null, 4) + '\n');

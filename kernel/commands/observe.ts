@@ -1,6 +1,8 @@
 // top and stats: what a running container is doing.
 import type { Container, StatsSample } from '../engine';
-import { statsChart, statsTable, topTable } from '../render/containers';
+import { STATS_HEADERS, STATS_TABLE, statsChart, statsRows, statsTable as defaultStatsTable, topTable } from '../render/containers';
+import { formatList } from '../render/template';
+import type { Rendered } from '../render/table';
 import { Command, CommandContext } from './types';
 
 export const topCommand: Command = {
@@ -41,8 +43,12 @@ export const statsCommand: Command = {
     { long: 'no-stream', kind: 'bool', help: 'Disable streaming stats and only pull the first result' },
     { long: 'no-trunc', kind: 'bool', help: "Don't truncate output" },
     { long: 'all', short: 'a', kind: 'bool', help: 'Show all containers (default shows just running)' },
+    { long: 'format', kind: 'string', help: "Format output using a custom template: 'table', 'table TEMPLATE', 'json' or 'TEMPLATE'" },
   ],
   async run(p, ctx) {
+    const format = p.flags.format as string | undefined;
+    const statsTable = (samples: StatsSample[], noTrunc: boolean): Rendered =>
+      format && format !== 'table' ? { text: formatList(format, statsRows(samples, noTrunc), STATS_HEADERS, STATS_TABLE) } : defaultStatsTable(samples, noTrunc);
     const pick = () =>
       p.args.length ? p.args.map((r) => ctx.engine.containers.get(r)) : ctx.engine.containers.list(p.flags.all === true);
     const noTrunc = p.flags['no-trunc'] === true;
@@ -69,7 +75,7 @@ export const statsCommand: Command = {
           h.mem = [...h.mem, x.memoryPercent ?? 0].slice(-40);
           history.set(x.id, h);
         }
-        ctx.io.show({ text: r.text, html: `${r.html}${statsChart(history)}` }, displayId);
+        ctx.io.show(r.html === undefined ? r : { text: r.text, html: `${r.html}${statsChart(history)}` }, displayId);
       }
     } finally {
       stop?.();

@@ -23,6 +23,37 @@ export function portsText(c: Container): string {
   return (c.shim?.Ports ?? []).map((p) => `${p.HostIp}:${p.HostPort}->${p.ContainerPort}/${p.Protocol}`).join(', ');
 }
 
+// docker ps --format's fields, by their Go names.
+export const PS_HEADERS: Record<string, string> = {
+  ID: 'CONTAINER ID', Image: 'IMAGE', Command: 'COMMAND', CreatedAt: 'CREATED AT', RunningFor: 'CREATED', Ports: 'PORTS', State: 'STATE',
+  Status: 'STATUS', Size: 'SIZE', Names: 'NAMES', Labels: 'LABELS', Mounts: 'MOUNTS', Networks: 'NETWORKS', LocalVolumes: 'LOCAL VOLUMES', Label: 'LABEL',
+};
+export const PS_TABLE = '{{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}';
+
+export function psRows(list: Container[], noTrunc: boolean): Array<Record<string, unknown>> {
+  const now = Date.now();
+  return list.map((c) => {
+    const labels = c.record.Config.Labels ?? {};
+    return {
+      Command: commandText(c, !noTrunc),
+      CreatedAt: new Date(c.record.Created).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' +0000 UTC'),
+      ID: noTrunc ? c.record.Id : c.record.Id.slice(0, 12),
+      Image: c.record.Config.Image,
+      Labels: Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(','),
+      LocalVolumes: String(c.record.Mounts.filter((m) => m.Type === 'volume').length),
+      Mounts: c.record.Mounts.map((m) => (m.Type === 'volume' ? (m.Name ?? '') : m.Source)).join(','),
+      Names: c.record.Name,
+      Networks: Object.keys(c.record.NetworkSettings?.Networks ?? {}).join(',') || c.record.HostConfig.NetworkMode,
+      Ports: portsText(c),
+      RunningFor: ago(c.record.Created, now),
+      Size: 'N/A',
+      State: c.state.Status,
+      Status: statusText(c, now),
+      Label: (key: unknown) => labels[String(key)] ?? '',
+    };
+  });
+}
+
 export function psTable(list: Container[], opts: { quiet: boolean; noTrunc: boolean }): Rendered {
   if (opts.quiet) return { text: list.map((c) => (opts.noTrunc ? c.record.Id : c.record.Id.slice(0, 12)) + '\n').join('') };
   const now = Date.now();
@@ -65,6 +96,25 @@ export function topTable(rows: ProcessRow[]): Rendered {
 
 // A figure the cgroup could not give is said to be so, never shown as 0.
 const known = (v: number | null, show: (v: number) => string) => (v === null ? 'not measured' : show(v));
+
+export const STATS_HEADERS: Record<string, string> = {
+  Container: 'CONTAINER', ID: 'CONTAINER ID', Name: 'NAME', CPUPerc: 'CPU %', MemUsage: 'MEM USAGE / LIMIT', MemPerc: 'MEM %', NetIO: 'NET I/O', BlockIO: 'BLOCK I/O', PIDs: 'PIDS',
+};
+export const STATS_TABLE = '{{.ID}}\t{{.Name}}\t{{.CPUPerc}}\t{{.MemUsage}}\t{{.MemPerc}}\t{{.NetIO}}\t{{.BlockIO}}\t{{.PIDs}}';
+
+export function statsRows(samples: StatsSample[], noTrunc: boolean): Array<Record<string, string>> {
+  return samples.map((s) => ({
+    BlockIO: `${known(s.blockRead, humanSize)} / ${known(s.blockWrite, humanSize)}`,
+    CPUPerc: known(s.cpuPercent, (v) => `${v.toFixed(2)}%`),
+    Container: noTrunc ? s.id : s.id.slice(0, 12),
+    ID: noTrunc ? s.id : s.id.slice(0, 12),
+    MemPerc: known(s.memoryPercent, (v) => `${v.toFixed(2)}%`),
+    MemUsage: `${known(s.memoryUsage, bytesSize)} / ${bytesSize(s.memoryLimit)}`,
+    Name: s.name,
+    NetIO: `${humanSize(s.netRx)} / ${humanSize(s.netTx)}`,
+    PIDs: known(s.pids, String),
+  }));
+}
 
 export function statsTable(samples: StatsSample[], noTrunc: boolean): Rendered {
   return table(

@@ -3,6 +3,38 @@ import { hexOf } from '../engine';
 import { ago, humanSize } from './units';
 import { Rendered, table } from './table';
 
+// One row per name, with the Go field names docker's --format knows.
+export const IMAGE_HEADERS: Record<string, string> = {
+  ID: 'IMAGE ID', Repository: 'REPOSITORY', Tag: 'TAG', Digest: 'DIGEST', CreatedSince: 'CREATED', CreatedAt: 'CREATED AT',
+  Size: 'SIZE', Containers: 'CONTAINERS', SharedSize: 'SHARED SIZE', UniqueSize: 'UNIQUE SIZE', VirtualSize: 'VIRTUAL SIZE',
+};
+export const IMAGE_TABLE = '{{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}';
+
+export function imageRows(images: Image[], noTrunc: boolean): Array<Record<string, string>> {
+  const now = Date.now();
+  const sorted = [...images].sort((a, b) => b.config.created.localeCompare(a.config.created));
+  return sorted.flatMap((img) => {
+    const refs = img.refs.length ? img.refs : img.repoDigests?.length ? [...new Set(img.repoDigests.map((d) => `${d.split('@')[0]}:<none>`))] : ['<none>:<none>'];
+    return refs.map((ref) => {
+      const colon = ref.lastIndexOf(':');
+      const repo = ref.slice(0, colon);
+      return {
+        Containers: 'N/A',
+        CreatedAt: new Date(img.config.created).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' +0000 UTC'),
+        CreatedSince: ago(img.config.created, now),
+        Digest: img.repoDigests?.find((d) => d.startsWith(`${repo}@`))?.split('@')[1] ?? '<none>',
+        ID: noTrunc ? img.id : hexOf(img.id).slice(0, 12),
+        Repository: repo,
+        SharedSize: 'N/A',
+        Size: humanSize(img.size),
+        Tag: ref.slice(colon + 1),
+        UniqueSize: 'N/A',
+        VirtualSize: humanSize(img.size),
+      };
+    });
+  });
+}
+
 export function imagesTable(images: Image[], opts: { quiet: boolean; noTrunc: boolean; digests?: boolean }): Rendered {
   const id = (i: Image) => (opts.noTrunc ? i.id : hexOf(i.id).slice(0, 12));
   const sorted = [...images].sort((a, b) => b.config.created.localeCompare(a.config.created));

@@ -23,11 +23,24 @@ import { BuildEvent, State } from './types';
 // in the layer are clamped to it.
 export async function appendLayer(images: ImageStore, st: State, dir: string, epoch: number | undefined): Promise<void> {
   const tmp = path.join(images.paths.tmp, `layer-${randomBytes(6).toString('hex')}.tar`);
+  if (epoch !== undefined) clampTimes(dir, epoch); // the snapshot containers see, as the tar has it
   const layer = await writeLayer(dir, tmp, { epoch });
   const { descriptor, chainId } = await images.snapshots.addLayerFromDir(dir, tmp, layer.diffId, layer.size, st.chainIds[st.chainIds.length - 1]);
   st.layers.push(descriptor);
   st.chainIds.push(chainId);
   st.config.rootfs.diff_ids = [...st.config.rootfs.diff_ids, layer.diffId];
+}
+
+// No time in the tree later than epoch (seconds). The directory is Berth's
+// own staging or a finished step's upper dir: nothing writes it any more.
+function clampTimes(dir: string, epoch: number): void {
+  const t = new Date(epoch * 1000);
+  const visit = (p: string) => {
+    const st = fs.lstatSync(p);
+    if (st.isDirectory()) for (const name of fs.readdirSync(p)) visit(path.join(p, name));
+    if (st.mtimeMs > epoch * 1000) fs.lutimesSync(p, t, t);
+  };
+  for (const name of fs.readdirSync(dir)) visit(path.join(dir, name));
 }
 
 export type BuildNetwork = 'default' | 'none' | 'host';

@@ -46,7 +46,7 @@ export class NetworkAttachments {
     const net = this.networks.get(name);
     this.networks.up(net);
     const e = r.NetworkSettings!.Networks[name];
-    return [net.Bridge, vethName(r.Id, i), `eth${i}`, `${e.IPAddress}/${e.IPPrefixLen}`, e.Gateway, this.networks.bridgeAddress(net)].join('|');
+    return [net.Bridge, vethName(r.Id, i), `eth${i}`, `${e.IPAddress}/${e.IPPrefixLen}`, e.Gateway, this.networks.bridgeAddress(net), e.MacAddress ?? ''].join('|');
   }
 
   // network connect: one more network for a created or running container.

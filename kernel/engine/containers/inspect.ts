@@ -1,5 +1,6 @@
 // docker's inspect shape for a container: the record, its state, and where
 // its files lie in the bundle.
+import type { Endpoint } from '../network/types';
 import { Container, measured } from './types';
 
 export function containerInspect(c: Container): Record<string, unknown> {
@@ -33,9 +34,20 @@ export function containerInspect(c: Container): Record<string, unknown> {
     Mounts: (r.Mounts ?? []).map(({ NoCopy: _n, ...m }) => m),
     Config: { ...r.Config, AttachStdout: true, AttachStderr: true, StdinOnce: false },
     NetworkSettings: {
+      // The default bridge's endpoint at the top level too, as docker shows it.
+      ...topLevelEndpoint(r.NetworkSettings?.Networks.bridge),
       Networks: r.NetworkSettings?.Networks ?? { [r.HostConfig.NetworkMode]: {} },
       Ports: Object.fromEntries(Object.keys(r.HostConfig.PortBindings ?? {}).map((k) => [k, (c.state.Running ? c.shim?.Ports ?? [] : []).filter((x) => `${x.ContainerPort}/${x.Protocol}` === k).map((x) => ({ HostIp: x.HostIp, HostPort: String(x.HostPort) }))])),
     },
     Berth: c.shim ? { PeakMemory: measured(c.shim.PeakMemory), CpuNs: measured(c.shim.CpuNs) } : undefined, // null: not measured
+  };
+}
+
+function topLevelEndpoint(e: Endpoint | undefined): Record<string, unknown> {
+  return {
+    IPAddress: e?.IPAddress ?? '',
+    IPPrefixLen: e?.IPPrefixLen ?? 0,
+    Gateway: e?.Gateway ?? '',
+    MacAddress: e?.MacAddress ?? '',
   };
 }

@@ -183,7 +183,7 @@ export class NetworkStore {
       for (let n = s.base + 1; n < s.base + s.size - 1 && !ip; n++) if (n !== gw && claim(toIp(n))) ip = toIp(n);
       if (!ip) throw new BerthError(`network ${rec.Name} has no free address left`, 'conflict');
     }
-    return { NetworkID: rec.Id, IPAddress: ip, IPPrefixLen: s.prefix, Gateway: rec.Internal ? '' : cfg.Gateway, Aliases: [] };
+    return { NetworkID: rec.Id, IPAddress: ip, IPPrefixLen: s.prefix, Gateway: rec.Internal ? '' : cfg.Gateway, MacAddress: macFor(ip), Aliases: [] };
   }
 
   release(rec: NetworkRecord | undefined, ip: string, containerId: string): void {
@@ -238,4 +238,11 @@ export class NetworkStore {
     }
     return removed;
   }
+}
+
+// A container's address on a bridge, made from its IPv4 address as docker
+// made them (02:42 and the four bytes): unique on the network, and locally
+// administered so it never clashes with a real card's.
+export function macFor(ip: string): string {
+  return ['02', '42', ...ip.split('.').map((b) => Number(b).toString(16).padStart(2, '0'))].join(':');
 }

@@ -17,6 +17,7 @@ export interface Endpoint {
   IPAddress: string;
   IPPrefixLen: number;
   Gateway: string;
+  MacAddress?: string; // set for endpoints made since MACs were fixed
   Aliases: string[];
 }
 

@@ -15,13 +15,8 @@ export interface RegistryRef {
 
 export function registryRef(text: string): RegistryRef {
   const r = parseReference(text);
-  const first = r.repository.split('/')[0];
-  const hasRegistry = r.repository.includes('/') && (first.includes('.') || first.includes(':') || first === 'localhost');
-  const display = hasRegistry ? first : 'docker.io';
-  let path = hasRegistry ? r.repository.slice(first.length + 1) : r.repository;
-  if (!hasRegistry && !path.includes('/')) path = `library/${path}`;
-  const registry = display === 'docker.io' ? 'registry-1.docker.io' : display;
-  return { registry, display, path, tag: r.tag, digest: r.digest, familiar: `${r.repository}:${r.tag}` };
+  const registry = r.domain === 'docker.io' ? 'registry-1.docker.io' : r.domain;
+  return { registry, display: r.domain, path: r.path, tag: r.tag, digest: r.digest, familiar: `${r.repository}:${r.tag}` };
 }
 
 // Plain HTTP only for loopback registries or ones the user marks insecure
@@ -34,5 +29,5 @@ export function scheme(registry: string, env: NodeJS.ProcessEnv = process.env): 
 }
 
 export function checkRegistryName(name: string): void {
-  if (!/^[a-zA-Z0-9.-]+(:\d+)?$/.test(name)) throw new BerthError(`invalid registry "${name}": use HOST[:PORT]`);
+  if (!/^(?:[a-zA-Z0-9.-]+|\[[a-fA-F0-9:]+\])(:\d+)?$/.test(name)) throw new BerthError(`invalid registry "${name}": use HOST[:PORT] or [IPv6]:PORT`);
 }

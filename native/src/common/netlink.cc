@@ -6,6 +6,7 @@
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <linux/veth.h>
+#include <cstdio>
 #include <net/if.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -145,7 +146,12 @@ bool createBridge(const std::string& name, std::string* err) {
   return talk(r, err, "creating bridge " + name);
 }
 
-bool createVeth(const std::string& name, const std::string& peer, int peerPid, std::string* err) {
+bool createVeth(const std::string& name, const std::string& peer, int peerPid, const std::string& mac, std::string* err) {
+  unsigned char addr[6];
+  if (!mac.empty() && sscanf(mac.c_str(), "%hhx:%hhx:%hhx:%hhx:%hhx:%hhx", &addr[0], &addr[1], &addr[2], &addr[3], &addr[4], &addr[5]) != 6) {
+    *err = "bad MAC address " + mac;
+    return false;
+  }
   Request r(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, sizeof(ifinfomsg));
   static_cast<ifinfomsg*>(r.body())->ifi_family = AF_UNSPEC;
   r.add(IFLA_IFNAME, name);
@@ -159,6 +165,7 @@ bool createVeth(const std::string& name, const std::string& peer, int peerPid, s
   memcpy(RTA_DATA(peerInfo), &peerMsg, sizeof peerMsg);
   r.h->nlmsg_len += NLMSG_ALIGN(sizeof peerMsg);
   r.add(IFLA_IFNAME, peer);
+  if (!mac.empty()) r.add(IFLA_ADDRESS, addr, sizeof addr);
   if (peerPid > 0) {
     uint32_t p = static_cast<uint32_t>(peerPid);
     r.add(IFLA_NET_NS_PID, &p, sizeof p);

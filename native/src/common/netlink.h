@@ -14,7 +14,8 @@ bool createBridge(const std::string& name, std::string* err);
 bool ensureBridge(const std::string& name, const std::string& cidr, std::string* err);
 // The peer is created directly in the network namespace of peerPid (when >0),
 // under its final name: no move between namespaces, which costs an RCU wait.
-bool createVeth(const std::string& name, const std::string& peer, int peerPid, std::string* err);
+// mac: the peer's address as "aa:bb:cc:dd:ee:ff", or empty for the kernel's choice.
+bool createVeth(const std::string& name, const std::string& peer, int peerPid, const std::string& mac, std::string* err);
 bool setMaster(const std::string& name, const std::string& master, std::string* err);
 bool setUp(const std::string& name, std::string* err);
 // cidr: "172.30.0.2/16"

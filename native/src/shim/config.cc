@@ -53,13 +53,13 @@ bool loadConfig(const std::string& path, ContainerConfig* c, std::string* err) {
     else if (key == "user") c->user = val;
     else if (key == "network") c->network = val;
     else if (key == "net") {
-      // BRIDGE|VETH|IFNAME|ADDRESS/PREFIX|GATEWAY|BRIDGE-ADDRESS/PREFIX
+      // BRIDGE|VETH|IFNAME|ADDRESS/PREFIX|GATEWAY|BRIDGE-ADDRESS/PREFIX[|MAC]
       auto f = split(val, '|');
-      if (f.size() != 6) {
+      if (f.size() != 6 && f.size() != 7) {
         *err = "bad net entry " + val;
         return false;
       }
-      c->nets.push_back({f[0], f[1], f[2], f[3], f[4], f[5]});
+      c->nets.push_back({f[0], f[1], f[2], f[3], f[4], f[5], f.size() == 7 ? f[6] : std::string()});
     }
     else if (key == "publish") c->publish.push_back(val);
     else if (key == "net-join-pid") c->netJoinPid = static_cast<int>(n);

@@ -30,6 +30,7 @@ struct ContainerConfig {
   struct Net {
     std::string bridge, veth, ifname, address, gateway;
     std::string bridgeCidr;  // the bridge's own address: rootless shims make the bridge themselves
+    std::string mac;  // the container end's address, "02:42:..."; empty: the kernel's choice
   };
   std::vector<Net> nets;
   std::vector<std::string> publish;  // "HOSTIP:HOSTPORT:CONTAINERPORT" (tcp)

@@ -237,7 +237,7 @@ int attachNetwork(const char* configPath) {
     return 125;
   }
   int nsfd = open(("/proc/" + std::to_string(c.targetPid) + "/ns/net").c_str(), O_RDONLY | O_CLOEXEC);
-  if (nsfd < 0 || !netlink::createVeth(n.veth, n.ifname, c.targetPid, &err) || !netlink::setMaster(n.veth, n.bridge, &err) ||
+  if (nsfd < 0 || !netlink::createVeth(n.veth, n.ifname, c.targetPid, n.mac, &err) || !netlink::setMaster(n.veth, n.bridge, &err) ||
       !netlink::setUp(n.veth, &err)) {
     std::string ignored;
     netlink::deleteLink(n.veth, &ignored);

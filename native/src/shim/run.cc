@@ -157,7 +157,7 @@ int runContainer(const char* configPath) {
     // The host end joins the bridge; the peer is born inside the container's
     // namespace as eth0, eth1..., where the child gives it an address. The
     // pair dies with the namespace.
-    if (!netlink::createVeth(n.veth, n.ifname, child, &err) || !netlink::setMaster(n.veth, n.bridge, &err) ||
+    if (!netlink::createVeth(n.veth, n.ifname, child, n.mac, &err) || !netlink::setMaster(n.veth, n.bridge, &err) ||
         !netlink::setUp(n.veth, &err)) {
       std::string ignored;
       for (const auto& m : c.nets) netlink::deleteLink(m.veth, &ignored);
