@@ -23,11 +23,11 @@ if [ "$(id -u)" != 0 ]; then
   fi
   if [ -z "$(bin/berth images -q busybox:latest 2>/dev/null)" ]; then
     say "building the busybox image in your own store (rootless)"
-    bin/berth build -q -t busybox:latest images/busybox >/dev/null
+    bin/berth build --network none -q -t busybox:latest images/busybox >/dev/null
   fi
   if [ -s images/debian/rootfs.tar ] && [ -z "$(bin/berth images -q debian:bookworm 2>/dev/null)" ]; then
     say "building the debian:bookworm image in your own store (rootless)"
-    bin/berth build -q -t debian:bookworm images/debian >/dev/null
+    bin/berth build --network none -q -t debian:bookworm images/debian >/dev/null
   fi
   exit 0
 fi
@@ -67,7 +67,7 @@ fi
 cmp -s /bin/busybox images/busybox/busybox || cp /bin/busybox images/busybox/busybox
 if [ -z "$(node dist/kernel/cli/main.js images -q busybox:latest 2>/dev/null)" ]; then
   say "building the busybox image (FROM scratch, Debian's busybox-static)"
-  node dist/kernel/cli/main.js build -q -t busybox:latest images/busybox >/dev/null
+  node dist/kernel/cli/main.js build --network none -q -t busybox:latest images/busybox >/dev/null
 fi
 if [ ! -s images/debian/rootfs.tar ]; then
   say "making the debian:bookworm root filesystem with mmdebstrap (once, about 20 s)"
@@ -76,7 +76,7 @@ if [ ! -s images/debian/rootfs.tar ]; then
 fi
 if [ -z "$(node dist/kernel/cli/main.js images -q debian:bookworm 2>/dev/null)" ]; then
   say "building the debian:bookworm image (FROM scratch, ADD rootfs.tar /)"
-  node dist/kernel/cli/main.js build -q -t debian:bookworm images/debian >/dev/null
+  node dist/kernel/cli/main.js build --network none -q -t debian:bookworm images/debian >/dev/null
 fi
 # The notebooks' images: python3 on debian (09) and a registry (08), both
 # built from Dockerfiles with inputs fetched here, so the builds need no network.
@@ -94,11 +94,11 @@ fi
 cmp -s /usr/bin/docker-registry images/registry/docker-registry || cp /usr/bin/docker-registry images/registry/docker-registry
 if [ -z "$(node dist/kernel/cli/main.js images -q python3:bookworm 2>/dev/null)" ]; then
   say "building the python3:bookworm image (FROM debian:bookworm, the packages downloaded above)"
-  node dist/kernel/cli/main.js build -q -t python3:bookworm images/python3 >/dev/null
+  node dist/kernel/cli/main.js build --network none -q -t python3:bookworm images/python3 >/dev/null
 fi
 if [ -z "$(node dist/kernel/cli/main.js images -q registry:2 2>/dev/null)" ]; then
   say "building the registry:2 image (Debian's docker-registry)"
-  node dist/kernel/cli/main.js build -q -t registry:2 images/registry >/dev/null
+  node dist/kernel/cli/main.js build --network none -q -t registry:2 images/registry >/dev/null
 fi
 # The pure cgroup v2 guest for npm run test:v2: Debian's kernel and a busybox initramfs.
 bash scripts/v2-guest/make-guest.sh

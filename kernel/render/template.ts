@@ -89,7 +89,7 @@ function parse(template: string): Node[] {
 // Words of one command: .Field.Paths, "strings", numbers, identifiers.
 function tokens(cmd: string, expr: string): string[] {
   const out: string[] = [];
-  const re = /\s*("(?:[^"\\]|\\.)*"|`[^`]*`|[^\s"`]+)/g;
+  const re = /\s*("(?:[^"\\]|\\.)*"|`[^`]*`|\((?:[^()"]|"(?:[^"\\]|\\.)*")*\)|[^\s"`()]+)/g;
   for (let m = re.exec(cmd); m; m = re.exec(cmd)) out.push(m[1]);
   if (!out.length) throw templateError(expr, 'missing value for command');
   return out;
@@ -111,6 +111,10 @@ const FUNCS: Record<string, (...a: unknown[]) => unknown> = {
   pad: (s, l, r) => `${' '.repeat(Number(l))}${String(s)}${' '.repeat(Number(r))}`,
   println: (...a) => `${a.map(goString).join(' ')}\n`,
   print: (...a) => a.map(goString).join(''),
+  printf: (fmt, ...a) => {
+    let i = 0;
+    return String(fmt).replace(/%([%sdvq])/g, (_m, c: string) => (c === '%' ? '%' : c === 'q' ? JSON.stringify(goString(a[i++])) : goString(a[i++])));
+  },
   index: (v, ...keys) => keys.reduce((cur: unknown, k) => (cur && typeof cur === 'object' ? (cur as Record<string, unknown>)[String(k)] : undefined), v),
 };
 
@@ -120,6 +124,7 @@ function term(tok: string, dot: unknown, expr: string): unknown {
   if (/^-?\d+(\.\d+)?$/.test(tok)) return Number(tok);
   if (tok === 'true' || tok === 'false') return tok === 'true';
   if (tok === '.') return dot;
+  if (tok.startsWith('(')) return evaluate(tok.slice(1, -1), dot);
   if (tok.startsWith('.')) {
     let cur = dot;
     for (const key of tok.split('.').filter(Boolean)) cur = field(cur, key, expr);

@@ -18,7 +18,7 @@ export function runNotebooksAs(runAs: RunAs, home: string, uid: number, gid: num
   fs.symlinkSync(path.join(repoRoot, 'images'), path.join(course, 'images'));
   for (const p of [course, ...fs.readdirSync(path.join(course, 'notebooks')).map((f) => path.join(course, 'notebooks', f)), path.join(course, 'notebooks')]) fs.lchownSync(p, uid, gid);
   const cli = path.join(repoRoot, 'dist', 'kernel', 'cli', 'main.js');
-  const built = runAs([path.join(repoRoot, 'bin', 'berth'), 'build', '-q', '-t', 'busybox:latest', path.join(repoRoot, 'images', 'busybox')]);
+  const built = runAs([path.join(repoRoot, 'bin', 'berth'), 'build', '--network', 'none', '-q', '-t', 'busybox:latest', path.join(repoRoot, 'images', 'busybox')]);
   assert.equal(built.status, 0, built.stderr);
   const jupyter = path.join(home, 'jupyter');
   const installed = runAs([process.execPath, cli, 'install', '--prefix', jupyter]);

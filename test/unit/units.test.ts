@@ -80,10 +80,11 @@ describe('inspect templates and references', () => {
     assert.equal(renderTemplate('{{range .Mounts}}{{.Type}}:{{.Destination}} {{end}}', data), 'volume:/data bind:/src ');
     assert.equal(renderTemplate('{{range .Containers}}{{.Name}},{{end}}', data), 'api,web,');
     assert.throws(() => renderTemplate('{{range .Mounts}}x', data), /\{\{range\}\} without \{\{end\}\}/);
-    assert.throws(() => renderTemplate('{{printf "%s" .Mounts}}', data), /unsupported expression/);
+    assert.throws(() => renderTemplate('{{frobnicate .Mounts}}', data), /function "frobnicate" not defined/);
+    assert.equal(renderTemplate('{{printf "%s=%d" "n" (len .Mounts)}}', data), 'n=2');
   });
   it('parses references with registry, port, tag and digest', () => {
-    assert.deepEqual(parseReference('busybox'), { repository: 'busybox', tag: 'latest', digest: undefined });
+    assert.deepEqual(parseReference('busybox'), { domain: 'docker.io', path: 'library/busybox', repository: 'busybox', tag: 'latest', explicitTag: false, digest: undefined });
     assert.equal(parseReference('localhost:5000/team/app:v1').repository, 'localhost:5000/team/app');
     assert.equal(parseReference('localhost:5000/team/app:v1').tag, 'v1');
   });

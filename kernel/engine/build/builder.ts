@@ -12,11 +12,11 @@ import { ImageStore } from '../images/store';
 import { HistoryEntry, Image, ImageConfig } from '../images/types';
 import { readJson, withLock, writeJsonAtomic } from '../store/files';
 import { BuildContext } from './context';
-import { copyStep, copyWords } from './copy-step';
+import { copyWords } from './copy-words';
 import { Dockerfile, Instruction, Of, parseInstructions, parseOne, Stage } from './instructions';
 import { applyMetadata, envMap } from './metadata';
 import { DockerfileError } from './parser';
-import { BuildNetwork, RunOptions, runStep, stepNetwork } from './run-step';
+import { BuildNetwork, RunOptions, stepNetwork } from './step-options';
 import { ShellLexer } from './shell-lexer';
 import { BuildEvent, BuildRequest, emptyConfig, State } from './types';
 import { parseReference } from '../images/reference';
@@ -226,12 +226,15 @@ export class Builder {
       case 'RUN': {
         const shell = next.config.config.Shell ?? ['/bin/sh', '-c'];
         history = { created, created_by: Array.isArray(ins.command) ? ins.command.join(' ') : `${shell.join(' ')} ${ins.command}` };
+        // Loaded on the first step that runs: a fully cached build never needs it.
+        const { runStep } = await import('./run-step');
         await runStep(this.images, this.containers, ins, next, vars, this.runOptions(run, state), run.emit);
         break;
       }
       case 'COPY':
       case 'ADD':
         history = { created, created_by: `/bin/sh -c #(nop) ${ins.original}` };
+        const { copyStep } = await import('./copy-step');
         await copyStep(this.images, ins, next, vars, run.context, run.done, run.emit, run.epoch);
         break;
       default:

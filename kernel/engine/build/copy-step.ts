@@ -12,6 +12,7 @@ import { createHash } from 'crypto';
 import type { Of } from './instructions';
 import { DockerfileError } from './parser';
 import { ShellLexer } from './shell-lexer';
+import { copyWords } from './copy-words';
 import { appendLayer } from './run-step';
 import { BuildEvent, State } from './types';
 
@@ -49,27 +50,11 @@ function owner(images: ImageStore, spec: string | undefined, st: State): Owner |
   return { uid, gid };
 }
 
-// The sources, destination and flags of a COPY or ADD with ARG and ENV
-// values expanded; a here-document's <<NAME word is not a source.
-export function copyWords(ins: Of<'COPY' | 'ADD'>, vars: Map<string, string>) {
-  const lex = new ShellLexer({ escape: ins.escape });
-  const one = (w: string | undefined) => (w === undefined ? undefined : lex.word(w, vars));
-  try {
-    const words = Array.isArray(ins.args) ? ins.args.map((w) => lex.word(w, vars)) : lex.words(ins.args, vars);
-    const dest = words[words.length - 1] ?? '';
-    const sources = words.slice(0, -1).filter((w) => !(ins.heredocs.length && /^\d*<<-?/.test(w)));
-    return { sources, dest, from: one(ins.from), chown: one(ins.chown), chmod: one(ins.chmod) };
-  } catch (e) {
-    throw new DockerfileError(ins.line, (e as Error).message);
-  }
-}
-
 export async function copyStep(images: ImageStore, ins: Of<'COPY' | 'ADD'>, st: State, vars: Map<string, string>, context: BuildContext, done: Map<string, State>, emit: (e: BuildEvent) => void, epoch: number | undefined): Promise<void> {
   const { sources, dest: destWord, from, chown, chmod } = copyWords(ins, vars);
   if (!destWord) throw new DockerfileError(ins.line, `${ins.kind} requires at least two arguments: ${ins.kind} SOURCE... DEST`);
   const workdir = st.config.config.WorkingDir || '/';
   const destAbs = path.posix.resolve(workdir, destWord);
-  const destIsDir = destWord.endsWith('/') || sources.length > 1;
   const opts: CopyOptions = { owner: owner(images, chown, st) ?? { uid: 0, gid: 0 } };
   if (chmod) {
     if (!/^[0-7]{3,4}$/.test(chmod)) throw new DockerfileError(ins.line, `invalid --chmod=${chmod}: use an octal mode such as 755`);
@@ -80,6 +65,9 @@ export async function copyStep(images: ImageStore, ins: Of<'COPY' | 'ADD'>, st: 
   fs.chmodSync(stage, 0o755);
   const lookup = lookupIn(images, st.chainIds);
   const rel = (abs: string) => abs.replace(/^\/+/, '');
+  // A directory destination: a trailing slash, "." (the WORKDIR), several
+  // sources, or a directory the image already has.
+  const destIsDir = /(^|\/)\.?\.?\/?$/.test(destWord) || sources.length > 1 || lookup(rel(destAbs))?.isDirectory() === true;
   const target = (name: string) => {
     const t = destIsDir || (fs.existsSync(path.join(stage, rel(destAbs))) && fs.statSync(path.join(stage, rel(destAbs))).isDirectory()) ? path.posix.join(destAbs, name) : destAbs;
     ensureParents(stage, `${rel(t)}`, lookup);
@@ -110,7 +98,10 @@ export async function copyStep(images: ImageStore, ins: Of<'COPY' | 'ADD'>, st: 
         const isDir = fs.lstatSync(present[present.length - 1]).isDirectory();
         if (isDir) ensureParents(stage, `${rel(destAbs)}/x`, lookup);
         const dst = isDir ? path.join(stage, rel(destAbs)) : target(path.posix.basename(srcRel));
-        for (const p of present) copyTree(p, dst, opts);
+        // A stage's files keep their owner unless --chown says otherwise,
+        // as in BuildKit; with nothing to change they are linked, not copied.
+        // A clamped build (epoch) would change the shared file's time: copy.
+        for (const p of present) copyTree(p, dst, { owner: chown ? opts.owner : undefined, mode: opts.mode, link: epoch === undefined });
         continue;
       }
       for (const r of context.resolve(src, ins.line)) {

@@ -203,7 +203,7 @@ function materialize(images: ImageStore, chains: string[], src: string, dir: str
     const to = path.join(dir, 'tree', e.rel);
     fs.mkdirSync(path.dirname(to), { recursive: true });
     if (e.st.isDirectory()) fs.mkdirSync(to, { recursive: true });
-    else copyTree(path.join(e.root, e.rel), to, { owner: { uid: e.st.uid, gid: e.st.gid } });
+    else copyTree(path.join(e.root, e.rel), to, { link: true }); // read-only bind: linking is safe
   }
   fs.mkdirSync(path.join(dir, 'tree'), { recursive: true });
   return path.join(dir, 'tree', rel);

@@ -14,7 +14,8 @@ import type { ImageStore } from '../images/store';
 import type { Of } from './instructions';
 import { DEFAULT_SHELL } from './metadata';
 import { DockerfileError } from './parser';
-import { MountEnv, parseMount, prepareMounts, removeMountStubs } from './run-mounts';
+import { parseMount, prepareMounts, removeMountStubs } from './run-mounts';
+import { RunOptions, stepNetwork } from './step-options';
 import { ShellLexer } from './shell-lexer';
 import { BuildEvent, State } from './types';
 
@@ -41,25 +42,6 @@ function clampTimes(dir: string, epoch: number): void {
     if (st.mtimeMs > epoch * 1000) fs.lutimesSync(p, t, t);
   };
   for (const name of fs.readdirSync(dir)) visit(path.join(dir, name));
-}
-
-export type BuildNetwork = 'default' | 'none' | 'host';
-
-export interface RunOptions {
-  network: BuildNetwork; // build --network
-  allowHost: boolean; // build --allow network.host
-  mountEnv: MountEnv;
-  epoch: number | undefined;
-}
-
-// The network one RUN gets: its own --network, else the build's.
-export function stepNetwork(ins: Of<'RUN'>, opts: RunOptions): BuildNetwork {
-  const n = ins.network ?? opts.network;
-  if (!['default', 'none', 'host'].includes(n)) throw new DockerfileError(ins.line, `invalid RUN --network=${n}: use default, none or host`);
-  if (ins.network === 'host' && opts.network !== 'host' && !opts.allowHost) {
-    throw new DockerfileError(ins.line, 'RUN --network=host needs the network.host entitlement: build with --allow network.host (or --network host)');
-  }
-  return n as BuildNetwork;
 }
 
 export async function runStep(images: ImageStore, containers: ContainerService, ins: Of<'RUN'>, st: State, vars: Map<string, string>, opts: RunOptions, emit: (e: BuildEvent) => void): Promise<void> {

@@ -3,9 +3,7 @@
 // .wh. entries, opaque directories as .wh..wh..opq, hard links kept).
 import * as fs from 'fs';
 import * as path from 'path';
-import { pipeline } from 'stream/promises';
-import * as tar from 'tar-stream';
-import { hashingTap } from './digest';
+import { TarSink, TarWriter } from './tar-writer';
 import { TreeEntry, treeChanged, TreeReader, walkTree } from './tree';
 
 export type ChangeKind = 'A' | 'C' | 'D';
@@ -71,49 +69,82 @@ export function mergedEntries(dirs: string[]): TreeEntry[] {
   return [...view.values()].sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
 }
 
+// The sink a tar goes to: a file, written in large synchronous chunks with
+// a turn of the event loop between them (a kernel keeps answering), or a
+// stream, with its back-pressure respected.
+function sinkFor(out: string | NodeJS.WritableStream): { sink: TarSink; close(): Promise<void> } {
+  if (typeof out === 'string') {
+    const fd = fs.openSync(out, 'w', 0o644);
+    return {
+      sink: {
+        write: async (chunk) => {
+          for (let off = 0; off < chunk.length; ) off += fs.writeSync(fd, chunk, off, chunk.length - off);
+          await new Promise((r) => setImmediate(r));
+        },
+      },
+      close: async () => fs.closeSync(fd),
+    };
+  }
+  return {
+    sink: {
+      write: (chunk) =>
+        new Promise<void>((resolve, reject) => {
+          const more = out.write(chunk, (err) => (err ? reject(err) : undefined));
+          if (more) resolve();
+          else out.once('drain', () => resolve());
+        }),
+    },
+    close: () => new Promise<void>((resolve) => out.end(() => resolve())),
+  };
+}
+
 export async function writeEntries(entries: TreeEntry[], out: string | NodeJS.WritableStream, opts: { opaqueMarkers?: boolean; epoch?: number } = { opaqueMarkers: true }): Promise<LayerFile> {
   const clamp = opts.epoch === undefined ? undefined : new Date(opts.epoch * 1000);
-  const pack = tar.pack();
-  const tap = hashingTap();
-  const done = pipeline(pack, tap.stream, typeof out === 'string' ? fs.createWriteStream(out) : out);
+  const { sink, close } = sinkFor(out);
+  const tar = new TarWriter(sink);
   const inodes = new Map<string, string>();
-  const add = (header: Parameters<typeof pack.entry>[0], body?: Buffer) =>
-    new Promise<void>((resolve, reject) => {
-      pack.entry(header, body ?? Buffer.alloc(0), (err) => (err ? reject(err) : resolve()));
-    });
   const reader = new TreeReader();
   try {
     for (const e of entries) {
       const { rel, st } = e;
       const base = { uid: st.uid, gid: st.gid, mtime: clamp && st.mtime > clamp ? clamp : st.mtime, mode: st.mode & 0o7777 };
       if (isWhiteout(st)) {
-        await add({ ...base, name: path.posix.join(path.posix.dirname(rel), `.wh.${path.posix.basename(rel)}`), type: 'file', size: 0 });
+        await tar.entry({ ...base, name: path.posix.join(path.posix.dirname(rel), `.wh.${path.posix.basename(rel)}`), type: 'file' });
       } else if (st.isDirectory()) {
-        await add({ ...base, name: `${rel}/`, type: 'directory' });
-        if (opts.opaqueMarkers && e.opaque) await add({ ...base, name: `${rel}/.wh..wh..opq`, type: 'file', size: 0, mode: 0o644 });
+        await tar.entry({ ...base, name: `${rel}/`, type: 'directory' });
+        if (opts.opaqueMarkers && e.opaque) await tar.entry({ ...base, name: `${rel}/.wh..wh..opq`, type: 'file', mode: 0o644 });
       } else if (st.isSymbolicLink()) {
-        await add({ ...base, name: rel, type: 'symlink', linkname: e.linkname });
+        await tar.entry({ ...base, name: rel, type: 'symlink', linkname: e.linkname });
       } else if (st.isFile()) {
         const key = `${st.dev}:${st.ino}`;
         const first = st.nlink > 1 ? inodes.get(key) : undefined;
         if (first) {
-          await add({ ...base, name: rel, type: 'link', linkname: first });
+          await tar.entry({ ...base, name: rel, type: 'link', linkname: first });
           continue;
         }
         if (st.nlink > 1) inodes.set(key, rel);
         if (st.size <= 4 * 1024 * 1024) {
-          // Small files in one read: a stream per file costs more than the file.
-          await add({ ...base, name: rel, type: 'file', size: st.size }, reader.read(e));
+          // Small files in one read: most of a layer's files are small.
+          await tar.entry({ ...base, name: rel, type: 'file' }, reader.read(e));
           continue;
         }
+        // A big file in 1 MiB reads; one that shrinks under us says what changed.
         const fd = reader.open(e);
-        await new Promise<void>((resolve, reject) => {
-          // A file that shrinks under us leaves the entry short: say what changed.
-          const entry = pack.entry({ ...base, name: rel, type: 'file', size: st.size }, (err) => (err ? reject(treeChanged(rel)) : resolve()));
-          fs.createReadStream('', { fd, start: 0, end: Math.max(0, st.size - 1), autoClose: true }).on('error', () => reject(treeChanged(rel))).pipe(entry);
-        });
+        try {
+          await tar.header({ ...base, name: rel, type: 'file' }, st.size);
+          const buf = Buffer.alloc(1 << 20);
+          for (let off = 0; off < st.size; ) {
+            const n = fs.readSync(fd, buf, 0, Math.min(buf.length, st.size - off), off);
+            if (n === 0) throw treeChanged(rel);
+            await tar.data(Buffer.from(buf.subarray(0, n)));
+            off += n;
+          }
+          await tar.endData(st.size);
+        } finally {
+          fs.closeSync(fd);
+        }
       } else if (st.isFIFO() || st.isCharacterDevice() || st.isBlockDevice()) {
-        await add({
+        await tar.entry({
           ...base,
           name: rel,
           type: st.isFIFO() ? 'fifo' : st.isCharacterDevice() ? 'character-device' : 'block-device',
@@ -122,10 +153,10 @@ export async function writeEntries(entries: TreeEntry[], out: string | NodeJS.Wr
         });
       }
     }
+    const { digest, size } = await tar.finish();
+    return { diffId: digest, size };
   } finally {
     reader.close();
+    await close();
   }
-  pack.finalize();
-  await done;
-  return { diffId: tap.digest(), size: tap.size() };
 }

@@ -100,25 +100,34 @@ export class ImageStore {
   }
 
   private readList(): Image[] {
-    const byManifest = new Map<string, Image>();
-    for (const d of this.readIndex().manifests) {
+    const index = this.readIndex();
+    const out: Image[] = [];
+    for (const digest of new Set(index.manifests.map((d) => d.digest))) {
+      const img = this.assemble(digest, index.manifests);
+      if (img) out.push(img);
+    }
+    return out;
+  }
+
+  // One image with the names and registry digests the index gives it; a
+  // manifest whose blobs were removed under us gives none.
+  private assemble(digest: string, entries: Index['manifests']): Image | undefined {
+    let img: Image;
+    try {
+      img = this.load(digest);
+    } catch {
+      return undefined;
+    }
+    for (const d of entries) {
+      if (d.digest !== digest) continue;
       const ref = d.annotations?.[REF_ANNOTATION];
-      let img = byManifest.get(d.digest);
-      if (!img) {
-        try {
-          img = this.load(d.digest);
-        } catch {
-          continue; // a manifest whose blobs were removed under us
-        }
-        byManifest.set(d.digest, img);
-      }
       if (ref) img.refs.push(ref);
       if (d.annotations?.[INTERMEDIATE_ANNOTATION] !== 'true') img.intermediate = false;
       for (const rd of (d.annotations?.['io.berth.image.repo-digests'] ?? '').split(',').filter(Boolean)) {
         img.repoDigests = [...new Set([...(img.repoDigests ?? []), rd])];
       }
     }
-    return [...byManifest.values()];
+    return img;
   }
 
   load(manifestDigest: string): Image {
@@ -138,8 +147,16 @@ export class ImageStore {
 
   // Finds an image by reference ("busybox", "busybox:latest") or by ID prefix.
   resolve(nameOrId: string): Image {
-    const images = this.list();
     const idHex = nameOrId.replace(/^sha256:/, '');
+    if (!/^[a-f0-9]{4,64}$/.test(idHex) && !nameOrId.includes('@')) {
+      // A name: found in the index, without loading every image of the store.
+      const ref = formatReference(parseReference(nameOrId));
+      const entries = this.readIndex().manifests;
+      const hit = entries.find((m) => m.annotations?.[REF_ANNOTATION] === ref);
+      const img = hit && this.assemble(hit.digest, entries);
+      if (img) return img;
+    }
+    const images = this.list();
     if (/^[a-f0-9]{4,64}$/.test(idHex)) {
       const byId = images.filter((i) => hexOf(i.id).startsWith(idHex));
       if (byId.length === 1) return byId[0];
