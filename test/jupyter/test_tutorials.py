@@ -170,6 +170,14 @@ class Tutorials(unittest.TestCase):
         results = re.findall(r'\{"seed": 42, "samples": 500000, "pi": ([\d.]+)\}', "".join(text(c) for c in nb.cells if c.cell_type == "code"))
         self.assertEqual(len(results), 2)
         self.assertEqual(results[0], results[1], "the rerun gives the same result")
+        # Two builds from nothing with SOURCE_DATE_EPOCH: one image, bit for bit.
+        built_a = re.findall(r"sha256:[0-9a-f]{64}", cell(nb, "%%build --no-cache --build-arg SOURCE_DATE_EPOCH"))[-1]
+        built_b = re.findall(r"sha256:[0-9a-f]{64}", cell(nb, "%%build -q --no-cache --build-arg SOURCE_DATE_EPOCH"))[-1]
+        self.assertEqual(built_a, built_b, "a rebuild with SOURCE_DATE_EPOCH is the same image")
+        self.assertNotEqual(built_a, image_id)
+        listed = cell(nb, "%images --format 'table")
+        self.assertRegex(listed, r"pi-experiment:repro-a\s+" + built_a[7:19] + r"\s+2023-11-14 22:13:20")
+        self.assertRegex(listed, r"pi-experiment:repro-b\s+" + built_a[7:19])
 
 
 if __name__ == "__main__":

@@ -78,7 +78,7 @@ class Flags {
 
   constructor(node: Node) {
     const allowed = FLAGS[node.cmd] ?? {};
-    for (const word of node.flags) {
+    for (const word of node.flagWords) {
       const m = /^--([^=]*)(?:=([\s\S]*))?$/.exec(word);
       const name = m?.[1] ?? word;
       const kind = allowed[name];
@@ -216,7 +216,7 @@ export function toInstruction(node: Node, escape: string): Instruction {
       const type = m?.[1].toUpperCase();
       const common = { interval: flags.string('interval'), timeout: flags.string('timeout'), startPeriod: flags.string('start-period'), startInterval: flags.string('start-interval'), retries: flags.string('retries') };
       if (type === 'NONE') {
-        if (m![2].trim() || node.flags.length) throw new DockerfileError(node.line, 'HEALTHCHECK NONE takes no arguments');
+        if (m![2].trim() || node.flagWords.length) throw new DockerfileError(node.line, 'HEALTHCHECK NONE takes no arguments');
         return { ...base, kind: 'HEALTHCHECK', test: 'NONE' };
       }
       if (type !== 'CMD' || !m![2].trim()) throw new DockerfileError(node.line, 'HEALTHCHECK takes [OPTIONS] CMD command, or NONE');

@@ -25,17 +25,21 @@ export interface Node {
   endLine: number;
   cmd: string; // upper case: RUN, COPY, ... (unknown ones too: instructions.ts refuses them)
   keyword: string; // as written
-  flags: string[]; // the words before the arguments: "--from=build"
+  flagWords: string[]; // the words before the arguments, in order: "--mount=...", "--mount=..."
+  flags: Record<string, string>; // the same by name (the last of a repeated one; "true" for a bare --flag)
   args: string; // the text after the flags, continuations joined
+  rest: string; // the same (the name earlier versions of this parser used)
+  json: string[] | undefined; // the exec (JSON) form, where the instruction takes one
   heredocs: Heredoc[];
   original: string; // the instruction as written, continuations joined
 }
 
-export interface ParsedFile {
-  nodes: Node[];
-  escape: string;
-  warnings: string[];
-}
+// The nodes in order, with what the file's directives and continuations said.
+export type ParsedFile = Node[] & { nodes: Node[]; escape: string; warnings: string[] };
+
+// Instructions whose arguments may be a JSON array (BuildKit's parseMaybeJSON
+// and parseMaybeJSONToList); for the others a leading "[" is just text.
+const JSON_FORMS = new Set(['RUN', 'CMD', 'ENTRYPOINT', 'SHELL', 'COPY', 'ADD', 'VOLUME']);
 
 const HEREDOC_COMMANDS = new Set(['RUN', 'COPY', 'ADD']);
 const DIRECTIVES = new Set(['escape', 'syntax', 'check']);
@@ -179,7 +183,15 @@ export function parseDockerfile(text: string): ParsedFile {
     if (!m) continue;
     const cmd = m[1].toUpperCase();
     const { flags, rest } = splitFlags(m[2] ?? '');
-    const node: Node = { line: lineNo, endLine: i, cmd, keyword: m[1], flags, args: rest.trim(), heredocs: [], original: joined.trim() };
+    const args = rest.trim();
+    const flagMap: Record<string, string> = {};
+    for (const f of flags) {
+      const eq = f.indexOf('=');
+      flagMap[(eq < 0 ? f : f.slice(0, eq)).replace(/^--/, '')] = eq < 0 ? 'true' : f.slice(eq + 1);
+    }
+    // A JSON array of anything but strings is an error here, as in BuildKit's parser.
+    const json = JSON_FORMS.has(cmd) ? jsonArgs(args, lineNo) : undefined;
+    const node: Node = { line: lineNo, endLine: i, cmd, keyword: m[1], flagWords: flags, flags: flagMap, args, rest: args, json, heredocs: [], original: joined.trim() };
     // ONBUILD's trigger may hold a here-document too.
     const inner = cmd === 'ONBUILD' ? /^(\S+)\s*([\s\S]*)$/.exec(node.args) : null;
     const hereCmd = inner ? inner[1].toUpperCase() : cmd;
@@ -204,7 +216,14 @@ export function parseDockerfile(text: string): ParsedFile {
     nodes.push(node);
   }
   if (!nodes.length) throw new DockerfileError(lines.length, 'file with no instructions');
-  return { nodes, escape: d.escape, warnings };
+  return Object.assign([...nodes], { nodes, escape: d.escape, warnings });
+}
+
+// Expands $VAR, ${VAR...} and quotes in text as a Dockerfile word (the
+// lexer's word(); kept under the name earlier versions exported).
+export function expand(text: string, env: ReadonlyMap<string, string> | Record<string, string>, escape = '\\'): string {
+  const vars = env instanceof Map ? env : new Map(Object.entries(env));
+  return new ShellLexer({ escape }).word(text, vars);
 }
 
 // BuildKit's word grouping for ENV, LABEL and ARG: words split at blanks
