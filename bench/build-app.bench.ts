@@ -55,6 +55,10 @@ async function main(): Promise<void> {
       if (r.status !== 0) throw new Error(`berth build failed: ${r.stderr}`);
     };
     berth('--network', 'none', '-t', 'app');
+    // In a notebook the kernel builds in-process: the engine, no node start.
+    const engine = (noCache: boolean) => store.engine.builds.build({ context: ctx, tags: ['app'], noCache, buildArgs: {}, network: 'none' }, () => undefined);
+    results.engineNoCache = await time(N, 1, () => engine(true));
+    results.engineCached = await time(N, 1, () => engine(false));
     results.berthNoCache = await time(N, 1, () => berth('--network', 'none', '--no-cache', '-t', 'app'));
     results.berthCached = await time(N, 1, () => berth('--network', 'none', '-t', 'app'));
     results.berthBridgeNoCache = await time(Math.max(2, N / 2), 1, () => berth('--no-cache', '-t', 'app'));
@@ -87,6 +91,8 @@ async function main(): Promise<void> {
   console.log(row('docker build --no-cache (network none)', results.dockerNoCache));
   console.log(row('berth build, all cached', results.berthCached, ratio('berthCached', 'dockerCached')));
   console.log(row('docker build, all cached', results.dockerCached));
+  console.log(row('berth engine (a %%build cell) --no-cache', results.engineNoCache, ratio('engineNoCache', 'dockerNoCache')));
+  console.log(row('berth engine (a %%build cell), all cached', results.engineCached, ratio('engineCached', 'dockerCached')));
   console.log(row('berth build --no-cache (default bridge)', results.berthBridgeNoCache, results.dockerNoCache ? `BuildKit(none)/berth(bridge) ${(stats(results.dockerNoCache).mean / stats(results.berthBridgeNoCache!).mean).toFixed(2)}x` : ''));
 }
 

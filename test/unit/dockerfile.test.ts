@@ -5,7 +5,7 @@
 import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { Instruction, parseInstructions, parseOne } from '../../kernel/engine/build/instructions';
-import { parseDockerfile } from '../../kernel/engine/build/parser';
+import { heredocBody, parseDockerfile, parseHeredoc } from '../../kernel/engine/build/parser';
 import { ShellLexer } from '../../kernel/engine/build/shell-lexer';
 import { applyMetadata } from '../../kernel/engine/build/metadata';
 import type { ContainerDefaults } from '../../kernel/engine/images/types';
@@ -88,7 +88,15 @@ describe('Dockerfile parsing', () => {
     const empty = parseOne('RUN cat <<EOF\nEOF\n');
     assert.equal(empty.kind === 'RUN' && empty.heredocs[0].content, '');
     const chomp = parseOne('RUN cat <<-EOF\n\t\tindented\n\tEOF\n');
-    assert.equal(chomp.kind === 'RUN' && chomp.heredocs[0].content, 'indented\n');
+    assert.equal(chomp.kind === 'RUN' && heredocBody(chomp.heredocs[0]), 'indented\n');
+    const spaced = parseOne('RUN <<  EOF  > foo\nhi\nEOF\n');
+    assert.deepEqual(spaced.kind === 'RUN' && spaced.heredocs.map((h) => [h.name, h.content]), [['EOF', 'hi\n']]);
+    const escaped = parseOne("RUN <<eo\\'f\necho foo\neo'f\n");
+    assert.deepEqual(escaped.kind === 'RUN' && escaped.heredocs.map((h) => [h.name, h.expand]), [["eo'f", true]]);
+    const mixed = parseOne("RUN <<'e'o\\'f\necho foo\neo'f\n");
+    assert.deepEqual(mixed.kind === 'RUN' && mixed.heredocs.map((h) => [h.name, h.expand]), [["eo'f", false]]);
+    assert.equal(parseHeredoc('<<EOF sh'), undefined);
+    assert.equal(parseHeredoc('<<<EOF'), undefined);
     const two = parseOne('RUN cat <<A <<B\none\nA\ntwo\nB\n');
     assert.deepEqual(two.kind === 'RUN' && two.heredocs.map((h) => [h.name, h.content]), [['A', 'one\n'], ['B', 'two\n']]);
   });

@@ -10,7 +10,7 @@ import { BuildContext } from './context';
 import { copyTree, CopyOptions, download, ensureParents, extractArchive, looksLikeArchive, Owner } from './copy';
 import { createHash } from 'crypto';
 import type { Of } from './instructions';
-import { DockerfileError } from './parser';
+import { DockerfileError, heredocBody } from './parser';
 import { ShellLexer } from './shell-lexer';
 import { copyWords } from './copy-words';
 import { appendLayer } from './run-step';
@@ -76,7 +76,8 @@ export async function copyStep(images: ImageStore, ins: Of<'COPY' | 'ADD'>, st: 
   try {
     for (const h of ins.heredocs) {
       const file = target(path.posix.basename(destWord.endsWith('/') ? h.name : destWord));
-      fs.writeFileSync(file, h.expand ? new ShellLexer({ escape: ins.escape, skipUnset: false }).word(h.content, vars) : h.content);
+      const body = heredocBody(h);
+      fs.writeFileSync(file, h.expand ? expandBody(body, vars, ins.escape) : body);
       fs.chmodSync(file, opts.mode ?? 0o644);
       fs.lchownSync(file, opts.owner?.uid ?? 0, opts.owner?.gid ?? 0);
     }
@@ -146,4 +147,32 @@ function verifyChecksum(file: string, checksum: string, src: string, line: numbe
   if (!m) throw new DockerfileError(line, `invalid --checksum=${checksum}: use sha256:<64 hex digits>`);
   const got = createHash('sha256').update(fs.readFileSync(file)).digest('hex');
   if (got !== m[1]) throw new DockerfileError(line, `ADD ${src}: checksum mismatch: expected sha256:${m[1]}, got sha256:${got}`);
+}
+
+// A COPY here-document expands $VARS (quotes and other escapes are the
+// file's own text), as BuildKit does for an unquoted <<NAME; \$ is a $.
+function expandBody(body: string, vars: Map<string, string>, escape: string): string {
+  const lex = new ShellLexer({ escape });
+  let out = '';
+  for (let i = 0; i < body.length; i++) {
+    const c = body[i];
+    if (c === escape && body[i + 1] === '$') {
+      out += '$';
+      i++;
+    } else if (c === '$' && body[i + 1] === '{') {
+      let depth = 0;
+      let j = i + 1;
+      for (; j < body.length; j++) {
+        if (body[j] === '{') depth++;
+        else if (body[j] === '}' && --depth === 0) break;
+      }
+      out += lex.word(body.slice(i, j + 1), vars);
+      i = j;
+    } else if (c === '$' && /[A-Za-z_]/.test(body[i + 1] ?? '')) {
+      const name = /^[A-Za-z_][A-Za-z0-9_]*/.exec(body.slice(i + 1))![0];
+      out += vars.get(name) ?? '';
+      i += name.length;
+    } else out += c;
+  }
+  return out;
 }

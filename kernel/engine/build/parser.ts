@@ -16,7 +16,7 @@ export interface Heredoc {
   name: string;
   content: string; // every body line with its newline; empty when the body is
   expand: boolean; // <<EOF expands variables, <<"EOF" (any quoted part) does not
-  chomp: boolean; // <<-EOF strips leading tabs
+  chomp: boolean; // <<-EOF: leading tabs are stripped where the body is used (heredocBody)
   fd: number | undefined; // 3<<EOF
 }
 
@@ -113,7 +113,8 @@ function splitFlags(text: string): { flags: string[]; rest: string } {
 }
 
 // Here-documents named on the line: a word (after quote-preserving
-// lexing) of the form [N]<<[-]NAME. A quoted part of NAME turns expansion off.
+// lexing) of the form [N]<<[-]NAME, or [N]<<[-] followed by NAME as the next
+// word. A quoted part of NAME turns expansion off.
 function heredocNames(line: string, escape: string): Heredoc[] {
   const raw = new ShellLexer({ escape, rawQuotes: true, rawEscapes: true, skipUnset: true });
   let words: string[];
@@ -123,16 +124,31 @@ function heredocNames(line: string, escape: string): Heredoc[] {
     return []; // an unterminated quote: no here-document can start inside it
   }
   const out: Heredoc[] = [];
-  for (const w of words) {
-    const m = /^(\d*)<<(-?)([^<]*)$/.exec(w);
-    if (!m || !m[3]) continue;
-    const plain = new ShellLexer({ skipUnset: true }).words(m[3], new Map());
-    if (plain.length !== 1) continue;
-    const rawName = new ShellLexer({ rawQuotes: true, skipUnset: true }).words(m[3], new Map());
-    const quotes = (s: string) => (s.match(/['"]/g) ?? []).length;
-    out.push({ name: plain[0], content: '', expand: quotes(plain[0]) === quotes(rawName[0] ?? ''), chomp: m[2] === '-', fd: m[1] ? Number(m[1]) : undefined });
+  for (let i = 0; i < words.length; i++) {
+    let w = words[i];
+    if (/^\d*<<-?$/.test(w) && i + 1 < words.length) w += words[++i];
+    const h = parseHeredoc(w);
+    if (h) out.push(h);
   }
   return out;
+}
+
+// One [N]<<[-]NAME word, or undefined when it is not one. NAME may be
+// quoted in part ('EOF', E"O"F): the body is then not expanded.
+export function parseHeredoc(word: string): Heredoc | undefined {
+  const m = /^(\d*)<<(-?)\s*([^<]*)$/.exec(word);
+  if (!m || !m[3]) return undefined;
+  const plain = new ShellLexer({ skipUnset: true }).words(m[3], new Map());
+  if (plain.length !== 1) return undefined;
+  const rawName = new ShellLexer({ rawQuotes: true, skipUnset: true }).words(m[3], new Map());
+  const quotes = (s: string) => (s.match(/['"]/g) ?? []).length;
+  return { name: plain[0], content: '', expand: quotes(plain[0]) === quotes(rawName[0] ?? ''), chomp: m[2] === '-', fd: m[1] ? Number(m[1]) : undefined };
+}
+
+// <<-NAME: the body's leading tabs go, on every line (applied where the
+// body is used; the parsed content keeps them, as BuildKit's does).
+export function heredocBody(h: Heredoc): string {
+  return h.chomp ? h.content.replace(/^\t+/gm, '') : h.content;
 }
 
 // Whether the arguments are a JSON array of strings (the exec form). A JSON
@@ -206,7 +222,7 @@ export function parseDockerfile(text: string): ParsedFile {
             closed = true;
             break;
           }
-          h.content += h.chomp ? body.replace(/^\t+/, '') : body;
+          h.content += body;
         }
         if (!closed) throw new DockerfileError(lineNo, `unterminated heredoc <<${h.name}: end it with a line holding only ${h.name}`);
         node.endLine = i;

@@ -13,7 +13,7 @@ import { writeLayer } from '../images/diff';
 import type { ImageStore } from '../images/store';
 import type { Of } from './instructions';
 import { DEFAULT_SHELL } from './metadata';
-import { DockerfileError } from './parser';
+import { DockerfileError, heredocBody, parseHeredoc } from './parser';
 import { parseMount, prepareMounts, removeMountStubs } from './run-mounts';
 import { RunOptions, stepNetwork } from './step-options';
 import { ShellLexer } from './shell-lexer';
@@ -56,8 +56,8 @@ export async function runStep(images: ImageStore, containers: ContainerService, 
     // RUN <<EOF: a lone here-document is the script; else the shell reads
     // the here-documents after the command line, as it would from a file.
     // RUN never expands in the builder: the shell does, at run time.
-    const only = ins.heredocs.length === 1 && /^\d*<<-?\S+$/.test(ins.command.trim());
-    argv = only ? [...shell, ins.heredocs[0].content] : [...shell, `${ins.command}\n${ins.heredocs.map((h) => `${h.content}${h.name}\n`).join('')}`];
+    const only = ins.heredocs.length === 1 && parseHeredoc(ins.command.trim()) !== undefined;
+    argv = only ? [...shell, heredocBody(ins.heredocs[0])] : [...shell, `${ins.command}\n${ins.heredocs.map((h) => `${heredocBody(h)}${h.name}\n`).join('')}`];
   }
   const lex = new ShellLexer({ escape: ins.escape });
   const requests = ins.mounts.map((m) => parseMount(lex.word(m, vars), ins.line));
