@@ -98,6 +98,15 @@ describe('RUN --mount', () => {
     assert.equal(run('bind:x', 'sh', '-c', 'ls /tmp/req.txt /mnt/a 2>/dev/null; echo end').stdout, 'end\n');
   });
 
+  it('a bind source that is a symlink out of the context is refused', () => {
+    const dir = context('bind-escape', { Dockerfile: 'FROM busybox\nRUN --mount=type=bind,source=hostetc,target=/x cat /x/shadow\n' });
+    fs.symlinkSync('/etc', path.join(dir, 'hostetc'));
+    const r = build(dir);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /Dockerfile:2: --mount source=hostetc leads outside the build context/);
+    assert.doesNotMatch(r.stdout, /root:/);
+  });
+
   it('a tmpfs mount is a tmpfs while the step runs and gone after', () => {
     const dir = context('tmpfs', { Dockerfile: 'FROM busybox\nRUN --mount=type=tmpfs,target=/scratch sh -c \'grep " /scratch tmpfs " /proc/mounts && echo junk > /scratch/f\'\n' });
     const r = build(dir, '-t', 'tmpfs:x');

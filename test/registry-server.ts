@@ -19,9 +19,11 @@ export function freePort(): Promise<number> {
   });
 }
 
-export async function startRegistry(dir: string, opts: { htpasswd?: { user: string; password: string }; token?: { realm: string; service: string; issuer: string; certFile: string } } = {}): Promise<Registry> {
+export async function startRegistry(dir: string, opts: { htpasswd?: { user: string; password: string }; token?: { realm: string; service: string; issuer: string; certFile: string }; ipv6?: boolean } = {}): Promise<Registry> {
   fs.mkdirSync(path.join(dir, 'data'), { recursive: true });
   const port = await freePort();
+  // ipv6: on the loopback's ::1 (of the suite's own network namespace).
+  const host = opts.ipv6 ? `[::1]:${port}` : `127.0.0.1:${port}`;
   let auth = '';
   if (opts.htpasswd) {
     const r = spawnSync('htpasswd', ['-Bbn', opts.htpasswd.user, opts.htpasswd.password], { encoding: 'utf8' });
@@ -30,13 +32,13 @@ export async function startRegistry(dir: string, opts: { htpasswd?: { user: stri
   } else if (opts.token) {
     auth = `auth:\n  token:\n    realm: ${opts.token.realm}\n    service: ${opts.token.service}\n    issuer: ${opts.token.issuer}\n    rootcertbundle: ${opts.token.certFile}\n`;
   }
-  fs.writeFileSync(path.join(dir, 'config.yml'), `version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: ${path.join(dir, 'data')}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:${port}\n${auth}`);
+  fs.writeFileSync(path.join(dir, 'config.yml'), `version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: ${path.join(dir, 'data')}\n  delete:\n    enabled: true\nhttp:\n  addr: "${host}"\n${auth}`);
   const child: ChildProcess = spawn('docker-registry', ['serve', path.join(dir, 'config.yml')], { stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
   child.stderr!.on('data', (d) => (log += d));
   for (let i = 0; ; i++) {
     try {
-      const r = await fetch(`http://127.0.0.1:${port}/v2/`);
+      const r = await fetch(`http://${host}/v2/`);
       if (r.status === 200 || r.status === 401) break;
     } catch {
       /* not up yet */
@@ -48,7 +50,7 @@ export async function startRegistry(dir: string, opts: { htpasswd?: { user: stri
     await new Promise((r) => setTimeout(r, 50));
   }
   return {
-    host: `127.0.0.1:${port}`,
+    host,
     stop: () => new Promise<void>((resolve) => {
       if (child.exitCode !== null) return resolve();
       child.once('exit', () => resolve());

@@ -261,3 +261,24 @@ describe('token auth', () => {
     }
   });
 });
+
+describe('a registry by IPv6 address', () => {
+  it('push and pull [::1]:PORT/lab/busybox: the bracketed host is a registry, not a path', async () => {
+    const v6 = await startRegistry(path.join(s.root, 'registry-v6'), { ipv6: true });
+    try {
+      const ref = `${v6.host}/lab/busybox:v6`;
+      assert.equal(s.berth(['tag', 'busybox', ref]).code, 0);
+      const pushed = s.berth(['push', ref]);
+      assert.equal(pushed.code, 0, pushed.stderr);
+      assert.match(pushed.stdout, /v6: digest: sha256:[0-9a-f]{64}/);
+      const pulled = clean.berth(['pull', ref]);
+      assert.equal(pulled.code, 0, pulled.stderr);
+      assert.match(clean.berth(['images', '--format', '{{.Repository}}:{{.Tag}}']).stdout, new RegExp(`^\\[::1\\]:\\d+/lab/busybox:v6$`, 'm'));
+      assert.equal(clean.berth(['run', '--rm', '--network', 'none', ref, 'echo', 'over-ipv6']).stdout, 'over-ipv6\n');
+    } finally {
+      s.berth(['rmi', `${v6.host}/lab/busybox:v6`]);
+      clean.berth(['rmi', `${v6.host}/lab/busybox:v6`]);
+      await v6.stop();
+    }
+  });
+});

@@ -160,6 +160,10 @@ export function prepareMounts(requests: MountRequest[], env: MountEnv, line: num
             if (rel.startsWith('..')) throw new DockerfileError(line, `--mount source=${m.source} is outside the build context`);
             const files = env.context.resolve(rel, line);
             hostPath = path.join(env.context.dir, files[0]);
+            // A symlink in the context must not lead the mount out of it.
+            const real = fs.realpathSync(hostPath);
+            const top = fs.realpathSync(env.context.dir);
+            if (real !== top && !real.startsWith(`${top}/`)) throw new DockerfileError(line, `--mount source=${m.source} leads outside the build context (to ${real}); bind only what is in the context`);
             if (rel === '.' && env.context.hasIgnoreRules()) hostPath = copyContext(env.context, temp());
           }
           if (!m.readonly) {

@@ -30,7 +30,7 @@ export class RegistryClient {
     // BERTH_OFFLINE=1 (the test suite sets it): loopback registries only,
     // refused before any connection is attempted.
     const host = registry.replace(/:\d+$/, '');
-    if (env.BERTH_OFFLINE === '1' && host !== 'localhost' && !/^127\./.test(host)) {
+    if (env.BERTH_OFFLINE === '1' && host !== 'localhost' && host !== '[::1]' && !/^127\./.test(host)) {
       throw new RegistryError(`cannot reach registry ${registry}: only loopback registries are allowed while BERTH_OFFLINE=1`, 'unavailable');
     }
   }
