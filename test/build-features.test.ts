@@ -79,6 +79,19 @@ describe('RUN --mount', () => {
     assert.doesNotMatch(listed.stdout, /\.cache/);
   });
 
+  it('sharing=locked: two builds at once take turns with the cache', async () => {
+    // mkdir of the same directory fails for whichever step comes second
+    // unless the first has finished and removed it.
+    const step = (n: number) => `FROM busybox\nRUN --mount=type=cache,id=apt-lists,target=/var/lib/apt,sharing=locked sh -c 'mkdir /var/lib/apt/lock-held && echo held-${n} && sleep 1 && rmdir /var/lib/apt/lock-held'\n`;
+    const a = context('locked-a', { Dockerfile: step(1) });
+    const b = context('locked-b', { Dockerfile: step(2) });
+    const [ra, rb] = await Promise.all([s.berthAsync(['build', '--no-cache', a]), s.berthAsync(['build', '--no-cache', b])]);
+    assert.equal(ra.code, 0, ra.stdout + ra.stderr);
+    assert.equal(rb.code, 0, rb.stdout + rb.stderr);
+    assert.match(ra.stdout, /held-1/);
+    assert.match(rb.stdout, /held-2/);
+  });
+
   it('bind mounts from the context and from another stage, read-only, leave no trace', () => {
     const dir = context('bind', {
       'requirements.txt': 'numpy==2.1\n',
@@ -135,6 +148,23 @@ describe('RUN --mount', () => {
     assert.match(build(context('ssh', { Dockerfile: 'FROM busybox\nRUN --mount=type=ssh true\n' })).stderr, /Dockerfile:2: unsupported mount type "ssh"/);
     assert.match(build(context('badkey', { Dockerfile: 'FROM busybox\nRUN --mount=type=cache,target=/c,colour=red true\n' })).stderr, /unexpected key 'colour'/);
     assert.match(build(context('badflag', { Dockerfile: 'FROM busybox\nRUN --mnt=type=cache true\n' })).stderr, /Dockerfile:2: unknown flag: --mnt/);
+  });
+});
+
+describe('COPY --exclude', () => {
+  it('leaves out what the patterns name, at any depth with **, from the context and from a stage', () => {
+    const dir = context('exclude', {
+      'a.py': 'print(1)\n',
+      'debug.log': 'noise\n',
+      'sub/b.log': 'noise\n',
+      'sub/c.py': 'print(2)\n',
+      'tmp/x': 'scratch\n',
+      Dockerfile: 'FROM busybox AS src\nCOPY . /src/\nFROM busybox\nCOPY --exclude=**/*.log --exclude=tmp . /app/\nCOPY --from=src --exclude=*.py --exclude=Dockerfile /src/ /fromstage/\n',
+    });
+    const r = build(dir, '-t', 'exclude:x');
+    assert.equal(r.code, 0, r.stderr);
+    const listed = run('exclude:x', 'sh', '-c', 'cd /app && find . -type f | sort; echo --; cd /fromstage && find . -type f | sort').stdout;
+    assert.equal(listed, './Dockerfile\n./a.py\n./sub/c.py\n--\n./debug.log\n./sub/b.log\n./sub/c.py\n./tmp/x\n');
   });
 });
 

@@ -160,7 +160,8 @@ describe('word expansion', () => {
     assert.deepEqual(words('a "b c" d\\ e \'f g\''), ['a', 'b c', 'd e', 'f g']);
     assert.deepEqual(words('$X y', { X: 'one two' }), ['one', 'two', 'y']);
     assert.deepEqual(words('"$X" y', { X: 'one two' }), ['one two', 'y']);
-    assert.deepEqual(words('""'), ['']);
+    assert.deepEqual(words('""'), []);
+    assert.deepEqual(words('hello\\" there'), ['hello"', 'there']);
   });
 
   it('positional and special parameters expand to nothing', () => {

@@ -254,10 +254,10 @@ export class Builder {
     const { sources, from, chown, chmod } = copyWords(ins, vars);
     if (from !== undefined) {
       const s = run.done.get(from.toLowerCase());
-      return JSON.stringify([s?.manifest ?? from, sources, chown, chmod]);
+      return JSON.stringify([s?.manifest ?? from, sources, chown, chmod, ins.exclude]);
     }
     const remote = sources.filter((src) => /^https?:\/\//.test(src));
     const files = sources.filter((src) => !/^https?:\/\//.test(src)).flatMap((src) => run.context.resolve(src, ins.line));
-    return JSON.stringify([run.context.contentHash(files), remote, chown, chmod, ins.checksum]);
+    return JSON.stringify([run.context.contentHash(files), remote, chown, chmod, ins.checksum, ins.exclude]);
   }
 }

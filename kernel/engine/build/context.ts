@@ -7,11 +7,6 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { BerthError } from '../errors';
 
-interface Rule {
-  re: RegExp;
-  exclude: boolean; // false for "!pattern" exceptions
-}
-
 function globToRegex(pattern: string): RegExp {
   let re = '';
   const p = pattern.replace(/^\/+/, '').replace(/\/+$/, '');
@@ -29,8 +24,23 @@ function globToRegex(pattern: string): RegExp {
   return new RegExp(`^${re}(/.*)?$`);
 }
 
+// dockerignore-style patterns ("!" for exceptions, the last match wins) as
+// a test on a slash-separated relative path (COPY --exclude too).
+export function patternMatcher(patterns: string[]): (rel: string) => boolean {
+  const rules = patterns
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'))
+    .map((l) => (l.startsWith('!') ? { re: globToRegex(path.posix.normalize(l.slice(1))), exclude: false } : { re: globToRegex(path.posix.normalize(l)), exclude: true }));
+  return (rel) => {
+    let out = false;
+    for (const r of rules) if (r.re.test(rel)) out = r.exclude;
+    return out;
+  };
+}
+
 export class BuildContext {
-  private readonly rules: Rule[];
+  private readonly isIgnored: (rel: string) => boolean;
+  private readonly ruleCount: number;
 
   constructor(readonly dir: string) {
     if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) {
@@ -42,21 +52,17 @@ export class BuildContext {
     } catch {
       /* none */
     }
-    this.rules = ignore
-      .split('\n')
-      .map((l) => l.trim())
-      .filter((l) => l && !l.startsWith('#'))
-      .map((l) => (l.startsWith('!') ? { re: globToRegex(path.posix.normalize(l.slice(1))), exclude: false } : { re: globToRegex(path.posix.normalize(l)), exclude: true }));
+    const lines = ignore.split('\n');
+    this.isIgnored = patternMatcher(lines);
+    this.ruleCount = lines.map((l) => l.trim()).filter((l) => l && !l.startsWith('#')).length;
   }
 
   hasIgnoreRules(): boolean {
-    return this.rules.length > 0;
+    return this.ruleCount > 0;
   }
 
   excluded(rel: string): boolean {
-    let out = false;
-    for (const r of this.rules) if (r.re.test(rel)) out = r.exclude;
-    return out;
+    return this.isIgnored(rel);
   }
 
   // Expands one COPY/ADD source (wildcards allowed) to context-relative paths.

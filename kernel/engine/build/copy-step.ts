@@ -6,7 +6,7 @@ import * as path from 'path';
 import { randomBytes } from 'crypto';
 import { BerthError } from '../errors';
 import type { ImageStore } from '../images/store';
-import { BuildContext } from './context';
+import { BuildContext, patternMatcher } from './context';
 import { copyTree, CopyOptions, download, ensureParents, extractArchive, looksLikeArchive, Owner } from './copy';
 import { createHash } from 'crypto';
 import type { Of } from './instructions';
@@ -60,6 +60,8 @@ export async function copyStep(images: ImageStore, ins: Of<'COPY' | 'ADD'>, st: 
     if (!/^[0-7]{3,4}$/.test(chmod)) throw new DockerfileError(ins.line, `invalid --chmod=${chmod}: use an octal mode such as 755`);
     opts.mode = parseInt(chmod, 8);
   }
+  // --exclude patterns, matched below each source (as .dockerignore is).
+  const excluded = patternMatcher(ins.exclude.map((p) => new ShellLexer({ escape: ins.escape }).word(p, vars)));
   const stage = path.join(images.paths.tmp, `copy-${randomBytes(6).toString('hex')}`);
   fs.mkdirSync(stage, { recursive: true });
   fs.chmodSync(stage, 0o755);
@@ -102,7 +104,8 @@ export async function copyStep(images: ImageStore, ins: Of<'COPY' | 'ADD'>, st: 
         // A stage's files keep their owner unless --chown says otherwise,
         // as in BuildKit; with nothing to change they are linked, not copied.
         // A clamped build (epoch) would change the shared file's time: copy.
-        for (const p of present) copyTree(p, dst, { owner: chown ? opts.owner : undefined, mode: opts.mode, link: epoch === undefined });
+        if (!isDir && excluded(path.posix.basename(srcRel))) continue;
+        for (const p of present) copyTree(p, dst, { owner: chown ? opts.owner : undefined, mode: opts.mode, link: epoch === undefined, exclude: excluded });
         continue;
       }
       for (const r of context.resolve(src, ins.line)) {
@@ -115,8 +118,10 @@ export async function copyStep(images: ImageStore, ins: Of<'COPY' | 'ADD'>, st: 
           // A directory's contents are copied, not the directory itself;
           // .dockerignore applies at every depth.
           for (const childRel of context.walk(r)) {
+            const below = r === '.' ? childRel : childRel.slice(r.length + 1);
+            if (excluded(below)) continue;
             const from = path.join(context.dir, childRel);
-            const to = path.join(dst, r === '.' ? childRel : childRel.slice(r.length + 1));
+            const to = path.join(dst, below);
             if (fs.lstatSync(from).isDirectory()) {
               if (!fs.existsSync(to)) fs.mkdirSync(to);
               fs.chmodSync(to, opts.mode ?? fs.statSync(from).mode & 0o7777);
@@ -130,7 +135,7 @@ export async function copyStep(images: ImageStore, ins: Of<'COPY' | 'ADD'>, st: 
           ensureParents(stage, `${rel(destAbs)}/x`, lookup);
           fs.mkdirSync(dst, { recursive: true });
           await extractArchive(abs, dst, (d, t) => emit({ type: 'unpack', name: r, done: d, total: t }));
-        } else {
+        } else if (!excluded(path.posix.basename(r)) && !excluded(r)) {
           copyTree(abs, target(path.posix.basename(r)), opts);
         }
       }

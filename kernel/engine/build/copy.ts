@@ -18,10 +18,11 @@ export interface CopyOptions {
   // src is an immutable snapshot: a file whose owner and mode stay as they
   // are is hard-linked, not copied (COPY --from of a stage's 2,000 files).
   link?: boolean;
+  exclude?: (rel: string) => boolean; // COPY --exclude: paths below src to leave out
 }
 
 // Copies src (file, dir or symlink) to dst, giving files the owner and mode asked for.
-export function copyTree(src: string, dst: string, opts: CopyOptions): void {
+export function copyTree(src: string, dst: string, opts: CopyOptions, rel = ''): void {
   const st = fs.lstatSync(src);
   if (isWhiteout(st)) {
     fs.rmSync(dst, { recursive: true, force: true });
@@ -32,7 +33,10 @@ export function copyTree(src: string, dst: string, opts: CopyOptions): void {
     if (!fs.existsSync(dst)) fs.mkdirSync(dst);
     fs.chmodSync(dst, opts.mode ?? st.mode & 0o7777);
     own(dst);
-    for (const name of fs.readdirSync(src)) copyTree(path.join(src, name), path.join(dst, name), opts);
+    for (const name of fs.readdirSync(src)) {
+      const childRel = rel ? `${rel}/${name}` : name;
+      if (!opts.exclude?.(childRel)) copyTree(path.join(src, name), path.join(dst, name), opts, childRel);
+    }
     fs.utimesSync(dst, st.atime, st.mtime);
   } else if (st.isFile() && opts.link && (opts.owner === undefined || (opts.owner.uid === st.uid && opts.owner.gid === st.gid)) && (opts.mode === undefined || opts.mode === (st.mode & 0o7777))) {
     fs.rmSync(dst, { recursive: true, force: true });

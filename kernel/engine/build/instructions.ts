@@ -68,8 +68,6 @@ const FLAGS: Partial<Record<string, Record<string, FlagKind>>> = {
 // rather than ignored.
 const UNSUPPORTED: Record<string, string> = {
   'COPY parents': 'COPY --parents is not supported by Berth; copy each directory with its own COPY',
-  'COPY exclude': 'COPY --exclude is not supported by Berth yet; list what to leave out in .dockerignore',
-  'ADD exclude': 'ADD --exclude is not supported by Berth yet; list what to leave out in .dockerignore',
   'ADD keep-git-dir': 'ADD --keep-git-dir is not supported by Berth: ADD of a git repository is not supported',
 };
 

@@ -11,6 +11,7 @@ import { mergedEntries } from '../images/diff';
 import type { ImageStore } from '../images/store';
 import { BuildContext } from './context';
 import { copyTree } from './copy';
+import { native } from '../native';
 import { DockerfileError } from './parser';
 
 export interface SecretSource {
@@ -113,9 +114,29 @@ function cacheDir(images: ImageStore, m: MountRequest): string {
   return dir;
 }
 
-export function prepareMounts(requests: MountRequest[], env: MountEnv, line: number): PreparedMounts {
+// sharing=locked: one step at a time uses the cache (the others wait);
+// sharing=private: a step that finds it in use gets a fresh one of its own.
+// The lock is an flock on a file beside the directory, held until cleanup.
+async function lockCache(dir: string, sharing: MountRequest['sharing'], held: number[]): Promise<boolean> {
+  if (sharing === 'shared') return true;
+  const fd = fs.openSync(`${dir}.lock`, 'a+', 0o600);
+  for (;;) {
+    if (native().flock(fd, true)) {
+      held.push(fd);
+      return true;
+    }
+    if (sharing === 'private') {
+      fs.closeSync(fd);
+      return false;
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+export async function prepareMounts(requests: MountRequest[], env: MountEnv, line: number): Promise<PreparedMounts> {
   const specs: MountSpec[] = [];
   const temps: string[] = [];
+  const locks: number[] = [];
   const temp = () => {
     const d = path.join(env.images.paths.tmp, `mount-${randomBytes(6).toString('hex')}`);
     fs.mkdirSync(d, { recursive: true, mode: 0o700 });
@@ -124,13 +145,22 @@ export function prepareMounts(requests: MountRequest[], env: MountEnv, line: num
   };
   const cleanup = () => {
     for (const d of temps) fs.rmSync(d, { recursive: true, force: true });
+    for (const fd of locks.splice(0)) fs.closeSync(fd); // closing releases the flock
   };
   try {
     for (const m of requests) {
       switch (m.type) {
-        case 'cache':
-          specs.push({ Type: 'bind', Source: cacheDir(env.images, m), Target: m.target, ReadOnly: m.readonly });
+        case 'cache': {
+          const dir = cacheDir(env.images, m);
+          let source = dir;
+          if (!(await lockCache(dir, m.sharing, locks))) {
+            source = temp(); // private, and in use: this step's own, empty
+            fs.chmodSync(source, m.mode ?? 0o755);
+            fs.chownSync(source, m.uid ?? 0, m.gid ?? 0);
+          }
+          specs.push({ Type: 'bind', Source: source, Target: m.target, ReadOnly: m.readonly });
           break;
+        }
         case 'tmpfs':
           specs.push({ Type: 'tmpfs', Target: m.target, ReadOnly: false, TmpfsOptions: m.size ? `size=${m.size}` : undefined });
           break;

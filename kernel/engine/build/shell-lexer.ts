@@ -24,7 +24,8 @@ const isBlank = (c: string) => /\s/.test(c);
 const isNameChar = (c: string) => /[\p{L}\p{N}_]/u.test(c);
 
 // Collects the split words as characters arrive; quoted or escaped
-// characters never split and an empty quoted string is still a word.
+// characters never split. An empty word (a lone "") is dropped, as BuildKit
+// drops it.
 class Words {
   private cur = '';
   private inWord = false;
@@ -46,7 +47,7 @@ class Words {
   }
 
   flush(): string[] {
-    if (this.inWord) this.list.push(this.cur);
+    if (this.inWord && this.cur) this.list.push(this.cur);
     this.cur = '';
     this.inWord = false;
     return this.list;
