@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as path from 'path';
-import { TestStore, testStore } from './helpers';
+import { buildContext, TestStore, testStore } from './helpers';
 
 let s: TestStore;
 before(async () => {
@@ -16,16 +16,7 @@ after(async () => {
   await s.cleanup();
 });
 
-function context(name: string, files: Record<string, string>): string {
-  const dir = path.join(s.root, 'ctx', name);
-  fs.rmSync(dir, { recursive: true, force: true });
-  fs.mkdirSync(dir, { recursive: true });
-  for (const [f, body] of Object.entries(files)) {
-    fs.mkdirSync(path.dirname(path.join(dir, f)), { recursive: true });
-    fs.writeFileSync(path.join(dir, f), body);
-  }
-  return dir;
-}
+const context = (name: string, files: Record<string, string>): string => buildContext(s, name, files);
 
 const build = (dir: string, ...flags: string[]) => s.berth(['build', ...flags, dir], { timeoutMs: 180000 });
 const run = (...args: string[]) => s.berth(['run', '--rm', ...args]);

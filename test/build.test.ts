@@ -5,7 +5,7 @@ import * as fs from 'fs';
 import * as http from 'http';
 import * as path from 'path';
 import { spawnSync } from 'child_process';
-import { TestStore, testStore } from './helpers';
+import { buildContext, TestStore, testStore } from './helpers';
 
 let s: TestStore;
 before(async () => {
@@ -15,16 +15,7 @@ after(async () => {
   await s.cleanup();
 });
 
-function context(name: string, files: Record<string, string>): string {
-  const dir = path.join(s.root, 'ctx', name);
-  fs.rmSync(dir, { recursive: true, force: true });
-  fs.mkdirSync(dir, { recursive: true });
-  for (const [f, body] of Object.entries(files)) {
-    fs.mkdirSync(path.dirname(path.join(dir, f)), { recursive: true });
-    fs.writeFileSync(path.join(dir, f), body);
-  }
-  return dir;
-}
+const context = (name: string, files: Record<string, string>): string => buildContext(s, name, files);
 
 function build(dir: string, ...flags: string[]) {
   const r = s.berth(['build', ...flags, dir], { timeoutMs: 120000 });

@@ -76,6 +76,19 @@ export async function testStore(name: string, opts: { empty?: boolean } = {}): P
   return { root, env, engine, berth, berthAsync, cleanup };
 }
 
+// A build context under the store's root: ctx/NAME with the files given
+// (made afresh each call).
+export function buildContext(s: TestStore, name: string, files: Record<string, string>): string {
+  const dir = path.join(s.root, 'ctx', name);
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(dir, { recursive: true });
+  for (const [f, body] of Object.entries(files)) {
+    fs.mkdirSync(path.dirname(path.join(dir, f)), { recursive: true });
+    fs.writeFileSync(path.join(dir, f), body);
+  }
+  return dir;
+}
+
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }

@@ -45,11 +45,24 @@ async function main(argv: string[]): Promise<number> {
   return execute(argv, { engine, io });
 }
 
+let settled = false;
+// The event loop emptied while the command still had work to finish: a
+// promise nothing will ever settle. Never let that pass as success.
+process.on('beforeExit', () => {
+  if (settled) return;
+  settled = true;
+  const { recentTrace } = require('../engine') as typeof import('../engine');
+  process.stderr.write(`berth: internal error: the command stopped before it finished, with nothing left to wait for; please report it with what it was doing:\n${recentTrace().map((l) => `  ${l}\n`).join('') || '  (no trace)\n'}`);
+  process.exitCode = 1;
+});
+
 main(process.argv.slice(2)).then(
   (code) => {
+    settled = true;
     process.exitCode = code;
   },
   (e: unknown) => {
+    settled = true;
     const { asBerthError } = require('../engine') as typeof import('../engine');
     const { exitCodeFor } = require('./exit-codes') as typeof import('./exit-codes');
     const err = asBerthError(e);

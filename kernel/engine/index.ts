@@ -99,6 +99,7 @@ export type { ImportRequest } from './images/import';
 export type { RemovedImage } from './images/service';
 export type { BuildEvent, BuildRequest } from './build/builder';
 export type { SecretSource } from './build/run-mounts';
+export { recentTrace } from './trace';
 export type { NetworkRecord } from './network/types';
 export type { NetworkMember } from './network/service';
 export type { PullEvent, PushEvent, RegistryRef } from './registry/service';

@@ -18,6 +18,7 @@ import { parseMount, prepareMounts, removeMountStubs } from './run-mounts';
 import { RunOptions, stepNetwork } from './step-options';
 import { ShellLexer } from './shell-lexer';
 import { BuildEvent, State } from './types';
+import { trace } from '../trace';
 
 // A directory in snapshot form (RUN's upper dir, COPY's staging dir)
 // becomes the stage's next layer. With a SOURCE_DATE_EPOCH, file times
@@ -82,18 +83,23 @@ export async function runStep(images: ImageStore, containers: ContainerService, 
     });
     id = c.record.Id;
     emit({ type: 'running', containerId: id });
+    trace(`RUN ${id.slice(0, 12)}: starting the shim`);
     const h = await containers.start(c, { stdin: 'ignore', stdout: 'pipe', stderr: 'pipe' });
+    trace(`RUN ${id.slice(0, 12)}: started, waiting for it to exit`);
     const drain = (s: Readable | null, stream: 'stdout' | 'stderr') =>
       new Promise<void>((resolve) => {
         if (!s) return resolve();
         s.setEncoding('utf8');
         s.on('data', (text: string) => emit({ type: 'output', stream, text }));
         s.on('end', resolve);
+        s.on('close', resolve); // a pipe torn down without an EOF must not leave the step waiting
         s.on('error', () => resolve());
       });
     const pumped = Promise.all([drain(h.stdout, 'stdout'), drain(h.stderr, 'stderr')]);
     const exit = await h.exited;
+    trace(`RUN ${id.slice(0, 12)}: exited ${exit.exitCode}, draining its output`);
     await pumped;
+    trace(`RUN ${id.slice(0, 12)}: output drained`);
     if (exit.exitCode !== 0) {
       throw new BuildError(`Dockerfile:${ins.line}: The command '${argv.join(' ')}' returned a non-zero code: ${exit.exitCode}`);
     }
@@ -103,10 +109,12 @@ export async function runStep(images: ImageStore, containers: ContainerService, 
     const below = st.chainIds.map((ch) => images.snapshots.snapshotDir(ch));
     removeMountStubs(upper, mounts.targets, (rel) => below.some((d) => fs.lstatSync(path.join(d, rel), { throwIfNoEntry: false }) !== undefined));
     await appendLayer(images, st, upper, opts.epoch);
+    trace(`RUN ${id.slice(0, 12)}: layer written`);
   } finally {
     mounts.cleanup();
     if (id) {
       await containers.remove(id, true).catch(() => undefined);
+      trace(`RUN ${id.slice(0, 12)}: removed`);
       emit({ type: 'removed', containerId: id });
     }
   }
