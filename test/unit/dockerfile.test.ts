@@ -8,6 +8,7 @@ import { Instruction, parseInstructions, parseOne } from '../../kernel/engine/bu
 import { heredocBody, parseDockerfile, parseHeredoc } from '../../kernel/engine/build/parser';
 import { ShellLexer } from '../../kernel/engine/build/shell-lexer';
 import { applyMetadata } from '../../kernel/engine/build/metadata';
+import { parseMount } from '../../kernel/engine/build/run-mounts';
 import type { ContainerDefaults } from '../../kernel/engine/images/types';
 
 const body = (text: string): Instruction[] => parseInstructions(`FROM busybox\n${text}`).stages[0].body;
@@ -181,5 +182,25 @@ describe('word expansion', () => {
     assert.equal(word('${P//\\//:}', v), ':usr:local:bin');
     assert.equal(word('${F:?must be set}', v), 'archive.tar.gz');
     assert.throws(() => word('${NOPE:?must be set}'), /NOPE: must be set/);
+  });
+});
+
+describe('RUN --mount options', () => {
+  it('defaults as BuildKit has them: bind read-only, cache writable, a secret at /run/secrets/ID', () => {
+    assert.equal(parseMount('type=bind,source=req.txt,target=/tmp/r', 2).readonly, true);
+    assert.equal(parseMount('type=bind,source=req.txt,target=/tmp/r,rw', 2).readonly, false);
+    assert.equal(parseMount('type=cache,target=/root/.cache/pip', 2).readonly, false);
+    assert.equal(parseMount('type=cache,target=/c,sharing=locked', 2).sharing, 'locked');
+    assert.equal(parseMount('type=secret,id=tok', 2).target, '/run/secrets/tok');
+    assert.equal(parseMount('target=/src', 2).type, 'bind');
+  });
+
+  it('an option that does not apply to the type is refused by name, never ignored', () => {
+    assert.throws(() => parseMount('type=cache,target=/c,from=deps', 3), /Dockerfile:3: from= does not apply to a cache mount: seeding a cache mount from a stage is not supported/);
+    assert.throws(() => parseMount('type=tmpfs,target=/t,uid=1000', 3), /uid= does not apply to a tmpfs mount/);
+    assert.throws(() => parseMount('type=cache,target=/c,sharing=sometimes', 3), /invalid sharing=sometimes/);
+    assert.throws(() => parseMount('type=cache,target=/c,mode=999', 3), /invalid mode=999/);
+    assert.throws(() => parseMount('type=secret', 3), /a secret mount needs id=NAME/);
+    assert.throws(() => parseMount('type=cache', 3), /needs target=PATH/);
   });
 });

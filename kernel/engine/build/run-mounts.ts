@@ -66,6 +66,18 @@ export function parseMount(spec: string, line: number): MountRequest {
     if (!Number.isInteger(n) || n < 0 || !(base === 8 ? /^[0-7]+$/ : /^\d+$/).test(v)) throw new DockerfileError(line, `invalid ${k}=${v} in --mount=${spec}`);
     return n;
   };
+  // Options that mean nothing for a type are refused, not ignored.
+  const allowed: Record<MountRequest['type'], string[]> = {
+    cache: ['id', 'sharing', 'mode', 'uid', 'gid', 'ro', 'readonly', 'rw', 'readwrite'],
+    bind: ['source', 'src', 'from', 'ro', 'readonly', 'rw', 'readwrite'],
+    tmpfs: ['size', 'ro', 'readonly', 'rw', 'readwrite'],
+    secret: ['id', 'required', 'mode', 'uid', 'gid'],
+  };
+  for (const k of fields.keys()) {
+    if (['type', 'target', 'dst', 'destination'].includes(k) || allowed[type].includes(k)) continue;
+    const why = type === 'cache' && ['from', 'source', 'src'].includes(k) ? ': seeding a cache mount from a stage is not supported by Berth' : '';
+    throw new DockerfileError(line, `${k}= does not apply to a ${type} mount${why} (--mount=${spec}); it takes ${allowed[type].join(', ')}`);
+  }
   const sharing = (fields.get('sharing') ?? 'shared') as MountRequest['sharing'];
   if (!['shared', 'private', 'locked'].includes(sharing)) throw new DockerfileError(line, `invalid sharing=${sharing} in --mount=${spec}: use shared, private or locked`);
   // bind mounts are read-only unless rw; cache mounts are writable unless ro.
@@ -162,7 +174,7 @@ export async function prepareMounts(requests: MountRequest[], env: MountEnv, lin
           break;
         }
         case 'tmpfs':
-          specs.push({ Type: 'tmpfs', Target: m.target, ReadOnly: false, TmpfsOptions: m.size ? `size=${m.size}` : undefined });
+          specs.push({ Type: 'tmpfs', Target: m.target, ReadOnly: m.readonly, TmpfsOptions: m.size ? `size=${m.size}` : undefined });
           break;
         case 'secret': {
           const s = env.secrets.find((x) => x.id === m.id);
