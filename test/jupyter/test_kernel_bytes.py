@@ -1,6 +1,7 @@
 """A notebook cell never receives raw bytes: commands that read or write a
 tar (save, export, load, import) take files there, and say so."""
 import os
+import shutil
 import tempfile
 import unittest
 
@@ -16,6 +17,7 @@ class BytesInANotebook(KernelCase):
         self.assertIn("save writes a tar archive, which a notebook cell cannot hold: name a file with -o FILE", reply["content"]["evalue"])
         self.assertFalse([m for m in msgs if m["msg_type"] == "stream" and "ustar" in m["content"]["text"]])
         work = tempfile.mkdtemp(prefix="berth-kernel-bytes-")
+        self.addCleanup(shutil.rmtree, work, True)
         archive = os.path.join(work, "bb.tar")
         reply, _ = self.run_cell(f"%save -o {archive} busybox")
         self.assertEqual(reply["content"]["status"], "ok")

@@ -2,7 +2,7 @@
 // IPv4 subnets, message signing (replays refused), the wire format, the
 // execution history, .dockerignore patterns, and the one map from error
 // kinds to exit codes and enames.
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as os from 'os';
@@ -18,9 +18,15 @@ import { UsageError } from '../../kernel/commands/flags';
 import { ENGINE_START, exitCodeFor } from '../../kernel/cli/exit-codes';
 import { errorOutcome } from '../../kernel/notebook/outcome';
 
+const made: string[] = [];
 function tmp(): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), 'berth-unit-'));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-unit-'));
+  made.push(dir);
+  return dir;
 }
+after(() => {
+  for (const d of made) fs.rmSync(d, { recursive: true, force: true });
+});
 
 describe('registry names', () => {
   it('puts a bare name on Docker Hub under library/', () => {
