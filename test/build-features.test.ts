@@ -229,6 +229,24 @@ describe('the grammar, end to end', () => {
   });
 });
 
+describe('docker build flags', () => {
+  it('--label, --iidfile, --progress; FROM --platform=$BUILDPLATFORM works and another platform is refused', () => {
+    const dir = context('flags', { Dockerfile: 'FROM --platform=$BUILDPLATFORM busybox\nLABEL stage=one\nRUN true\n' });
+    const iid = path.join(s.root, 'iid.txt');
+    const r = build(dir, '--label', 'org.example.team=ml', '--iidfile', iid, '--progress', 'plain', '-t', 'flags:x');
+    assert.equal(r.code, 0, r.stderr);
+    const id = s.berth(['inspect', '-f', '{{.Id}}', 'flags:x']).stdout.trim();
+    assert.equal(fs.readFileSync(iid, 'utf8'), id);
+    assert.deepEqual(JSON.parse(s.berth(['inspect', '-f', '{{json .Config.Labels}}', 'flags:x']).stdout), { stage: 'one', 'org.example.team': 'ml' });
+    assert.match(build(dir, '--progress', 'fancy').stderr, /invalid argument "fancy" for "--progress"/);
+    assert.match(build(dir, '--platform', 'linux/s390x').stderr, /--platform linux\/s390x: Berth builds only for this machine's platform/);
+    const other = context('flags-other', { Dockerfile: 'FROM --platform=linux/s390x busybox\n' });
+    assert.match(build(other).stderr, /Dockerfile:1: FROM --platform=linux\/s390x: Berth builds only for this machine's platform/);
+    const quiet = build(dir, '--label', 'org.example.team=ml', '--progress', 'quiet', '-t', 'flags:x');
+    assert.equal(quiet.stdout.trim(), id);
+  });
+});
+
 describe('--format as docker has it', () => {
   it('images: Go field names, json, table with headers, and a missing field is an error', () => {
     const ids = s.berth(['images', '--format', '{{.ID}}']).stdout.trim().split('\n');

@@ -1,7 +1,7 @@
 // `build`: a Dockerfile and its context into an image, printed step by step
 // as docker's classic builder prints it.
 import * as path from 'path';
-import { BuildEvent, BuildRequest, hexOf, Image, parseReference, SecretSource } from '../engine';
+import { BerthError, BuildEvent, BuildRequest, hexOf, Image, parseReference, SecretSource } from '../engine';
 import { invalidFlag } from './flags';
 import { bytesFrom, textFrom } from './bytes';
 import { Command, CommandContext } from './types';
@@ -16,6 +16,11 @@ export const buildFlags = [
   { long: 'network', kind: 'string' as const, help: 'Set the networking mode for the RUN instructions during build: default, none or host' },
   { long: 'secret', kind: 'list' as const, help: 'Secret to expose to the build (format: "id=mysecret[,src=/local/secret]" or "id=x,env=VAR")' },
   { long: 'allow', kind: 'list' as const, help: 'Allow extra privileged entitlement (network.host)' },
+  { long: 'label', kind: 'list' as const, help: 'Set metadata for an image' },
+  { long: 'iidfile', kind: 'string' as const, help: 'Write the image ID to the file' },
+  { long: 'platform', kind: 'string' as const, help: "Set the target platform for the build (only this machine's)" },
+  { long: 'pull', kind: 'bool' as const, help: 'Always attempt to pull a newer version of the base images' },
+  { long: 'progress', kind: 'string' as const, help: 'Set type of progress output (auto, plain, tty, quiet)' },
 ];
 
 // --secret id=NAME[,src=FILE|,env=VAR] (type=file|env too), as buildx
@@ -83,6 +88,15 @@ async function runBuild(ctx: CommandContext, req: BuildRequest, quiet: boolean):
   return image;
 }
 
+// --iidfile: the image ID alone, as docker writes it (no newline).
+function writeIidFile(file: string, id: string): void {
+  try {
+    (require('fs') as typeof import('fs')).writeFileSync(file, id);
+  } catch (e) {
+    throw new BerthError(`cannot write the image ID to ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+}
+
 export const buildCommand: Command = {
   name: 'build',
   usage: 'build [OPTIONS] PATH',
@@ -99,9 +113,17 @@ export const buildCommand: Command = {
         invalidFlag('build', t, '-t, --tag', (e as Error).message);
       }
     }
+    const progress = (p.flags.progress as string | undefined) ?? 'auto';
+    if (!['auto', 'plain', 'tty', 'quiet'].includes(progress)) invalidFlag('build', progress, '--progress', 'use auto, plain, tty or quiet');
+    const labels: Record<string, string> = {};
+    for (const l of p.flags.label as string[]) {
+      const eq = l.indexOf('=');
+      if (eq === 0) invalidFlag('build', l, '--label', 'a label needs a name: --label KEY=VALUE');
+      labels[eq < 0 ? l : l.slice(0, eq)] = eq < 0 ? '' : l.slice(eq + 1);
+    }
     // -f - reads the Dockerfile from stdin, as docker does (a %%build cell's body).
     const fromStdin = p.flags.file === '-';
-    await runBuild(ctx, {
+    const image = await runBuild(ctx, {
       context: p.args[0],
       dockerfile: fromStdin ? undefined : (p.flags.file as string | undefined),
       dockerfileText: fromStdin ? await textFrom(bytesFrom(ctx.io, undefined, 'name the Dockerfile with -f PATH', 'build -f -')) : undefined,
@@ -113,7 +135,11 @@ export const buildCommand: Command = {
       allow: p.flags.allow as string[],
       secrets: secrets(p.flags.secret as string[], ctx.io.env),
       env: ctx.io.env,
-    }, p.flags.quiet === true);
+      labels,
+      platforms: p.flags.platform ? String(p.flags.platform).split(',').map((x) => x.trim()).filter(Boolean) : undefined,
+      pull: p.flags.pull === true,
+    }, p.flags.quiet === true || progress === 'quiet');
+    if (p.flags.iidfile) writeIidFile(String(p.flags.iidfile), image.id);
     return 0;
   },
 };

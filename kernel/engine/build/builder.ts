@@ -47,6 +47,10 @@ export class Builder {
     const network = (req.network ?? 'default') as BuildNetwork;
     if (!['default', 'none', 'host'].includes(network)) throw new BerthError(`invalid --network ${network}: a build takes default, none or host`);
     for (const a of req.allow ?? []) if (a !== 'network.host') throw new BerthError(`invalid --allow ${a}: Berth grants only network.host`);
+    const here = builtinArgs().get('BUILDPLATFORM')!;
+    for (const p of req.platforms ?? []) {
+      if (normalPlatform(p) !== normalPlatform(here)) throw new BerthError(`--platform ${p}: Berth builds only for this machine's platform (${here})`);
+    }
     const context = new BuildContext(path.resolve(req.context));
     const dfPath = req.dockerfile ? path.resolve(req.dockerfile) : path.join(context.dir, 'Dockerfile');
     let text = req.dockerfileText;
@@ -90,8 +94,10 @@ export class Builder {
       run.done.set(String(st.index), state);
     }
     // The result: tagged with every -t, or kept as a dangling image.
-    const final = { ...state.config };
+    const final = { ...state.config, config: { ...state.config.config } };
     if (epoch !== undefined) final.created = new Date(epoch * 1000).toISOString();
+    // build --label: on the result only, as docker adds them.
+    if (req.labels && Object.keys(req.labels).length) final.config.Labels = { ...(final.config.Labels ?? {}), ...req.labels };
     let image: Image | undefined;
     for (const t of req.tags) image = this.images.commitImage(final, state.layers, t);
     if (!image) image = this.images.commitImage(final, state.layers);
@@ -121,20 +127,36 @@ export class Builder {
       throw new DockerfileError(ins.line, (e as Error).message);
     }
     if (!ref) throw new DockerfileError(ins.line, `base name (${ins.image}) should not be blank: give the image, or pass the ARG it names with --build-arg`);
+    if (ins.platform !== undefined) {
+      // Builds run here, for here: another platform is refused, not ignored.
+      const wanted = new ShellLexer({ escape: ins.escape }).word(ins.platform, globalArgs);
+      const here = globalArgs.get('BUILDPLATFORM') ?? '';
+      if (normalPlatform(wanted) !== normalPlatform(here)) {
+        throw new DockerfileError(ins.line, `FROM --platform=${wanted}: Berth builds only for this machine's platform (${here}); drop the flag or use --platform=$BUILDPLATFORM`);
+      }
+    }
     const fresh = (s: Omit<State, 'args' | 'cmdSet'>): State => ({ ...s, args: new Map(), cmdSet: false });
     if (ref === 'scratch') return fresh({ config: this.baseConfig(run), layers: [], chainIds: [], manifest: undefined });
     const prior = run.done.get(ref.toLowerCase());
     if (prior) return fresh({ config: clone(prior.config), layers: [...prior.layers], chainIds: [...prior.chainIds], manifest: prior.manifest });
     let img: Image;
-    try {
-      img = this.images.resolve(ref);
-    } catch (e) {
-      // As docker: a base image missing here is pulled.
+    const { pullImage } = await import('../registry/pull');
+    if (run.req.pull) {
       try {
-        const { pullImage } = await import('../registry/pull');
         img = await pullImage(this.images, { ref });
       } catch (pullError) {
-        throw new DockerfileError(ins.line, `${(e as Error).message}; pulling it failed too: ${(pullError as Error).message}`);
+        throw new DockerfileError(ins.line, `--pull: pulling ${ref} failed: ${(pullError as Error).message}`);
+      }
+    } else {
+      try {
+        img = this.images.resolve(ref);
+      } catch (e) {
+        // As docker: a base image missing here is pulled.
+        try {
+          img = await pullImage(this.images, { ref });
+        } catch (pullError) {
+          throw new DockerfileError(ins.line, `${(e as Error).message}; pulling it failed too: ${(pullError as Error).message}`);
+        }
       }
     }
     return fresh({ config: clone(img.config), layers: [...img.layers], chainIds: [...img.chainIds], manifest: img.manifestDigest });
@@ -260,4 +282,11 @@ export class Builder {
     const files = sources.filter((src) => !/^https?:\/\//.test(src)).flatMap((src) => run.context.resolve(src, ins.line));
     return JSON.stringify([run.context.contentHash(files), remote, chown, chmod, ins.checksum, ins.exclude]);
   }
+}
+
+// "linux/amd64", "linux/amd64/v1" and "amd64" name one platform here.
+function normalPlatform(p: string): string {
+  const parts = p.toLowerCase().split('/');
+  const [os, arch, variant] = parts.length === 1 ? ['linux', parts[0], ''] : [parts[0], parts[1], parts[2] ?? ''];
+  return `${os}/${arch === 'x86_64' ? 'amd64' : arch === 'aarch64' ? 'arm64' : arch}${variant && variant !== 'v1' ? `/${variant}` : ''}`;
 }

@@ -15,6 +15,9 @@ export interface BuildRequest {
   allow?: string[]; // entitlements: network.host lets RUN --network=host run
   secrets?: SecretSource[]; // --secret id=NAME,src=FILE: for RUN --mount=type=secret, never in a layer
   env?: NodeJS.ProcessEnv; // the caller's environment (SOURCE_DATE_EPOCH, --secret env=)
+  labels?: Record<string, string>; // --label: added to the result's config
+  platforms?: string[]; // --platform: only this machine's is possible
+  pull?: boolean; // --pull: pull base images even when the store has them
 }
 
 export type BuildEvent =
