@@ -26,7 +26,7 @@ import { trace } from '../trace';
 export async function appendLayer(images: ImageStore, st: State, dir: string, epoch: number | undefined): Promise<void> {
   const tmp = path.join(images.paths.tmp, `layer-${randomBytes(6).toString('hex')}.tar`);
   if (epoch !== undefined) clampTimes(dir, epoch); // the snapshot containers see, as the tar has it
-  const layer = await writeLayer(dir, tmp, { epoch });
+  const layer = await writeLayer(dir, tmp, { epoch, still: true }); // a finished step's or Berth's own staging tree
   const { descriptor, chainId } = await images.snapshots.addLayerFromDir(dir, tmp, layer.diffId, layer.size, st.chainIds[st.chainIds.length - 1]);
   st.layers.push(descriptor);
   st.chainIds.push(chainId);

@@ -39,13 +39,13 @@ export interface LayerFile {
 // Writes the upper dir as a layer tarball to out and returns its digest.
 // Entries are in sorted order; with an epoch (SOURCE_DATE_EPOCH, seconds)
 // no file time is later than it, so the same tree packs to the same bytes.
-export async function writeLayer(upper: string, out: string, opts: { epoch?: number } = {}): Promise<LayerFile> {
+export async function writeLayer(upper: string, out: string, opts: { epoch?: number; still?: boolean } = {}): Promise<LayerFile> {
   const entries: TreeEntry[] = [];
   walkTree(upper, (e) => {
     entries.push(e);
     return !isWhiteout(e.st);
   });
-  return writeEntries(entries, out, { opaqueMarkers: true, epoch: opts.epoch });
+  return writeEntries(entries, out, { opaqueMarkers: true, epoch: opts.epoch, still: opts.still });
 }
 
 // The merged view of stacked layer directories (bottom first), as overlayfs
@@ -67,6 +67,22 @@ export function mergedEntries(dirs: string[]): TreeEntry[] {
     });
   }
   return [...view.values()].sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
+}
+
+function readStill(e: TreeEntry): Buffer {
+  const fd = fs.openSync(path.join(e.root, e.rel), fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
+  try {
+    const buf = Buffer.allocUnsafe(e.st.size);
+    let off = 0;
+    while (off < buf.length) {
+      const n = fs.readSync(fd, buf, off, buf.length - off, off);
+      if (n === 0) throw treeChanged(e.rel);
+      off += n;
+    }
+    return buf;
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
 // The sink a tar goes to: a file, written in large synchronous chunks with
@@ -98,7 +114,11 @@ function sinkFor(out: string | NodeJS.WritableStream): { sink: TarSink; close():
   };
 }
 
-export async function writeEntries(entries: TreeEntry[], out: string | NodeJS.WritableStream, opts: { opaqueMarkers?: boolean; epoch?: number } = { opaqueMarkers: true }): Promise<LayerFile> {
+// still: nothing can change the tree any more (a build step's finished
+// upper dir, Berth's own staging dir), so files are read by path with
+// O_NOFOLLOW (the walk saw only real directories on the way) instead of
+// through the race-proof reader a running container's tree needs.
+export async function writeEntries(entries: TreeEntry[], out: string | NodeJS.WritableStream, opts: { opaqueMarkers?: boolean; epoch?: number; still?: boolean } = { opaqueMarkers: true }): Promise<LayerFile> {
   const clamp = opts.epoch === undefined ? undefined : new Date(opts.epoch * 1000);
   const { sink, close } = sinkFor(out);
   const tar = new TarWriter(sink);
@@ -125,7 +145,7 @@ export async function writeEntries(entries: TreeEntry[], out: string | NodeJS.Wr
         if (st.nlink > 1) inodes.set(key, rel);
         if (st.size <= 4 * 1024 * 1024) {
           // Small files in one read: most of a layer's files are small.
-          await tar.entry({ ...base, name: rel, type: 'file' }, reader.read(e));
+          await tar.entry({ ...base, name: rel, type: 'file' }, opts.still ? readStill(e) : reader.read(e));
           continue;
         }
         // A big file in 1 MiB reads; one that shrinks under us says what changed.
