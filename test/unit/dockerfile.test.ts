@@ -126,6 +126,24 @@ describe('Dockerfile parsing', () => {
   });
 });
 
+describe('instruction values checked as docker checks them', () => {
+  it('HEALTHCHECK takes Go durations (1m30s, 0) of at least 1ms, and retries that are not negative', () => {
+    const hc = configOf('HEALTHCHECK --interval=1m30s --timeout=0 --start-interval=500ms --retries=3 CMD true\n').Healthcheck;
+    assert.deepEqual(hc, { Test: ['CMD-SHELL', 'true'], Interval: 90e9, Timeout: 0, StartPeriod: undefined, StartInterval: 5e8, Retries: 3 });
+    assert.throws(() => configOf('HEALTHCHECK --interval=100us CMD true\n'), /Dockerfile:2: --interval=100us cannot be less than 1ms/);
+    assert.throws(() => configOf('HEALTHCHECK --timeout=5 CMD true\n'), /invalid --timeout=5/);
+    assert.throws(() => configOf('HEALTHCHECK --retries=-1 CMD true\n'), /--retries cannot be negative/);
+  });
+
+  it('EXPOSE takes ranges and protocols and refuses what is not a port; STOPSIGNAL must be a signal', () => {
+    assert.deepEqual(Object.keys(configOf('EXPOSE 8000-8002/udp 80\n').ExposedPorts ?? {}), ['8000/udp', '8001/udp', '8002/udp', '80/tcp']);
+    assert.throws(() => configOf('EXPOSE http\n'), /Dockerfile:2: invalid port "http" in EXPOSE/);
+    assert.throws(() => configOf('EXPOSE 80/xtp\n'), /invalid port "80\/xtp"/);
+    assert.equal(configOf('STOPSIGNAL SIGINT\n').StopSignal, 'SIGINT');
+    assert.throws(() => configOf('STOPSIGNAL SIGNOPE\n'), /Dockerfile:2: Invalid signal: SIGNOPE/);
+  });
+});
+
 describe('word expansion', () => {
   it('nested and expanded operands', () => {
     assert.equal(word('${A:-$B}', { B: 'b' }), 'b');
