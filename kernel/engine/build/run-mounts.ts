@@ -243,6 +243,7 @@ function copyContext(context: BuildContext, dir: string): string {
 // A path in a stage's merged layers as one directory tree on the host.
 function materialize(images: ImageStore, chains: string[], src: string, dir: string, line: number, from: string): string {
   const rel = path.posix.normalize(src) === '.' ? '' : path.posix.normalize(src);
+  if (rel === '..' || rel.startsWith('../')) throw new DockerfileError(line, `--mount from=${from},source=${src}: the source must be inside the stage`);
   const entries = mergedEntries(chains.map((c) => images.snapshots.snapshotDir(c))).filter((e) => !rel || e.rel === rel || e.rel.startsWith(`${rel}/`));
   if (rel && !entries.length) throw new DockerfileError(line, `--mount from=${from},source=${src}: not found in that stage`);
   for (const e of entries) {
