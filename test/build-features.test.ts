@@ -142,6 +142,21 @@ describe('RUN --mount', () => {
   });
 });
 
+describe('ignore files', () => {
+  it('NAME.dockerignore beside a Dockerfile given with -f wins over the context\'s .dockerignore', () => {
+    const dir = context('ignore', {
+      'a.txt': 'a\n',
+      'b.txt': 'b\n',
+      '.dockerignore': 'a.txt\n',
+      'app.Dockerfile': 'FROM busybox\nCOPY . /c/\n',
+      'app.Dockerfile.dockerignore': 'b.txt\n*.Dockerfile*\n.dockerignore\n',
+    });
+    const r = build(dir, '-f', path.join(dir, 'app.Dockerfile'), '-t', 'ignore:x');
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(run('ignore:x', 'ls', '/c').stdout, 'a.txt\n');
+  });
+});
+
 describe('COPY --exclude', () => {
   it('leaves out what the patterns name, at any depth with **, from the context and from a stage', () => {
     const dir = context('exclude', {

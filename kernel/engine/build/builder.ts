@@ -51,8 +51,9 @@ export class Builder {
     for (const p of req.platforms ?? []) {
       if (normalPlatform(p) !== normalPlatform(here)) throw new BerthError(`--platform ${p}: Berth builds only for this machine's platform (${here})`);
     }
-    const context = new BuildContext(path.resolve(req.context));
-    const dfPath = req.dockerfile ? path.resolve(req.dockerfile) : path.join(context.dir, 'Dockerfile');
+    const contextDir = path.resolve(req.context);
+    const dfPath = req.dockerfile ? path.resolve(req.dockerfile) : path.join(contextDir, 'Dockerfile');
+    const context = new BuildContext(contextDir, req.dockerfileText === undefined ? dfPath : undefined);
     let text = req.dockerfileText;
     if (text === undefined) {
       try {

@@ -42,15 +42,21 @@ export class BuildContext {
   private readonly isIgnored: (rel: string) => boolean;
   private readonly ruleCount: number;
 
-  constructor(readonly dir: string) {
+  // dockerfile: the Dockerfile's path; a NAME.dockerignore beside it
+  // (app.Dockerfile.dockerignore) wins over the context's .dockerignore, as
+  // in BuildKit.
+  constructor(readonly dir: string, dockerfile?: string) {
     if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) {
       throw new BerthError(`unable to prepare context: path "${dir}" not found; give the directory to build from`, 'not-found');
     }
     let ignore = '';
-    try {
-      ignore = fs.readFileSync(path.join(dir, '.dockerignore'), 'utf8');
-    } catch {
-      /* none */
+    for (const f of [...(dockerfile ? [`${dockerfile}.dockerignore`] : []), path.join(dir, '.dockerignore')]) {
+      try {
+        ignore = fs.readFileSync(f, 'utf8');
+        break;
+      } catch {
+        /* none here */
+      }
     }
     const lines = ignore.split('\n');
     this.isIgnored = patternMatcher(lines);
