@@ -81,6 +81,10 @@ class BerthKernelBehaviour(KernelCase):
         self.assertIn("100%", bars[-1]["content"]["data"]["text/plain"])
         reply, msgs = self.run_cell("%run --rm cellbuild")
         self.assertIn("from the context\n", [m["content"].get("text") for m in msgs])
+        # %%build takes build's flags: --network none gives RUN only loopback.
+        reply, msgs = self.run_cell(f"%%build --network none -t cellnone {ctxdir}\nFROM busybox\nRUN echo \"interfaces: $(ip -o link | grep -vc ': lo:')\"")
+        self.assertEqual(reply["content"]["status"], "ok", reply["content"])
+        self.assertIn("interfaces: 0\n", "".join(m["content"].get("text", "") for m in msgs if m["msg_type"] == "stream"))
         reply, _ = self.run_cell("%%build -t broken .\nFROM busybox\nNOPE x")
         self.assertEqual(reply["content"]["status"], "error")
         self.assertEqual(reply["content"]["ename"], "BuildError")
