@@ -63,6 +63,7 @@ describe('Dockerfile parsing', () => {
 
   it('ENV with a name and no value is an error', () => {
     assert.throws(() => body('ENV PATH\n'), /Dockerfile:2: ENV must have two arguments/);
+    assert.throws(() => parseDockerfile('FROM a\nLABEL lonely\n'), /Dockerfile:2: LABEL must have two arguments/); // at parse time, as in BuildKit's parser
     assert.throws(() => body('ENV a=1 b\n'), /can't find = in "b"/);
   });
 

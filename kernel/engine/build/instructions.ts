@@ -3,17 +3,14 @@
 // dispatches on the kind and never re-reads the text. Arguments stay as
 // written (quotes and $VARS included) because they are expanded at dispatch
 // time, when the stage's ARG and ENV values are known.
-import { DockerfileError, Heredoc, jsonArgs, Node, parseDockerfile, quotedWords } from './parser';
+import { DockerfileError, Heredoc, jsonArgs, KeyValue, nameValues, Node, parseDockerfile, quotedWords } from './parser';
+
+export type { KeyValue } from './parser';
 
 interface Base {
   line: number;
   original: string;
   escape: string;
-}
-
-export interface KeyValue {
-  key: string;
-  value: string; // as written; expanded at dispatch
 }
 
 export interface ArgDef {
@@ -105,24 +102,6 @@ class Flags {
 }
 
 const KNOWN = new Set(['FROM', 'RUN', 'CMD', 'ENTRYPOINT', 'SHELL', 'COPY', 'ADD', 'ENV', 'LABEL', 'ARG', 'WORKDIR', 'USER', 'EXPOSE', 'VOLUME', 'STOPSIGNAL', 'MAINTAINER', 'HEALTHCHECK', 'ONBUILD']);
-
-// ENV and LABEL: "KEY=VALUE ..." or the old "KEY VALUE" (one pair, the rest
-// of the line is the value). Which form is decided by the first word.
-function nameValues(node: Node, escape: string): KeyValue[] {
-  const words = quotedWords(node.args, escape);
-  if (!words.length) throw new DockerfileError(node.line, `${node.cmd} requires at least one argument`);
-  if (!words[0].includes('=')) {
-    const m = /^(\S+)[\t\v\f\r ]+([\s\S]+)$/.exec(node.args);
-    if (!m) throw new DockerfileError(node.line, `${node.cmd} must have two arguments: ${node.cmd} KEY VALUE or ${node.cmd} KEY=VALUE`);
-    return [{ key: m[1], value: m[2] }];
-  }
-  return words.map((w) => {
-    const eq = w.indexOf('=');
-    if (eq < 0) throw new DockerfileError(node.line, `Syntax error - can't find = in "${w}". Must be of the form: name=value`);
-    if (eq === 0) throw new DockerfileError(node.line, `${node.cmd} names can not be blank`);
-    return { key: w.slice(0, eq), value: w.slice(eq + 1) };
-  });
-}
 
 function requireArgs(node: Node): void {
   if (node.args === '' && !node.heredocs.length) throw new DockerfileError(node.line, `${node.cmd} requires at least one argument`);

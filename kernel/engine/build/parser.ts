@@ -207,6 +207,8 @@ export function parseDockerfile(text: string): ParsedFile {
     }
     // A JSON array of anything but strings is an error here, as in BuildKit's parser.
     const json = JSON_FORMS.has(cmd) ? jsonArgs(args, lineNo) : undefined;
+    // So is an ENV or LABEL that is neither KEY VALUE nor KEY=VALUE...
+    if (cmd === 'ENV' || cmd === 'LABEL') nameValues({ cmd, args, line: lineNo }, d.escape);
     const node: Node = { line: lineNo, endLine: i, cmd, keyword: m[1], flagWords: flags, flags: flagMap, args, rest: args, json, heredocs: [], original: joined.trim() };
     // ONBUILD's trigger may hold a here-document too.
     const inner = cmd === 'ONBUILD' ? /^(\S+)\s*([\s\S]*)$/.exec(node.args) : null;
@@ -279,4 +281,27 @@ export function quotedWords(text: string, escape: string): string[] {
   }
   if (inWord) words.push(word);
   return words;
+}
+
+export interface KeyValue {
+  key: string;
+  value: string; // as written; expanded at dispatch
+}
+
+// ENV and LABEL: "KEY=VALUE ..." or the old "KEY VALUE" (one pair, the rest
+// of the line is the value). Which form is decided by the first word.
+export function nameValues(node: Pick<Node, 'cmd' | 'args' | 'line'>, escape: string): KeyValue[] {
+  const words = quotedWords(node.args, escape);
+  if (!words.length) throw new DockerfileError(node.line, `${node.cmd} requires at least one argument`);
+  if (!words[0].includes('=')) {
+    const m = /^(\S+)[\t\v\f\r ]+([\s\S]+)$/.exec(node.args);
+    if (!m) throw new DockerfileError(node.line, `${node.cmd} must have two arguments: ${node.cmd} KEY VALUE or ${node.cmd} KEY=VALUE`);
+    return [{ key: m[1], value: m[2] }];
+  }
+  return words.map((w) => {
+    const eq = w.indexOf('=');
+    if (eq < 0) throw new DockerfileError(node.line, `Syntax error - can't find = in "${w}". Must be of the form: name=value`);
+    if (eq === 0) throw new DockerfileError(node.line, `${node.cmd} names can not be blank`);
+    return { key: w.slice(0, eq), value: w.slice(eq + 1) };
+  });
 }
