@@ -89,3 +89,15 @@ describe('inspect templates and references', () => {
     assert.equal(parseReference('localhost:5000/team/app:v1').tag, 'v1');
   });
 });
+
+describe('a container\'s resolv.conf', () => {
+  const { containerResolvConf } = require('../../kernel/engine/containers/create') as typeof import('../../kernel/engine/containers/create');
+  it('keeps the host\'s reachable nameservers and search lines, dropping loopback ones', () => {
+    assert.equal(containerResolvConf('search lab\nnameserver 127.0.0.1\nnameserver 10.0.0.2\n', () => undefined), 'search lab\nnameserver 10.0.0.2\n');
+  });
+  it('takes systemd-resolved\'s upstream servers when the host only has its stub, else docker\'s public fallback', () => {
+    assert.equal(containerResolvConf('nameserver 127.0.0.53\noptions edns0 trust-ad\nsearch corp\n', () => 'nameserver 192.168.1.1\nsearch corp\n'), 'nameserver 192.168.1.1\nsearch corp\n');
+    assert.equal(containerResolvConf('nameserver 127.0.0.53\n', () => undefined), 'nameserver 8.8.8.8\nnameserver 8.8.4.4\n');
+    assert.equal(containerResolvConf('', () => undefined), 'nameserver 8.8.8.8\nnameserver 8.8.4.4\n');
+  });
+});

@@ -135,15 +135,31 @@ export function writeEtcFiles(bundle: string, record: ContainerRecord): void {
     }
   }
   fs.writeFileSync(path.join(bundle, 'hosts'), hosts);
-  let resolv = '';
-  try {
-    resolv = fs.readFileSync('/etc/resolv.conf', 'utf8');
-  } catch {
-    /* none on the host */
-  }
-  if (!hostNet) {
-    // A loopback resolver on the host is unreachable from another namespace.
-    resolv = resolv.split('\n').filter((l) => !/^\s*nameserver\s+(127\.|::1)/.test(l)).join('\n');
-  }
+  const read = (f: string) => {
+    try {
+      return fs.readFileSync(f, 'utf8');
+    } catch {
+      return undefined;
+    }
+  };
+  const resolv = hostNet ? (read('/etc/resolv.conf') ?? '') : containerResolvConf(read('/etc/resolv.conf') ?? '', () => read('/run/systemd/resolve/resolv.conf'));
   fs.writeFileSync(path.join(bundle, 'resolv.conf'), resolv);
+}
+
+const LOOPBACK_NS = /^\s*nameserver\s+(127\.|::1|\[::1\])/;
+const ANY_NS = /^\s*nameserver\s+\S/;
+
+// A container in its own network namespace cannot reach a resolver on the
+// host's loopback, so, as docker does: systemd-resolved's stub
+// (127.0.0.53) gives way to the upstream servers it lists in
+// /run/systemd/resolve/resolv.conf; loopback nameservers are dropped; and
+// with none left, the public ones docker falls back to (RUN pip install
+// must resolve names).
+export function containerResolvConf(host: string, systemdUpstream: () => string | undefined): string {
+  let conf = host;
+  const servers = conf.split('\n').filter((l) => ANY_NS.test(l));
+  if (servers.length && servers.every((l) => LOOPBACK_NS.test(l))) conf = systemdUpstream() ?? conf;
+  conf = conf.split('\n').filter((l) => !LOOPBACK_NS.test(l)).join('\n');
+  if (!conf.split('\n').some((l) => ANY_NS.test(l))) conf = `${conf.replace(/\n*$/, '\n').replace(/^\n$/, '')}nameserver 8.8.8.8\nnameserver 8.8.4.4\n`;
+  return conf;
 }
