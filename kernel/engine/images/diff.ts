@@ -4,7 +4,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { TarSink, TarWriter } from './tar-writer';
-import { TreeEntry, treeChanged, TreeReader, walkTree } from './tree';
+import { readWhole, TreeEntry, treeChanged, TreeReader, walkTree } from './tree';
 
 export type ChangeKind = 'A' | 'C' | 'D';
 export interface Change {
@@ -70,19 +70,7 @@ export function mergedEntries(dirs: string[]): TreeEntry[] {
 }
 
 function readStill(e: TreeEntry): Buffer {
-  const fd = fs.openSync(path.join(e.root, e.rel), fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
-  try {
-    const buf = Buffer.allocUnsafe(e.st.size);
-    let off = 0;
-    while (off < buf.length) {
-      const n = fs.readSync(fd, buf, off, buf.length - off, off);
-      if (n === 0) throw treeChanged(e.rel);
-      off += n;
-    }
-    return buf;
-  } finally {
-    fs.closeSync(fd);
-  }
+  return readWhole(fs.openSync(path.join(e.root, e.rel), fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW), e);
 }
 
 // The sink a tar goes to: a file, written in large synchronous chunks with

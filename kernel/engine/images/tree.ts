@@ -155,25 +155,30 @@ export class TreeReader {
 
   // Exactly the size the walk saw.
   read(e: TreeEntry): Buffer {
-    const fd = this.open(e);
-    try {
-      const buf = Buffer.alloc(e.st.size);
-      let off = 0;
-      while (off < buf.length) {
-        const n = fs.readSync(fd, buf, off, buf.length - off, off);
-        if (n === 0) throw treeChanged(e.rel);
-        off += n;
-      }
-      return buf;
-    } finally {
-      fs.closeSync(fd);
-    }
+    return readWhole(this.open(e), e);
   }
 
   close(): void {
     if (this.dirFd >= 0) fs.closeSync(this.dirFd);
     this.dirFd = -1;
     this.dirKey = '';
+  }
+}
+
+// The whole of an opened file, exactly the size the walk saw (a file that
+// shrank says the tree changed); closes fd.
+export function readWhole(fd: number, e: TreeEntry): Buffer {
+  try {
+    const buf = Buffer.allocUnsafe(e.st.size);
+    let off = 0;
+    while (off < buf.length) {
+      const n = fs.readSync(fd, buf, off, buf.length - off, off);
+      if (n === 0) throw treeChanged(e.rel);
+      off += n;
+    }
+    return buf;
+  } finally {
+    fs.closeSync(fd);
   }
 }
 
