@@ -14,7 +14,7 @@ import { readJson, withLock, writeJsonAtomic } from '../store/files';
 import { BuildContext } from './context';
 import { copyWords } from './copy-words';
 import { Dockerfile, Instruction, Of, parseInstructions, parseOne, Stage } from './instructions';
-import { applyMetadata, envMap } from './metadata';
+import { applyMetadata, DEFAULT_SHELL, envMap } from './metadata';
 import { DockerfileError } from './parser';
 import { BuildNetwork, RunOptions, stepNetwork } from './step-options';
 import { ShellLexer } from './shell-lexer';
@@ -212,12 +212,12 @@ export class Builder {
     }
   }
 
-  private runOptions(run: Run, state: State): RunOptions {
+  private runOptions(run: Run): RunOptions {
     return {
       network: run.network,
       allowHost: (run.req.allow ?? []).includes('network.host'),
       epoch: run.epoch,
-      mountEnv: { images: this.images, context: run.context, stageChains: (r) => this.stepChains(r, run), secrets: run.req.secrets ?? [], workdir: state.config.config.WorkingDir || '/' },
+      mountEnv: { images: this.images, context: run.context, stageChains: (r) => this.stepChains(r, run), secrets: run.req.secrets ?? [] },
     };
   }
 
@@ -227,7 +227,7 @@ export class Builder {
     const vars = new Map([...state.args, ...envMap(state.config.config)]);
     const extra: unknown[] = [[...state.args], run.epoch ?? null];
     if (ins.kind === 'COPY' || ins.kind === 'ADD') extra.push(this.sourceKey(ins, vars, run));
-    if (ins.kind === 'RUN') extra.push(stepNetwork(ins, this.runOptions(run, state)), ins.mounts);
+    if (ins.kind === 'RUN') extra.push(stepNetwork(ins, this.runOptions(run)), ins.mounts);
     const key = createHash('sha256').update(JSON.stringify([state.manifest ?? 'scratch', ins.original, 'heredocs' in ins ? ins.heredocs : [], extra])).digest('hex');
     if (!run.req.noCache) {
       const hit = this.cache()[key];
@@ -247,11 +247,11 @@ export class Builder {
     let history: HistoryEntry = { created, created_by: `/bin/sh -c #(nop)  ${ins.original}`, empty_layer: true };
     switch (ins.kind) {
       case 'RUN': {
-        const shell = next.config.config.Shell ?? ['/bin/sh', '-c'];
+        const shell = next.config.config.Shell ?? DEFAULT_SHELL;
         history = { created, created_by: Array.isArray(ins.command) ? ins.command.join(' ') : `${shell.join(' ')} ${ins.command}` };
         // Loaded on the first step that runs: a fully cached build never needs it.
         const { runStep } = await import('./run-step');
-        await runStep(this.images, this.containers, ins, next, vars, this.runOptions(run, state), run.emit);
+        await runStep(this.images, this.containers, ins, next, vars, this.runOptions(run), run.emit);
         break;
       }
       case 'COPY':

@@ -113,7 +113,8 @@ export function toInstruction(node: Node, escape: string): Instruction {
   if (!KNOWN.has(node.cmd)) throw new DockerfileError(node.line, `unknown instruction: ${node.keyword}`);
   const flags = new Flags(node);
   const base: Base = { line: node.line, original: node.original, escape };
-  const execOrShell = () => jsonArgs(node.args, node.line) ?? node.args;
+  // The parser has already read the JSON form (and refused a non-string array).
+  const execOrShell = () => node.json ?? node.args;
   switch (node.cmd) {
     case 'FROM': {
       const words = node.args.split(/[\t\v\f\r ]+/).filter(Boolean);
@@ -133,14 +134,14 @@ export function toInstruction(node: Node, escape: string): Instruction {
     case 'ENTRYPOINT':
       return { ...base, kind: node.cmd, command: execOrShell() };
     case 'SHELL': {
-      const json = jsonArgs(node.args, node.line);
+      const json = node.json;
       if (!json || !json.length) throw new DockerfileError(node.line, 'SHELL requires the arguments to be in JSON form, e.g. SHELL ["/bin/bash", "-c"]');
       return { ...base, kind: 'SHELL', shell: json };
     }
     case 'COPY':
     case 'ADD': {
       requireArgs(node);
-      const args = jsonArgs(node.args, node.line) ?? node.args;
+      const args = node.json ?? node.args;
       const count = Array.isArray(args) ? args.length : quotedWords(args, escape).length;
       if (count < (node.heredocs.length ? 1 : 2)) throw new DockerfileError(node.line, `${node.cmd} requires at least two arguments, but only one was provided. Destination could not be determined`);
       return {
@@ -187,7 +188,7 @@ export function toInstruction(node: Node, escape: string): Instruction {
       return { ...base, kind: 'EXPOSE', ports: node.args.split(/[\t\v\f\r ]+/).filter(Boolean) };
     case 'VOLUME':
       requireArgs(node);
-      return { ...base, kind: 'VOLUME', volumes: jsonArgs(node.args, node.line) ?? node.args };
+      return { ...base, kind: 'VOLUME', volumes: node.json ?? node.args };
     case 'HEALTHCHECK': {
       const m = /^(\S+)\s*([\s\S]*)$/.exec(node.args);
       const type = m?.[1].toUpperCase();

@@ -10,9 +10,6 @@ import { ShellLexer } from './shell-lexer';
 
 export const DEFAULT_SHELL = ['/bin/sh', '-c'];
 
-export const METADATA_INSTRUCTIONS = new Set([
-  'CMD', 'ENTRYPOINT', 'ENV', 'WORKDIR', 'USER', 'EXPOSE', 'VOLUME', 'LABEL', 'MAINTAINER', 'SHELL', 'STOPSIGNAL', 'HEALTHCHECK', 'ONBUILD',
-]);
 
 export function envMap(cfg: ContainerDefaults): Map<string, string> {
   const m = new Map<string, string>();

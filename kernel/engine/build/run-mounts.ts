@@ -103,7 +103,6 @@ export interface MountEnv {
   context: BuildContext;
   stageChains: (name: string) => string[] | undefined; // a stage's layers, or an image's
   secrets: SecretSource[];
-  workdir: string;
 }
 
 export interface PreparedMounts {

@@ -63,7 +63,7 @@ export async function runStep(images: ImageStore, containers: ContainerService, 
   const lex = new ShellLexer({ escape: ins.escape });
   const requests = ins.mounts.map((m) => parseMount(lex.word(m, vars), ins.line));
   const network = stepNetwork(ins, opts);
-  const mounts = await prepareMounts(requests, { ...opts.mountEnv, workdir: cfg.WorkingDir || '/' }, ins.line);
+  const mounts = await prepareMounts(requests, opts.mountEnv, ins.line);
   let id: string | undefined;
   try {
     const env = [...st.args].map(([k, v]) => `${k}=${v}`);
