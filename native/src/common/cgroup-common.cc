@@ -15,6 +15,24 @@ const char* kNoHierarchy =
     "mount it (it is missing where /sys was remounted, as `ip netns exec` does: use `nsenter --net` or "
     "`unshare --net` instead)";
 
+std::vector<DeviceRule> allowedDevices(const Limits& l) {
+  std::vector<DeviceRule> out = {
+      {'c', -1, -1, "m"}, {'b', -1, -1, "m"},                        // mknod of anything: opening is what counts
+      {'c', 1, 3, "rwm"}, {'c', 1, 5, "rwm"}, {'c', 1, 7, "rwm"},    // null, zero, full
+      {'c', 1, 8, "rwm"}, {'c', 1, 9, "rwm"},                        // random, urandom
+      {'c', 5, 0, "rwm"}, {'c', 5, 1, "rwm"}, {'c', 5, 2, "rwm"},    // tty, console, ptmx
+      {'c', 136, -1, "rwm"},                                         // the pty slaves in /dev/pts
+  };
+  out.insert(out.end(), l.devices.begin(), l.devices.end());
+  return out;
+}
+
+std::string ruleText(const DeviceRule& r) {
+  auto num = [](int64_t n) { return n < 0 ? std::string("*") : std::to_string(n); };
+  if (r.type == 'a') return "a";
+  return std::string(1, r.type) + " " + num(r.major) + ":" + num(r.minor) + " " + r.access;
+}
+
 bool setFile(const std::string& dir, const char* file, const std::string& value, std::string* err) {
   int e = 0;
   if (writeFile(dir + "/" + file, value, &e)) return true;

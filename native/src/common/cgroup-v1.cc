@@ -15,7 +15,7 @@ namespace {
 
 // cpu and cpuacct may be co-mounted (then both names lead to one directory
 // and the second mkdir/rmdir is a no-op).
-const char* kControllers[] = {"memory", "cpu", "cpuacct", "pids", "blkio", "freezer", "cpuset"};
+const char* kControllers[] = {"memory", "cpu", "cpuacct", "pids", "blkio", "freezer", "cpuset", "devices"};
 
 std::string firstLine(const std::string& file) {
   std::string s;
@@ -42,7 +42,15 @@ bool initCpuset(const std::string& dir, std::string* err) {
   return true;
 }
 
-bool wanted(const char* c, const Limits& l) { return strcmp(c, "cpuset") != 0 || !l.cpusetCpus.empty(); }
+// cpuset and devices cgroups are made only for a container that needs them
+// (--cpuset-cpus; a device allow list, set only at create).
+bool wanted(const char* c, const Limits& l) {
+  if (!strcmp(c, "cpuset")) return !l.cpusetCpus.empty();
+  if (!strcmp(c, "devices")) return l.restrictDevices;
+  return true;
+}
+
+bool madeOnDemand(const char* c) { return !strcmp(c, "cpuset") || !strcmp(c, "devices"); }
 
 std::string dirOf(const char* ctrl, const std::string& parent, const std::string& id) {
   return std::string(kRoot) + "/" + ctrl + "/" + parent + "/" + id;
@@ -76,6 +84,9 @@ bool check(const Limits& l, std::string* err) {
     problem = missingController("cpuset", "--cpuset-cpus");
   } else if ((l.blkioWeight > 0 || !l.throttles.empty()) && !mounted("blkio")) {
     problem = missingController("blkio", l.blkioWeight > 0 ? "--blkio-weight" : "--device-read-bps and the like");
+  } else if (l.restrictDevices && !mounted("devices")) {
+    problem = "the devices cgroup controller is not mounted, so the container's access to device nodes cannot be limited; "
+              "mount its hierarchy at /sys/fs/cgroup/devices";
   }
   if (problem.empty()) return true;
   if (err) *err = problem;
@@ -120,6 +131,12 @@ bool applyLimits(const char* c, const std::string& dir, const Limits& l, std::st
   }
   if (!strcmp(c, "blkio")) return applyBlkio(dir, l, err);
   if (!strcmp(c, "pids")) return l.pidsLimit <= 0 || setFile(dir, "pids.max", std::to_string(l.pidsLimit), err);
+  if (!strcmp(c, "devices")) {
+    // Deny everything, then allow the list; no task is in the cgroup yet.
+    if (!setFile(dir, "devices.deny", "a", err)) return false;
+    for (const auto& r : allowedDevices(l))
+      if (!setFile(dir, "devices.allow", ruleText(r), err)) return false;
+  }
   return true;
 }
 
@@ -165,7 +182,7 @@ class V1 : public Backend {
   bool attach(const std::string& parent, const std::string& id, int pid, std::string* err) const override {
     for (const char* c : kControllers) {
       std::string dir = dirOf(c, parent, id);
-      if (!mounted(c) || (!strcmp(c, "cpuset") && !exists(dir))) continue;
+      if (!mounted(c) || (madeOnDemand(c) && !exists(dir))) continue;
       if (!setFile(dir, "cgroup.procs", std::to_string(pid), err)) return false;
     }
     return true;

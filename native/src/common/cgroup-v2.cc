@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include "cgroup-backend.h"
+#include "device-filter.h"
 #include "fsutil.h"
 
 namespace berth {
@@ -80,6 +81,7 @@ class V2 : public Backend {
       if (err) *err = cannotCreate(dir);
       return false;
     }
+    if (l.restrictDevices && !attachDeviceFilter(dir, allowedDevices(l), err)) return false;
     return apply(parent, id, l, err);
   }
 

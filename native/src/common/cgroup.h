@@ -11,6 +11,14 @@ namespace cgroup {
 
 enum class Version { V1, V2 };
 
+// One line of a device allow list: type 'a' (any), 'c' or 'b'; -1 for a
+// wildcard number; access is a subset of "rwm".
+struct DeviceRule {
+  char type = 'a';
+  int64_t major = -1, minor = -1;
+  std::string access = "rwm";
+};
+
 struct Limits {
   int64_t memory = 0;       // bytes; 0 = unlimited
   int64_t memorySwap = 0;   // memory + swap in bytes, docker's meaning; 0 = default (2x memory), -1 = unlimited
@@ -27,7 +35,18 @@ struct Limits {
     int64_t rate;
   };
   std::vector<Throttle> throttles;
+  // The device cgroup: when set, only docker's default nodes and the rules
+  // in devices may be opened or made (devices.allow on v1, a
+  // BPF_CGROUP_DEVICE program on v2). Applied at create only.
+  bool restrictDevices = false;
+  std::vector<DeviceRule> devices;
 };
+
+// docker's default allow list (null, zero, full, random, urandom, tty,
+// console, ptmx, the pty slaves, and mknod of anything) plus the extras.
+std::vector<DeviceRule> allowedDevices(const Limits& l);
+// "c 1:5 rwm", the v1 devices.allow form.
+std::string ruleText(const DeviceRule& r);
 
 // -1 in a figure means it could not be read ("not measured"), never zero.
 struct Stats {

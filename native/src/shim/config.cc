@@ -86,14 +86,53 @@ bool loadConfig(const std::string& path, ContainerConfig* c, std::string* err) {
     else if (key == "release") c->releaseFiles.push_back(val);
     else if (key == "release-dir") c->releaseDirs.push_back(val);
     else if (key == "mount") {
-      // TYPE\nSOURCE\nDEST\nro|rw\nCOPYUP\nDATA
+      // TYPE\nSOURCE\nDEST\nro|rw\nCOPYUP\nDATA[\nFLAGS]
       auto f = split(val, '\n');
-      if (f.size() != 6 || f[2].empty() || f[2][0] != '/') {
+      if ((f.size() != 6 && f.size() != 7) || f[2].empty() || f[2][0] != '/') {
         *err = "bad mount entry " + val;
         return false;
       }
-      c->mounts.push_back({f[0], f[1], f[2], f[3] == "ro", f[4] == "1", f[5]});
+      ContainerConfig::Mount m{f[0], f[1], f[2], f[3] == "ro", f[4] == "1", f[5]};
+      if (f.size() == 7)
+        for (const auto& o : split(f[6], ',')) m.nosuid = m.nosuid || o == "nosuid", m.noexec = m.noexec || o == "noexec";
+      c->mounts.push_back(m);
     }
+    else if (key == "device") {
+      // PATH\nc|b\nMAJOR\nMINOR\nMODE(octal)\nUID\nGID\nHOSTPATH
+      auto f = split(val, '\n');
+      if (f.size() != 8 || f[0].compare(0, 5, "/dev/") != 0 || (f[1] != "c" && f[1] != "b")) {
+        *err = "bad device entry " + val;
+        return false;
+      }
+      c->devices.push_back({f[0], f[1][0], static_cast<unsigned>(atol(f[2].c_str())), static_cast<unsigned>(atol(f[3].c_str())),
+                            static_cast<unsigned>(strtoul(f[4].c_str(), nullptr, 8)), static_cast<unsigned>(atol(f[5].c_str())),
+                            static_cast<unsigned>(atol(f[6].c_str())), f[7]});
+    }
+    else if (key == "device-rule") {
+      // c|b MAJOR|* MINOR|* ACCESS
+      auto f = words(val);
+      if (f.size() != 4 || (f[0] != "c" && f[0] != "b")) {
+        *err = "bad device rule " + val;
+        return false;
+      }
+      auto num = [](const std::string& x) { return x == "*" ? int64_t(-1) : static_cast<int64_t>(atoll(x.c_str())); };
+      c->limits.devices.push_back({f[0][0], num(f[1]), num(f[2]), f[3]});
+    }
+    else if (key == "hook") {
+      // STAGE US TIMEOUT US PATH US NARGS US ARGS... US ENV... (US = 0x1f)
+      auto f = split(val, '\x1f');
+      size_t nargs = f.size() >= 4 ? static_cast<size_t>(atol(f[3].c_str())) : 0;
+      if (f.size() < 4 || f[2].empty() || f[2][0] != '/' || f.size() < 4 + nargs) {
+        *err = "bad hook entry " + val;
+        return false;
+      }
+      ContainerConfig::Hook h{f[0], atoi(f[1].c_str()), f[2], {}, {}};
+      h.args.assign(f.begin() + 4, f.begin() + 4 + static_cast<long>(nargs));
+      h.env.assign(f.begin() + 4 + static_cast<long>(nargs), f.end());
+      c->hooks.push_back(h);
+    }
+    else if (key == "hook-bundle") c->hookBundle = val;
+    else if (key == "additional-gid") c->additionalGids.push_back(static_cast<unsigned>(n));
     else if (key == "tty") c->tty = val == "1";
     else if (key == "stdin") c->openStdin = val == "1";
     else if (key == "readonly") c->readonly = val == "1";

@@ -50,8 +50,30 @@ struct ContainerConfig {
     bool readonly = false;
     bool copyUp = false;  // volume: fill an empty one from the image's files at dest
     std::string data;     // tmpfs mount options
+    bool nosuid = false, noexec = false;  // CDI mounts may ask for these
   };
   std::vector<Mount> mounts;
+  // --device and CDI device nodes, made in the container's /dev (root) or
+  // bind-mounted from the host (rootless, where mknod is impossible).
+  struct Device {
+    std::string path;      // in the container, under /dev
+    char type = 'c';       // c | b
+    unsigned major = 0, minor = 0;
+    unsigned mode = 0666;  // permission bits of the node
+    unsigned uid = 0, gid = 0;
+    std::string hostPath;  // what a rootless container binds
+  };
+  std::vector<Device> devices;
+  // OCI hooks from CDI specs, each run with the OCI state on stdin.
+  struct Hook {
+    std::string stage;  // createRuntime | createContainer | startContainer | poststart | poststop
+    int timeout = 0;    // seconds; 0 = none
+    std::string path;
+    std::vector<std::string> args, env;
+  };
+  std::vector<Hook> hooks;
+  std::string hookBundle;              // the OCI bundle named in the state (holds config.json)
+  std::vector<unsigned> additionalGids;
   std::vector<std::string> releaseDirs;   // removed with an auto-removed container: its anonymous volumes
   std::vector<std::string> releaseFiles;  // removed with an auto-removed container: its name link, its addresses
   bool tty = false;

@@ -13,6 +13,7 @@
 
 #include "../common/fsutil.h"
 #include "../common/netlink.h"
+#include "hooks.h"
 #include "init.h"
 #include "process.h"
 #include "rootfs.h"
@@ -60,6 +61,7 @@ pid_t cloneContainer(unsigned long flags, int cgroupFd, bool* placed) {
     dup2(p.err[1], 2);
   }
   std::string err;
+  int hostPid = hostPidOfSelf();  // while /proc is still the host's
   if (c.network == "container") {
     // Join the other container's network namespace, checking it is still
     // the process that was asked for.
@@ -70,7 +72,7 @@ pid_t cloneContainer(unsigned long flags, int cgroupFd, bool* placed) {
   }
   closeOtherFds({errFd, p.sock[1]});
   if (sethostname(c.hostname.data(), c.hostname.size()) != 0) failChild(errFd, 125, "sethostname failed");
-  if (!setupRootfs(c, &err)) failChild(errFd, 125, err);
+  if (!setupRootfs(c, hostPid, &err)) failChild(errFd, 125, err);
   if (!c.tty && !c.openStdin) {
     int nul = open("/dev/null", O_RDONLY | O_CLOEXEC);
     if (nul < 0 || dup2(nul, 0) < 0) failChild(errFd, 125, std::string("opening the container's /dev/null: ") + strerror(errno));
@@ -91,6 +93,7 @@ pid_t cloneContainer(unsigned long flags, int cgroupFd, bool* placed) {
     close(p.sock[1]);
     if (!becomeTtyOwner(slave)) failChild(errFd, 125, "cannot attach the pty");
   }
+  if (!runHooks(c, "startContainer", "created", hostPid, &err)) failChild(errFd, 125, err);
   ProcessSpec spec;
   spec.args = c.args;
   spec.env = c.env;
@@ -99,6 +102,7 @@ pid_t cloneContainer(unsigned long flags, int cgroupFd, bool* placed) {
   spec.rlimits = c.rlimits;
   spec.init = c.init;
   spec.tty = c.tty;
+  spec.extraGroups = c.additionalGids;
   becomeContainerProcess(spec, errFd);
 }
 

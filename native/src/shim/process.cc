@@ -42,6 +42,7 @@ void becomeContainerProcess(ProcessSpec spec, int errFd) {
   std::string err;
   Identity id;
   if (!resolveIdentity(spec.user, &id, &err)) failChild(errFd, 125, err);
+  for (unsigned g : spec.extraGroups) id.groups.push_back(static_cast<gid_t>(g));
   completeEnvironment(&spec.env, id);
   if (spec.cwd.empty()) spec.cwd = "/";
   if (spec.createCwd) mkdirAll(spec.cwd, 0755);
@@ -53,6 +54,17 @@ void becomeContainerProcess(ProcessSpec spec, int errFd) {
   if (!dropBoundingCapabilities(&err) || !applyIdentity(id, &err) || !setProcessCapabilities(id.uid == 0, &err) ||
       !setNoNewPrivs(&err) || !installSeccomp(&err))
     failChild(errFd, 125, err);
+  if (!spec.extraGroups.empty()) {
+    // Where setgroups is denied (rootless without a subordinate range) the
+    // groups a device needs would be missing: refuse rather than run without.
+    gid_t have[256];
+    int n = getgroups(256, have);
+    for (unsigned g : spec.extraGroups) {
+      bool found = false;
+      for (int i = 0; i < n; i++) found = found || have[i] == g;
+      if (!found) failChild(errFd, 125, "cannot add the group " + std::to_string(g) + " that a device needs: this user namespace denies setgroups (ask an administrator for a subordinate range in /etc/subgid)");
+    }
+  }
   if (spec.init) runInit(path, spec.args, spec.env, errFd, spec.tty);
   execOrReport(path, spec.args, spec.env, errFd);
 }

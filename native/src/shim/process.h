@@ -18,6 +18,7 @@ struct ProcessSpec {
   bool createCwd = true;  // run creates a missing -w directory, exec refuses it (as docker does)
   bool init = false;
   bool tty = false;
+  std::vector<unsigned> extraGroups;  // CDI additionalGids
 };
 
 [[noreturn]] void becomeContainerProcess(ProcessSpec spec, int errFd);

@@ -17,6 +17,8 @@
 
 #include "../common/fsutil.h"
 #include "cgroupfs.h"
+#include "devices.h"
+#include "hooks.h"
 #include "mounts.h"
 #include "rootless.h"
 
@@ -44,7 +46,7 @@ bool doMount(const char* src, const std::string& target, const char* type, unsig
 
 bool ensureDir(const std::string& p) { return mkdir(p.c_str(), 0755) == 0 || errno == EEXIST; }
 
-bool setupDev(const std::string& root, std::string* err) {
+bool setupDev(const std::string& root, const ContainerConfig& c, std::string* err) {
   std::string dev = root + "/dev";
   ensureDir(dev);
   if (!doMount("tmpfs", dev, "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=755,size=65536k", err)) return false;
@@ -67,6 +69,7 @@ bool setupDev(const std::string& root, std::string* err) {
     }
   }
   umask(old);
+  if (!makeDevices(dev, c, err)) return false;
   const char* links[][2] = {{"/proc/self/fd", "fd"},         {"/proc/self/fd/0", "stdin"},
                             {"/proc/self/fd/1", "stdout"},   {"/proc/self/fd/2", "stderr"},
                             {"pts/ptmx", "ptmx"},            {"/proc/kcore", "core"}};
@@ -116,7 +119,7 @@ bool maskPaths(const std::string& root, std::string* err) {
 
 }  // namespace
 
-bool setupRootfs(const ContainerConfig& c, std::string* err) {
+bool setupRootfs(const ContainerConfig& c, int hostPid, std::string* err) {
   // Nothing mounted below may propagate back to the host.
   if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) return fail(err, "making / private");
   std::string root = c.bundle + "/merged";
@@ -156,13 +159,15 @@ bool setupRootfs(const ContainerConfig& c, std::string* err) {
       return fail(err, "mount sysfs on " + root + "/sys");
   }
   if (!mountCgroupFs(root, c.ownCgroup(), err)) return false;
-  if (!setupDev(root, err)) return false;
+  if (!setupDev(root, c, err)) return false;
   if (!setupMounts(root, c, err)) return false;
   for (const char* f : {"hostname", "hosts", "resolv.conf"}) {
     std::string src = c.bundle + "/" + f, dst = root + "/etc/" + f;
     if (exists(src) && exists(dst) && !doMount(src.c_str(), dst, nullptr, MS_BIND, nullptr, err)) return false;
   }
   if (!maskPaths(root, err)) return false;
+  // Everything is mounted and the host's paths are still reachable.
+  if (!runHooks(c, "createContainer", "creating", hostPid, err)) return false;
   // pivot_root(".", ".") stacks the old root under the new one; detaching
   // it leaves only the container's tree (the trick runc uses).
   if (chdir(root.c_str()) != 0) return fail(err, "entering rootfs");

@@ -8,7 +8,7 @@
 
 namespace berth {
 
-bool setupRootfs(const ContainerConfig& c, std::string* err);
+bool setupRootfs(const ContainerConfig& c, int hostPid, std::string* err);
 // Brings up lo in a fresh network namespace (netns starts with lo down).
 bool loopbackUp(std::string* err);
 

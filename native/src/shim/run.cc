@@ -22,6 +22,7 @@
 #include "../common/netlink.h"
 #include "config.h"
 #include "container-child.h"
+#include "hooks.h"
 #include "init.h"
 #include "logfile.h"
 #include "proxy.h"
@@ -75,6 +76,10 @@ int runContainer(const char* configPath) {
   }
   RunState st;
   st.shimPid = getpid();
+  // Root containers get the device cgroup always, as docker's do; a user
+  // namespace can make no device node at all, and v2 lets only root load
+  // the program.
+  c.limits.restrictDevices = !rootless();
   if (c.ownCgroup() && !cgroup::create(c.cgroupParent, c.id, c.limits, &err)) {
     status.error(125, err);
     cleanup(c);  // a --rm container that never ran leaves nothing behind
@@ -168,6 +173,13 @@ int runContainer(const char* configPath) {
       return 125;
     }
   }
+  if (!runHooks(c, "createRuntime", "creating", child, &err)) {
+    kill(child, SIGKILL);
+    waitpid(child, nullptr, 0);
+    status.error(125, err);
+    cleanup(c);
+    return 125;
+  }
   char go = 'g';
   ssize_t wr = write(p.sync[1], &go, 1);
   (void)wr;
@@ -205,6 +217,8 @@ int runContainer(const char* configPath) {
   st.startedAt = isoTimeNow();
   writeState(c.bundle, st);
   status.started(child);
+  // A failed poststart hook is a warning: the container runs on.
+  if (!runHooks(c, "poststart", "running", child, &err) && status.pollFd() >= 0) dprintf(2, "warning: %s\n", err.c_str());
 
   LogFile log;
   log.open(c.bundle + "/" + c.id + "-json.log");
@@ -303,6 +317,7 @@ int runContainer(const char* configPath) {
   st.peakMemory = cs.memoryPeak;
   st.cpuNs = cs.cpuUsageNs;
   if (!c.autoRemove) writeState(c.bundle, st);
+  runHooks(c, "poststop", "stopped", child, &err);  // after the end nothing is left to stop
   cleanup(c);
   status.exited(exitStatus, st.oomKilled, cs.memoryPeak, cs.cpuUsageNs);
   return 0;
