@@ -1,6 +1,6 @@
 // top and stats: what a running container is doing.
 import type { Container, StatsSample } from '../engine';
-import { STATS_HEADERS, STATS_TABLE, statsChart, statsRows, statsTable as defaultStatsTable, topTable } from '../render/containers';
+import { STATS_HEADERS, STATS_TABLE, statsChart, StatsHistory, statsRows, statsTable as defaultStatsTable, topTable } from '../render/containers';
 import { formatList } from '../render/template';
 import type { Rendered } from '../render/table';
 import { Command, CommandContext } from './types';
@@ -60,7 +60,7 @@ export const statsCommand: Command = {
     let stopped = false;
     const stop = ctx.io.onSignal?.(() => (stopped = true));
     const displayId = `berth-stats-${Date.now()}-${Math.random().toString(36).slice(2)}`;
-    const history = new Map<string, { name: string; cpu: number[]; mem: number[] }>();
+    const history = new Map<string, StatsHistory>();
     try {
       while (!stopped) {
         const samples = await sampleAll(ctx, pick().filter((c) => c.state.Running), 1000);
@@ -70,9 +70,13 @@ export const statsCommand: Command = {
           continue;
         }
         for (const x of samples) {
-          const h = history.get(x.id) ?? { name: x.name, cpu: [], mem: [] };
+          const h = history.get(x.id) ?? { name: x.name, cpu: [], mem: [], gpu: new Map() };
           h.cpu = [...h.cpu, x.cpuPercent ?? 0].slice(-40);
           h.mem = [...h.mem, x.memoryPercent ?? 0].slice(-40);
+          for (const g of x.gpus ?? []) {
+            const had = h.gpu.get(g.index) ?? { util: [], mem: [] };
+            h.gpu.set(g.index, { util: [...had.util, g.utilization ?? 0].slice(-40), mem: [...had.mem, g.memoryTotal ? (g.memoryUsed / g.memoryTotal) * 100 : 0].slice(-40) });
+          }
           history.set(x.id, h);
         }
         ctx.io.show(r.html === undefined ? r : { text: r.text, html: `${r.html}${statsChart(history)}` }, displayId);

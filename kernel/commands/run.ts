@@ -4,6 +4,7 @@ import * as fs from 'fs';
 import { Readable } from 'stream';
 import { BerthError, CreateRequest, DETACHED, HostConfig, NotFoundError, Ulimit } from '../engine';
 import { FlagSpec, invalidFlag, labelMap, Parsed, UsageError } from './flags';
+import { deviceFlags, devicesFromFlags } from './device-flags';
 import { deviceLimitFlags, limitFlags, limitsFromFlags } from './limit-flags';
 import { mountsFromFlags } from './mount-flags';
 import { drainAfterExit } from './streams';
@@ -12,6 +13,7 @@ import { Command, CommandContext } from './types';
 export const createFlags: FlagSpec[] = [
   ...limitFlags,
   ...deviceLimitFlags,
+  ...deviceFlags,
   { long: 'name', kind: 'string', help: 'Assign a name to the container' },
   { long: 'env', short: 'e', kind: 'list', help: 'Set environment variables' },
   { long: 'env-file', kind: 'list', help: 'Read in a file of environment variables' },
@@ -60,7 +62,7 @@ export function toCreateRequest(cmd: string, p: Parsed, userEnv: NodeJS.ProcessE
   const f = p.flags;
   const [image, ...command] = p.args;
   if (!image) throw new UsageError(`"berth ${cmd}" requires at least 1 argument.\nUsage:  berth ${cmd} [OPTIONS] IMAGE [COMMAND] [ARG...]`, cmd);
-  const host: Partial<HostConfig> = limitsFromFlags(cmd, f);
+  const host: Partial<HostConfig> = { ...limitsFromFlags(cmd, f), ...devicesFromFlags(cmd, f) };
   const network = typeof f.network === 'string' ? f.network : 'none';
   host.NetworkMode = network === 'default' ? 'bridge' : network;
   host.PortBindings = {};
@@ -161,6 +163,8 @@ async function runForeground(p: Parsed, ctx: CommandContext): Promise<number> {
   const relay = recordFile !== undefined && attach.stdout === 'inherit' && !req.tty;
   if (relay) attach = { ...attach, stdout: 'pipe' };
   const h = await engine.containers.run(req, attach);
+  const cdi = engine.containers.cdiDevices(h.container); // before a --rm container's bundle goes
+  const gpus = engine.containers.watchGpus(h.container);
   // As docker's sig-proxy: signals the front end receives go to the container.
   const stopForwarding = io.onSignal?.((sig) => {
     try {
@@ -178,11 +182,13 @@ async function runForeground(p: Parsed, ctx: CommandContext): Promise<number> {
     await drainAfterExit(h, pumping);
     const out = h.stdout;
     if (tap && out && !out.readableEnded) await new Promise((r) => out.once('end', r).once('close', r).once('error', r));
-    const rec = engine.records.of(h.container.record, exit, startedAt, Date.now() - t0, tap?.digest ? tap : undefined);
+    const devices = { cdi, gpus: gpus?.stop() ?? [] };
+    const rec = engine.records.of(h.container.record, exit, startedAt, Date.now() - t0, tap?.digest ? tap : undefined, devices);
     if (recordFile !== undefined) engine.records.append(recordFile, rec);
     io.experiment?.(rec);
     return exit.exitCode;
   } finally {
+    gpus?.stop();
     stopForwarding?.();
   }
 }

@@ -104,6 +104,7 @@ export type { NetworkRecord } from './network/types';
 export type { NetworkMember } from './network/service';
 export type { PullEvent, PushEvent, RegistryRef } from './registry/service';
 export type { VolumeRecord } from './volumes/types';
+export type { DeviceMapping, DeviceRequest } from './devices/types';
 export { hexOf } from './images/digest';
 export { formatReference, parseReference } from './images/reference';
 export { DEFAULT_RECORD_FILE } from './records/records';

@@ -99,7 +99,19 @@ const known = (v: number | null, show: (v: number) => string) => (v === null ? '
 
 export const STATS_HEADERS: Record<string, string> = {
   Container: 'CONTAINER', ID: 'CONTAINER ID', Name: 'NAME', CPUPerc: 'CPU %', MemUsage: 'MEM USAGE / LIMIT', MemPerc: 'MEM %', NetIO: 'NET I/O', BlockIO: 'BLOCK I/O', PIDs: 'PIDS',
+  GPUPerc: 'GPU %', GPUMemUsage: 'GPU MEM USAGE / LIMIT',
 };
+
+// Per GPU, "0: 37%" and "0: 1.2GiB / 80GiB" (the memory the container's own
+// processes hold); "-" for a container without GPUs.
+function gpuCells(s: StatsSample): { perc: string; mem: string } {
+  if (!s.gpus) return { perc: '-', mem: '-' };
+  if (!s.gpus.length) return { perc: 'not measured', mem: 'not measured' };
+  return {
+    perc: s.gpus.map((g) => `${g.index}: ${g.utilization === null ? 'not measured' : `${g.utilization.toFixed(0)}%`}`).join(', '),
+    mem: s.gpus.map((g) => `${g.index}: ${bytesSize(g.memoryUsed)} / ${bytesSize(g.memoryTotal)}`).join(', '),
+  };
+}
 export const STATS_TABLE = '{{.ID}}\t{{.Name}}\t{{.CPUPerc}}\t{{.MemUsage}}\t{{.MemPerc}}\t{{.NetIO}}\t{{.BlockIO}}\t{{.PIDs}}';
 
 export function statsRows(samples: StatsSample[], noTrunc: boolean): Array<Record<string, string>> {
@@ -113,12 +125,16 @@ export function statsRows(samples: StatsSample[], noTrunc: boolean): Array<Recor
     Name: s.name,
     NetIO: `${humanSize(s.netRx)} / ${humanSize(s.netTx)}`,
     PIDs: known(s.pids, String),
+    GPUPerc: gpuCells(s).perc,
+    GPUMemUsage: gpuCells(s).mem,
   }));
 }
 
+// GPU columns appear when a container shown has GPUs.
 export function statsTable(samples: StatsSample[], noTrunc: boolean): Rendered {
+  const gpus = samples.some((s) => s.gpus);
   return table(
-    ['CONTAINER ID', 'NAME', 'CPU %', 'MEM USAGE / LIMIT', 'MEM %', 'NET I/O', 'BLOCK I/O', 'PIDS'],
+    ['CONTAINER ID', 'NAME', 'CPU %', 'MEM USAGE / LIMIT', 'MEM %', 'NET I/O', 'BLOCK I/O', 'PIDS', ...(gpus ? ['GPU %', 'GPU MEM USAGE / LIMIT'] : [])],
     samples.map((s) => [
       noTrunc ? s.id : s.id.slice(0, 12),
       s.name,
@@ -128,13 +144,21 @@ export function statsTable(samples: StatsSample[], noTrunc: boolean): Rendered {
       `${humanSize(s.netRx)} / ${humanSize(s.netTx)}`,
       `${known(s.blockRead, humanSize)} / ${known(s.blockWrite, humanSize)}`,
       known(s.pids, String),
+      ...(gpus ? [gpuCells(s).perc, gpuCells(s).mem] : []),
     ]),
   );
 }
 
 // A small CPU and memory history per container for the live stats view:
 // plain divs with inline sizes, which notebook sanitizers keep.
-export function statsChart(history: Map<string, { name: string; cpu: number[]; mem: number[] }>): string {
+export interface StatsHistory {
+  name: string;
+  cpu: number[];
+  mem: number[];
+  gpu: Map<number, { util: number[]; mem: number[] }>; // per GPU index: utilisation %, the container's share of its memory %
+}
+
+export function statsChart(history: Map<string, StatsHistory>): string {
   const H = 24;
   const row = (label: string, values: number[], color: string, max: number) => {
     const bars = values
@@ -146,7 +170,8 @@ export function statsChart(history: Map<string, { name: string; cpu: number[]; m
   };
   const rows = [...history.values()].map((h) => {
     const last = (a: number[]) => (a.length ? a[a.length - 1].toFixed(1) : '0.0');
-    return row(`${h.name} CPU ${last(h.cpu)}%`, h.cpu, '#2684ff', Math.max(100, ...h.cpu)) + row(`${h.name} MEM ${last(h.mem)}%`, h.mem, '#36b37e', 100);
+    const gpus = [...h.gpu.entries()].map(([i, g]) => row(`${h.name} GPU${i} ${last(g.util)}%`, g.util, '#6554c0', 100) + row(`${h.name} GPU${i} MEM ${last(g.mem)}%`, g.mem, '#ff8b00', 100));
+    return row(`${h.name} CPU ${last(h.cpu)}%`, h.cpu, '#2684ff', Math.max(100, ...h.cpu)) + row(`${h.name} MEM ${last(h.mem)}%`, h.mem, '#36b37e', 100) + gpus.join('');
   });
   return `<div class="berth-stats-chart" style="margin-top:6px">${rows.join('')}</div>`;
 }

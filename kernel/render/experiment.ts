@@ -33,6 +33,17 @@ function kv(rows: Array<[string, string]>, accent = '#7a869a'): Rendered {
   return { text, html };
 }
 
+// What a run's devices were: its GPUs (model, driver, peak GPU memory) and
+// the device nodes and CDI devices it was given.
+function devicesRows(e: ExperimentRecord): Array<[string, string]> {
+  const d = e.devices;
+  if (!d) return [];
+  const rows: Array<[string, string]> = [];
+  if (d.gpus.length) rows.push(['GPUs', d.gpus.map((g) => `${g.index}: ${g.model} (driver ${g.driver}), peak ${memory(g.peakMemory)} of ${bytesSize(g.memoryTotal)}`).join('\n')]);
+  if (d.cdi.length || d.host.length) rows.push(['devices', [...d.host, ...d.cdi].join('\n')]);
+  return rows;
+}
+
 export function renderExperiment(e: ExperimentRecord): Rendered {
   return kv([
     ['image', `${e.image} (${e.imageId.slice(0, 19)})`],
@@ -43,6 +54,7 @@ export function renderExperiment(e: ExperimentRecord): Rendered {
     ['wall time', `${e.wallSeconds.toFixed(3)} s`],
     ['CPU time', seconds(e.cpuSeconds)],
     ['peak memory', memory(e.peakMemory)],
+    ...devicesRows(e),
     ...(e.stdoutDigest ? [['stdout', `${e.stdoutDigest.slice(0, 19)} (${e.stdoutBytes} bytes)`] as [string, string]] : []),
   ]);
 }
@@ -65,6 +77,13 @@ export function renderRecords(records: ExperimentRecord[]): Rendered {
   );
 }
 
+// The devices and GPU models a run had, for comparing two runs.
+function deviceSummary(e: ExperimentRecord): string {
+  const d = e.devices;
+  if (!d) return '-';
+  return [...d.host, ...d.cdi, ...d.gpus.map((g) => `${g.model} (driver ${g.driver})`)].join(', ') || '-';
+}
+
 // Two runs side by side: what must match for a rerun to count as the same
 // experiment (image, command, env, limits, mounts, exit code, stdout), and
 // what is measured and may vary (times, memory).
@@ -77,6 +96,7 @@ export function renderComparison(a: ExperimentRecord, b: ExperimentRecord, ia: n
     ['env', a.env.join(' ') || '-', b.env.join(' ') || '-', true],
     ['limits', limitsText(a.limits), limitsText(b.limits), true],
     ['mounts', a.mounts.join(', ') || '-', b.mounts.join(', ') || '-', true],
+    ...(a.devices || b.devices ? [['devices', deviceSummary(a), deviceSummary(b), true] as [string, string, string, boolean]] : []),
     ['exit code', String(a.exitCode), String(b.exitCode), true],
     ['stdout', a.stdoutDigest ?? '-', b.stdoutDigest ?? '-', true],
     ['wall time', `${a.wallSeconds.toFixed(3)} s`, `${b.wallSeconds.toFixed(3)} s${pct(a.wallSeconds, b.wallSeconds)}`, false],

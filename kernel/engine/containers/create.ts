@@ -69,6 +69,8 @@ export function buildRecord(id: string, name: string, req: CreateRequest, image:
     Binds: req.host.Binds ?? [],
     Mounts: req.host.Mounts ?? [],
     Tmpfs: req.host.Tmpfs ?? {},
+    Devices: req.host.Devices ?? [],
+    DeviceRequests: req.host.DeviceRequests ?? [],
   };
   const env = mergeEnv(
     [`HOSTNAME=${hostname}`, ...(req.tty ? ['TERM=xterm'] : []), ...(defaults.Env ?? [])],

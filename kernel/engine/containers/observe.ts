@@ -3,6 +3,7 @@
 import * as fs from 'fs';
 import { native, CgroupStats } from '../native';
 import { StorePaths } from '../store/paths';
+import { GpuUse, gpuUse } from './gpu-use';
 import { Container, measured } from './types';
 
 export interface ProcessRow {
@@ -31,6 +32,7 @@ export interface StatsSample {
   blockRead: number | null;
   blockWrite: number | null;
   pids: number | null;
+  gpus?: GpuUse[]; // only for a container with GPUs; [] where nvidia-smi cannot tell
   raw: CgroupStats;
 }
 
@@ -59,7 +61,7 @@ function userNames(): Map<number, string> {
 
 // The container's processes: its cgroup's, or, for a rootless container
 // with no cgroup of its own, those in its PID namespace.
-function containerPids(paths: StorePaths, c: Container): number[] {
+export function containerPids(paths: StorePaths, c: Container): number[] {
   if (paths.cgroupParent) return native().cgroupProcs(paths.cgroupParent, c.record.Id);
   const init = c.shim?.Pid;
   if (!init) return [];
@@ -167,6 +169,7 @@ export function sampleStats(paths: StorePaths, c: Container, previous?: { cpuNs:
     blockRead: measured(raw.blkioRead),
     blockWrite: measured(raw.blkioWrite),
     pids: measured(raw.pids),
+    gpus: gpuUse(c, containerPids(paths, c)),
     raw,
   };
 }

@@ -25,9 +25,11 @@ import { claimName, releaseName, validateName } from './names';
 import type { ProcessRow, StatsSample } from './observe';
 import { ShimHandle, startShim } from './shim';
 import { anonymousVolumes, ExecRequest, ShimConfig, throttlePairs } from './shim-config';
+import { devicePlanOf } from './shim-devices';
 import { parseSignal } from './signals';
 import { AttachOptions, Container, CreateRequest, DETACHED, HostConfig } from './types';
 import type { Change } from '../images/diff';
+import type { GpuRecord } from './gpu-use';
 
 export type { ExecRequest } from './shim-config';
 
@@ -89,6 +91,7 @@ export class ContainerService {
       const record = buildRecord(id, name, req, image);
       throttlePairs(record.HostConfig); // a device that is not a block device is named now
       refuseUndelegatedLimits(this.paths, record.HostConfig);
+      devicePlanOf(this.paths, record); // a missing device or a bad CDI spec is named now
       const imageVolumes = req.skipImageVolumes ? [] : Object.keys(image.config.config.Volumes ?? {});
       const resolved = resolveMounts(req.mounts ?? [], imageVolumes, this.volumes);
       record.Mounts = resolved.mounts;
@@ -281,6 +284,20 @@ export class ContainerService {
   top(c: Container): ProcessRow[] {
     if (!c.state.Running) throw new BerthError(`container ${c.record.Id.slice(0, 12)} is not running`, 'conflict');
     return (require('./observe') as typeof import('./observe')).topProcesses(this.paths, c);
+  }
+
+  // The CDI devices the container's last start resolved.
+  cdiDevices(c: Container): string[] {
+    return (require('./gpu-use') as typeof import('./gpu-use')).startedDevices(c);
+  }
+
+  // Watches a running container's GPU memory until stop() (for its
+  // experiment record); undefined for a container without GPUs.
+  watchGpus(c: Container): { stop(): GpuRecord[] } | undefined {
+    const { GpuPeak, gpuUse, hasGpus, startedDevices } = require('./gpu-use') as typeof import('./gpu-use');
+    if (!hasGpus(startedDevices(c))) return undefined;
+    const { containerPids } = require('./observe') as typeof import('./observe');
+    return new GpuPeak(() => gpuUse(c, containerPids(this.paths, c)));
   }
 
   stats(c: Container, previous?: { cpuNs: number; at: number }): StatsSample | undefined {

@@ -9,6 +9,7 @@ import { isAnonymous } from '../volumes/types';
 import { isBridged, NetworkAttachments } from './attachments';
 import { ContainerLookup } from './lookup';
 import { shimMountValues } from './mounts';
+import { devicePairs, devicePlanOf, envWithDevices } from './shim-devices';
 import { encodeShimConfig } from './shim';
 import { BerthError } from '../errors';
 import * as fs from 'fs';
@@ -84,6 +85,8 @@ export class ShimConfig {
     const r = c.record;
     const h = r.HostConfig;
     const networks = this.attachments.networks;
+    const devices = devicePlanOf(this.paths, r);
+    const env = envWithDevices(r.Config.Env, devices);
     return encodeShimConfig([
       ['id', r.Id],
       ['bundle', c.bundle],
@@ -92,7 +95,7 @@ export class ShimConfig {
       ...[...r.Layers].reverse().map((l): [string, string] => ['lower', hexOf(l)]),
       ['hostname', r.Config.Hostname],
       ...[r.Path, ...r.Args].map((a): [string, string] => ['arg', a]),
-      ...r.Config.Env.map((e): [string, string] => ['env', e]),
+      ...env.map((e): [string, string] => ['env', e]),
       ['cwd', r.Config.WorkingDir || '/'],
       ['user', r.Config.User],
       ['network', isBridged(r) ? 'bridge' : h.NetworkMode.startsWith('container:') ? 'container' : h.NetworkMode],
@@ -111,6 +114,7 @@ export class ShimConfig {
       ...throttlePairs(h),
       ...h.Ulimits.map((u): [string, string] => ['rlimit', `${u.Name}=${u.Soft}:${u.Hard}`]),
       ...shimMountValues(r.Mounts ?? []).map((m): [string, string] => ['mount', m]),
+      ...devicePairs(devices, c.bundle, r, env),
       ['release', path.join(this.paths.names, r.Name)],
       // --rm takes the container's anonymous volumes with it, as docker does.
       ...anonymousVolumes(this.volumes, r).map((v): [string, string] => ['release-dir', path.dirname(this.volumes.dataDir(v))]),

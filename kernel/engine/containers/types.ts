@@ -1,3 +1,4 @@
+import type { DeviceMapping, DeviceRequest } from '../devices/types';
 import type { Endpoint } from '../network/types';
 
 // Container types that cross from the engine to commands and render. Field
@@ -39,6 +40,8 @@ export interface HostConfig {
   Binds: string[]; // -v as given
   Mounts: MountSpec[]; // --mount, parsed
   Tmpfs: Record<string, string>; // --tmpfs PATH -> options
+  Devices: DeviceMapping[]; // --device HOST[:CONTAINER][:PERMS]
+  DeviceRequests: DeviceRequest[]; // --gpus, and --device VENDOR/CLASS=NAME (Driver "cdi")
 }
 
 // A mount as asked for (docker's HostConfig.Mounts shape).

@@ -5,6 +5,7 @@
 // `records`.
 import * as fs from 'fs';
 import * as path from 'path';
+import type { GpuRecord } from '../containers/gpu-use';
 import { ContainerRecord, ExitInfo } from '../containers/types';
 import { BerthError } from '../errors';
 
@@ -23,10 +24,20 @@ export interface ExperimentRecord {
   peakMemory: number | null;
   stdoutDigest: string | null; // sha256 of what the run printed on stdout (null when not captured)
   stdoutBytes: number | null;
+  // Only for a run that had devices: --device nodes (HOST:CONTAINER:PERMS),
+  // the CDI devices resolved at start, and each GPU's model, driver and the
+  // most GPU memory the run's processes held.
+  devices?: { host: string[]; cdi: string[]; gpus: GpuRecord[] };
 }
 
-export function experimentRecord(r: ContainerRecord, exit: ExitInfo, startedAt: Date, wallMs: number, stdout?: { digest: string; bytes: number }): ExperimentRecord {
+export interface RunDevices {
+  cdi: string[];
+  gpus: GpuRecord[];
+}
+
+export function experimentRecord(r: ContainerRecord, exit: ExitInfo, startedAt: Date, wallMs: number, stdout?: { digest: string; bytes: number }, devices?: RunDevices): ExperimentRecord {
   const h = r.HostConfig;
+  const host = (h.Devices ?? []).map((d) => `${d.PathOnHost}:${d.PathInContainer}:${d.CgroupPermissions}`);
   return {
     time: startedAt.toISOString(),
     image: r.Config.Image,
@@ -45,6 +56,7 @@ export function experimentRecord(r: ContainerRecord, exit: ExitInfo, startedAt: 
     peakMemory: exit.peakMemory,
     stdoutDigest: stdout ? stdout.digest : null,
     stdoutBytes: stdout ? stdout.bytes : null,
+    ...(host.length || devices?.cdi.length ? { devices: { host, cdi: devices?.cdi ?? [], gpus: devices?.gpus ?? [] } } : {}),
   };
 }
 
@@ -85,8 +97,8 @@ export class RecordsService {
   readonly defaultFile = DEFAULT_RECORD_FILE;
 
   // The record of one finished foreground run.
-  of(r: ContainerRecord, exit: ExitInfo, startedAt: Date, wallMs: number, stdout?: { digest: string; bytes: number }): ExperimentRecord {
-    return experimentRecord(r, exit, startedAt, wallMs, stdout);
+  of(r: ContainerRecord, exit: ExitInfo, startedAt: Date, wallMs: number, stdout?: { digest: string; bytes: number }, devices?: RunDevices): ExperimentRecord {
+    return experimentRecord(r, exit, startedAt, wallMs, stdout, devices);
   }
 
   append(file: string, rec: ExperimentRecord): void {

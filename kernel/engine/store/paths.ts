@@ -17,14 +17,20 @@ export interface StorePaths {
   containers: string;
   names: string; // NAME -> container ID symlinks (atomic, unique)
   tmp: string;
+  // CDI spec directories, lowest priority first: where Berth writes a
+  // generated NVIDIA spec (run/cdi), then /etc/cdi and /var/run/cdi, or
+  // BERTH_CDI_SPEC_DIRS (colon-separated) in their place.
+  cdiDirs: string[];
 }
 
 export function storePaths(env: NodeJS.ProcessEnv = process.env): StorePaths {
   const rootless = isRootless(env);
   const root = path.resolve(env.BERTH_ROOT || (rootless ? rootlessStoreRoot(env) : '/var/lib/berth'));
+  const run = path.resolve(env.BERTH_RUN || (rootless ? path.join(root, 'run') : '/run/berth'));
   return {
     root,
-    run: path.resolve(env.BERTH_RUN || (rootless ? path.join(root, 'run') : '/run/berth')),
+    run,
+    cdiDirs: [path.join(run, 'cdi'), ...(env.BERTH_CDI_SPEC_DIRS ? env.BERTH_CDI_SPEC_DIRS.split(':').filter(Boolean) : ['/etc/cdi', '/var/run/cdi'])],
     cgroupParent: env.BERTH_CGROUP_PARENT || (rootless ? delegatedCgroupParent() : 'berth'),
     rootless,
     images: path.join(root, 'images'),
