@@ -6,7 +6,7 @@
 # silently, when the guest cannot start.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-files=(cgroup-limits cgroup-delegation rootless-v2 run lifecycle security limits-refused records)
+files=(cgroup-limits cgroup-delegation rootless-v2 run lifecycle security devices limits-refused records)
 list=""
 for f in "${files[@]}"; do list="$list dist/test/$f.test.js"; done
 bash scripts/v2-guest/make-guest.sh

@@ -158,6 +158,13 @@ describe('rootless Berth as unprivileged users', { skip: !canRun && 'needs root 
     assert.match(r.stdout, /ℹ pass [1-9]\d*\nℹ fail 0\n/);
   });
 
+  it('gives devices rootless by binding the host\'s nodes, and applies CDI specs', () => {
+    const shim = path.join(repoRoot, 'native', 'build', 'Release', 'berth-shim');
+    const r = asUser(a, [shim, 'enter', process.execPath, '--test', '--test-reporter=spec', path.join(repoRoot, 'dist', 'test', 'devices.test.js')], { BERTH_TEST_NETNS: '1' });
+    assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
+    assert.match(r.stdout, /ℹ pass [1-9]\d*\nℹ fail 0\n/);
+  });
+
   it('keeps two users apart: neither sees nor reaches the other\'s images, containers or store', () => {
     const made = asUser(a, [bin, 'create', '--name', 'rl-private', '--network', 'none', 'busybox']);
     assert.equal(made.status, 0, made.stderr);

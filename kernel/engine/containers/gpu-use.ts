@@ -35,6 +35,7 @@ export function writeStartedDevices(bundle: string, cdiDevices: string[]): void 
 }
 
 export function startedDevices(c: Container): string[] {
+  if (c.cdiDevices) return c.cdiDevices;
   try {
     return (JSON.parse(fs.readFileSync(path.join(c.bundle, DEVICES_FILE), 'utf8')) as { cdiDevices: string[] }).cdiDevices;
   } catch {

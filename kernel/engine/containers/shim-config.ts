@@ -87,6 +87,7 @@ export class ShimConfig {
     const networks = this.attachments.networks;
     const devices = devicePlanOf(this.paths, r);
     const env = envWithDevices(r.Config.Env, devices);
+    c.cdiDevices = devices.cdiDevices;
     return encodeShimConfig([
       ['id', r.Id],
       ['bundle', c.bundle],

@@ -144,6 +144,7 @@ export interface Container {
   state: ContainerState;
   shim: ShimState | undefined;
   bundle: string;
+  cdiDevices?: string[]; // set by start: the CDI devices it resolved
 }
 
 export interface CreateRequest {

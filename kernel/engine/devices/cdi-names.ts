@@ -13,11 +13,6 @@ const VENDOR = /^[A-Za-z]([A-Za-z0-9_.-]*[A-Za-z0-9])?$/;
 const CLASS = /^[A-Za-z]([A-Za-z0-9_-]*[A-Za-z0-9])?$/;
 const NAME = /^[A-Za-z0-9]([A-Za-z0-9_.:-]*[A-Za-z0-9])?$/;
 
-// True for what looks like a CDI name rather than a path: a kind and "=".
-export function isQualifiedName(s: string): boolean {
-  return /^[^/=:]+\/[^/=]+=/.test(s);
-}
-
 export function checkKind(kind: string, where: string): { vendor: string; class: string } {
   const slash = kind.indexOf('/');
   const vendor = kind.slice(0, slash), cls = kind.slice(slash + 1);

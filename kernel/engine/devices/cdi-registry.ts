@@ -19,7 +19,6 @@ export interface ResolvedCdiDevice {
 export class CdiRegistry {
   private devices = new Map<string, { entry: ResolvedCdiDevice; priority: number; conflict?: string }>();
   private broken: Array<{ file: string; error: BerthError; kind?: string }> = [];
-  readonly specs: CdiSpec[] = [];
 
   constructor(readonly dirs: string[]) {
     dirs.forEach((dir, priority) => {
@@ -49,7 +48,6 @@ export class CdiRegistry {
   }
 
   private add(spec: CdiSpec, priority: number): void {
-    this.specs.push(spec);
     for (const device of spec.devices) {
       const qualified = `${spec.kind}=${device.name}`;
       const had = this.devices.get(qualified);

@@ -191,11 +191,11 @@ function newer(a: string, b: string): boolean {
 
 export function parseSpec(file: string, text: string): CdiSpec {
   const c = new Checker(file);
-  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false });
+  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: true });
   if (doc.errors.length) {
     const e = doc.errors[0];
     const at = e.linePos?.[0] ? `line ${e.linePos[0].line}, column ${e.linePos[0].col}` : '';
-    c.fail(at, `not valid YAML or JSON (${e.message.split('\n')[0]})`);
+    c.fail(at, `not valid YAML or JSON (${e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')})`);
   }
   const raw = doc.toJS() as unknown;
   const o = c.object(raw, '', ['cdiVersion', 'kind', 'annotations', 'devices', 'containerEdits']);
