@@ -56,6 +56,26 @@ export async function time(n: number, warmup: number, fn: () => unknown): Promis
   return out;
 }
 
+// `runc run` of /bin/true on rootfs (read-only), timed n times; edit
+// changes runc's default spec first. Undefined where runc is not installed.
+export async function timeRunc(n: number, rootfs: string, edit: (spec: { linux: { devices?: unknown[]; resources: { devices: unknown[] } } }) => void = () => undefined): Promise<number[] | undefined> {
+  if (!commandWorks('runc', ['--version'])) return undefined;
+  const bundle = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-bench-runc-'));
+  try {
+    spawnSync('runc', ['spec'], { cwd: bundle });
+    const spec = JSON.parse(fs.readFileSync(path.join(bundle, 'config.json'), 'utf8'));
+    spec.root = { path: rootfs, readonly: true };
+    spec.process.terminal = false;
+    spec.process.args = ['/bin/true'];
+    edit(spec);
+    fs.writeFileSync(path.join(bundle, 'config.json'), JSON.stringify(spec));
+    let i = 0;
+    return await time(n, 3, () => spawnSync('runc', ['run', '--bundle', bundle, `berth-bench-${process.pid}-${i++}`], { stdio: 'ignore' }));
+  } finally {
+    fs.rmSync(bundle, { recursive: true, force: true });
+  }
+}
+
 export function commandWorks(cmd: string, args: string[]): boolean {
   const r = spawnSync(cmd, args, { stdio: 'ignore', timeout: 10000 });
   return r.status === 0;

@@ -3,12 +3,11 @@
 // gets), with `--device /dev/zero:/dev/z`, and with a CDI device read from a
 // YAML spec (node, env, bind mount), against runc given the same node and
 // cgroup rule in its config.json, all measured in this one run.
-import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { DETACHED, DeviceMapping, DeviceRequest } from '../kernel/engine';
-import { benchStore, commandWorks, row, stats, time } from './common';
+import { benchStore, row, stats, time, timeRunc } from './common';
 
 const N = Number(process.env.BENCH_N || 40);
 
@@ -38,23 +37,10 @@ devices:
     results.plain = await time(N, 5, () => run([], []));
     results.device = await time(N, 5, () => run([{ PathOnHost: '/dev/zero', PathInContainer: '/dev/z', CgroupPermissions: 'rwm' }], []));
     results.cdi = await time(N, 5, () => run([], [{ Driver: 'cdi', Count: 0, DeviceIDs: ['bench.test/dev=zero'], Capabilities: null, Options: {} }]));
-    if (commandWorks('runc', ['--version'])) {
-      const bundle = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-bench-runc-'));
-      try {
-        spawnSync('runc', ['spec'], { cwd: bundle });
-        const spec = JSON.parse(fs.readFileSync(path.join(bundle, 'config.json'), 'utf8'));
-        spec.root = { path: store.rootfs, readonly: true };
-        spec.process.terminal = false;
-        spec.process.args = ['/bin/true'];
-        spec.linux.devices = [{ path: '/dev/z', type: 'c', major: 1, minor: 5, fileMode: 0o666, uid: 0, gid: 0 }];
-        spec.linux.resources.devices.push({ allow: true, type: 'c', major: 1, minor: 5, access: 'rwm' });
-        fs.writeFileSync(path.join(bundle, 'config.json'), JSON.stringify(spec));
-        let i = 0;
-        results.runc = await time(N, 3, () => spawnSync('runc', ['run', '--bundle', bundle, `berth-bench-dev-${process.pid}-${i++}`], { stdio: 'ignore' }));
-      } finally {
-        fs.rmSync(bundle, { recursive: true, force: true });
-      }
-    }
+    results.runc = await timeRunc(N, store.rootfs, (spec) => {
+      spec.linux.devices = [{ path: '/dev/z', type: 'c', major: 1, minor: 5, fileMode: 0o666, uid: 0, gid: 0 }];
+      spec.linux.resources.devices.push({ allow: true, type: 'c', major: 1, minor: 5, access: 'rwm' });
+    });
   } finally {
     await store.cleanup();
     fs.rmSync(dir, { recursive: true, force: true });

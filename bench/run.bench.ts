@@ -3,11 +3,9 @@
 // against the bare floor (unshare + chroot), runc on the same rootfs, and
 // docker when an engine is running, all measured in this one run.
 import { spawnSync } from 'child_process';
-import * as fs from 'fs';
 import * as os from 'os';
-import * as path from 'path';
 import { DETACHED } from '../kernel/engine';
-import { benchStore, cliPath, commandWorks, row, stats, time } from './common';
+import { benchStore, cliPath, commandWorks, row, stats, time, timeRunc } from './common';
 
 const N = Number(process.env.BENCH_N || 50);
 
@@ -29,21 +27,7 @@ async function main(): Promise<void> {
       spawnSync(process.execPath, [cliPath, 'run', '--rm', '--network', 'none', 'busybox', 'true'], { env: store.env, stdio: 'ignore' }),
     );
     results.node = await time(Math.min(N, 30), 3, () => spawnSync(process.execPath, ['-e', '0'], { stdio: 'ignore' }));
-    if (commandWorks('runc', ['--version'])) {
-      const bundle = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-bench-runc-'));
-      try {
-        spawnSync('runc', ['spec'], { cwd: bundle });
-        const spec = JSON.parse(fs.readFileSync(path.join(bundle, 'config.json'), 'utf8'));
-        spec.root = { path: store.rootfs, readonly: true };
-        spec.process.terminal = false;
-        spec.process.args = ['/bin/true'];
-        fs.writeFileSync(path.join(bundle, 'config.json'), JSON.stringify(spec));
-        let i = 0;
-        results.runc = await time(N, 3, () => spawnSync('runc', ['run', '--bundle', bundle, `berth-bench-${process.pid}-${i++}`], { stdio: 'ignore' }));
-      } finally {
-        fs.rmSync(bundle, { recursive: true, force: true });
-      }
-    }
+    results.runc = await timeRunc(N, store.rootfs);
     if (commandWorks('docker', ['info']) && commandWorks('docker', ['image', 'inspect', 'busybox'])) {
       results.docker = await time(Math.min(N, 20), 2, () => spawnSync('docker', ['run', '--rm', '--network', 'none', 'busybox', 'true'], { stdio: 'ignore' }));
     }
