@@ -37,7 +37,7 @@ export class CdiRegistry {
           // The kind, if the file says it plainly, ties the error to the devices asked for.
           let kind: string | undefined;
           try {
-            kind = /^\s*"?kind"?\s*:\s*"?([^"\s,]+)"?/m.exec(fs.readFileSync(file, 'utf8'))?.[1];
+            kind = /(?:^|[\s{,])"?kind"?\s*:\s*"?([^"\s,}]+)/m.exec(fs.readFileSync(file, 'utf8'))?.[1];
           } catch {
             /* unreadable: no kind */
           }
