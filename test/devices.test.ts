@@ -117,6 +117,9 @@ devices:
           path: /bin/sh
           args: [sh, -c, 'cat > "$MARKER"']
           env: ["MARKER=${data}/hook-state.json"]
+        - hookName: startContainer
+          path: /bin/sh
+          args: [sh, -c, 'cat > /tmp/start-state.json']
         - hookName: poststop
           path: /bin/sh
           args: [sh, -c, 'cat > "$MARKER"']
@@ -130,7 +133,7 @@ devices:
 
   it('applies the device\'s and the spec\'s edits: env, node, mount, hook with the OCI state, groups', () => {
     const r = s.berth(['run', '--name', 'cdi-one', '--network', 'none', '--device', 'example.test/dev=one', 'busybox', 'sh', '-c',
-      'env | grep ^EXAMPLE_ | sort; head -c 3 /dev/example0 | wc -c; cat /opt/example/model.txt; touch /opt/example/x 2>&1; id -G']);
+      'env | grep ^EXAMPLE_ | sort; head -c 3 /dev/example0 | wc -c; cat /opt/example/model.txt; touch /opt/example/x 2>&1; id -G; cat /tmp/start-state.json']);
     try {
       assert.equal(r.code, 0, r.stderr);
       assert.match(r.stdout, /^EXAMPLE_DEVICE=one\nEXAMPLE_SPEC=1\n3\nweights from the host\n/);
@@ -141,6 +144,9 @@ devices:
       assert.equal(state.id, id);
       assert.equal(state.status, 'creating');
       assert.ok(state.pid > 0);
+      // startContainer ran inside: its path and what it wrote are the container's.
+      const started = JSON.parse(r.stdout.slice(r.stdout.indexOf('{"ociVersion"')));
+      assert.deepEqual([started.id, started.status], [id, 'created']);
       const stopped = JSON.parse(fs.readFileSync(path.join(data, 'stop-state.json'), 'utf8'));
       assert.deepEqual([stopped.id, stopped.status], [id, 'stopped']);
       // The bundle holds the OCI config that hooks read to find the root.

@@ -7,7 +7,7 @@ import { parseDeviceMapping, parseGpus } from '../../kernel/commands/device-flag
 import { parseSpec } from '../../kernel/engine/devices/cdi-spec';
 import { parseQualifiedName } from '../../kernel/engine/devices/cdi-names';
 import { gpuEnv, parseAppsQuery, parseGpuQuery, selectGpus } from '../../kernel/engine/devices/nvidia';
-import { statsTable } from '../../kernel/render/containers';
+import { statsChart, statsTable } from '../../kernel/render/containers';
 import type { StatsSample } from '../../kernel/engine';
 
 describe('--device', () => {
@@ -132,5 +132,13 @@ describe('GPU figures', () => {
     assert.match(text, /GPU %\s+GPU MEM USAGE \/ LIMIT/);
     assert.match(text, /train .* 0: 37%\s+0: 1\.5GiB \/ 80GiB/);
     assert.match(text, /other .* -\s+-\s*$/m);
+  });
+
+  it('draws GPU utilisation and memory in the live chart beside CPU and memory', () => {
+    const html = statsChart(new Map([['a', { name: 'train', cpu: [50], mem: [10], gpu: new Map([[0, { util: [20, 37], mem: [1, 2] }]]) }]]));
+    assert.match(html, /train CPU 50\.0%/);
+    assert.match(html, /train GPU0 37\.0%/);
+    assert.match(html, /train GPU0 MEM 2\.0%/);
+    assert.doesNotMatch(statsChart(new Map([['a', { name: 'cpu-only', cpu: [1], mem: [1], gpu: new Map() }]])), /GPU/);
   });
 });
