@@ -118,7 +118,14 @@ function cacheDir(images: ImageStore, m: MountRequest): string {
   const dir = path.join(images.paths.root, 'build-cache-mounts', key);
   if (!fs.existsSync(dir)) {
     fs.mkdirSync(path.dirname(dir), { recursive: true, mode: 0o700 });
-    fs.mkdirSync(dir, { mode: m.mode ?? 0o755 });
+    try {
+      fs.mkdirSync(dir, { mode: m.mode ?? 0o755 });
+    } catch (e) {
+      // Another build (another kernel) made it between the check and here:
+      // it is theirs to set up, and as good as ours.
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST') return dir;
+      throw e;
+    }
     fs.chmodSync(dir, m.mode ?? 0o755);
     fs.chownSync(dir, m.uid ?? 0, m.gid ?? 0);
   }
