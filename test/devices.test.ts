@@ -91,6 +91,7 @@ describe('--device', () => {
     const id = made.stdout.trim();
     const shown = JSON.parse(s.berth(['inspect', '--format', '{{json .HostConfig.Devices}}', id]).stdout);
     assert.deepEqual(shown, [{ PathOnHost: '/dev/zero', PathInContainer: '/dev/z', CgroupPermissions: 'rw' }]);
+    assert.equal(s.berth(['inspect', '--format', '{{json .HostConfig.DeviceRequests}}', id]).stdout.trim(), 'null');
     s.berth(['rm', id]);
   });
 });

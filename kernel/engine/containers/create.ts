@@ -70,7 +70,7 @@ export function buildRecord(id: string, name: string, req: CreateRequest, image:
     Mounts: req.host.Mounts ?? [],
     Tmpfs: req.host.Tmpfs ?? {},
     Devices: req.host.Devices ?? [],
-    DeviceRequests: req.host.DeviceRequests ?? [],
+    DeviceRequests: req.host.DeviceRequests?.length ? req.host.DeviceRequests : null,
   };
   const env = mergeEnv(
     [`HOSTNAME=${hostname}`, ...(req.tty ? ['TERM=xterm'] : []), ...(defaults.Env ?? [])],

@@ -41,7 +41,7 @@ export interface HostConfig {
   Mounts: MountSpec[]; // --mount, parsed
   Tmpfs: Record<string, string>; // --tmpfs PATH -> options
   Devices: DeviceMapping[]; // --device HOST[:CONTAINER][:PERMS]
-  DeviceRequests: DeviceRequest[]; // --gpus, and --device VENDOR/CLASS=NAME (Driver "cdi")
+  DeviceRequests: DeviceRequest[] | null; // --gpus, and --device VENDOR/CLASS=NAME (Driver "cdi"); null when none, as docker shows it
 }
 
 // A mount as asked for (docker's HostConfig.Mounts shape).
