@@ -58,6 +58,14 @@ void cleanup(const ContainerConfig& c) {
 
 int runContainer(const char* configPath) {
   signal(SIGPIPE, SIG_IGN);
+  // The shim supervises the container for its whole life, apart from
+  // whoever started it. A job manager that signals every process of a job
+  // (Slurm's proctrack/linuxproc on scancel or at a time limit) or a hang-up
+  // must not take the supervisor away and leave the container unwatched:
+  // the Berth that started it stops the container instead. The engine never
+  // signals the shim, and the container's processes and hooks get default
+  // dispositions back before they exec (process.cc, hooks.cc).
+  for (int s : {SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2}) signal(s, SIG_IGN);
   StatusPipe status;
   ContainerConfig c;
   std::string err;
