@@ -8,7 +8,8 @@ import { escapeHtml } from './html';
 export function statusText(c: Container, now = Date.now()): string {
   const s = c.state;
   if (s.Running) return `Up ${humanDuration(now - Date.parse(s.StartedAt))}${s.Paused ? ' (Paused)' : ''}`;
-  if (s.Status === 'exited') return `Exited (${s.ExitCode}) ${ago(s.FinishedAt, now)}`;
+  // A container whose supervisor was lost has no end time (docker's zero time).
+  if (s.Status === 'exited') return Date.parse(s.FinishedAt) > 0 ? `Exited (${s.ExitCode}) ${ago(s.FinishedAt, now)}` : `Exited (${s.ExitCode})`;
   return 'Created';
 }
 
