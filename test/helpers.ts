@@ -36,7 +36,8 @@ export async function testStore(name: string, opts: { empty?: boolean } = {}): P
   const machineNetns = process.env.BERTH_MACHINE_NETNS || fs.readlinkSync('/proc/self/ns/net');
   // Rootless (a test file run through berth-shim enter by a user), the store
   // finds its own cgroup parent: the user's delegated subtree, or none.
-  const env: NodeJS.ProcessEnv = { ...process.env, BERTH_ROOT: root, BERTH_RUN: path.join(root, 'run'), BERTH_NO_BRIDGES_IN_NETNS: machineNetns, BERTH_OFFLINE: '1' };
+  // Contexts (the user's config) stay in the store too, never in the machine user's ~/.config.
+  const env: NodeJS.ProcessEnv = { ...process.env, BERTH_ROOT: root, BERTH_RUN: path.join(root, 'run'), BERTH_CONFIG: process.env.BERTH_CONFIG ?? path.join(root, 'config'), BERTH_NO_BRIDGES_IN_NETNS: machineNetns, BERTH_OFFLINE: '1' };
   if (!process.env.BERTH_ROOTLESS) env.BERTH_CGROUP_PARENT = cgroupParent;
   const engine = new Engine(storePaths(env));
   const berth = (args: string[], opts: { input?: string; timeoutMs?: number } = {}): Result => {

@@ -45,7 +45,8 @@ function bytes(cmd: string, value: string, flag: string): number {
 
 // current: the container's limits before an update, for the checks that
 // compare two of them (swap against memory).
-export function limitsFromFlags(cmd: string, f: FlagValues, current: Partial<HostConfig> = {}): Partial<HostConfig> {
+// cpusHere: the CPUs --cpus may ask for (this machine's; a cluster's node checks its own).
+export function limitsFromFlags(cmd: string, f: FlagValues, current: Partial<HostConfig> = {}, cpusHere = os.cpus().length): Partial<HostConfig> {
   const host: Partial<HostConfig> = {};
   if (typeof f.memory === 'string') {
     host.Memory = bytes(cmd, f.memory, '-m, --memory');
@@ -67,7 +68,7 @@ export function limitsFromFlags(cmd: string, f: FlagValues, current: Partial<Hos
   if (typeof f.cpus === 'string') {
     const n = Number(f.cpus);
     if (!/^\d*\.?\d+$/.test(f.cpus) || !Number.isFinite(n)) invalidFlag(cmd, f.cpus, '--cpus', 'failed to parse as a decimal number');
-    const ncpu = os.cpus().length;
+    const ncpu = cpusHere;
     if (n < 0.01 || n > ncpu) throw new BerthError(`range of CPUs is from 0.01 to ${ncpu.toFixed(2)}, as there are only ${ncpu} CPUs available`);
     host.NanoCpus = Math.round(n * 1e9);
   }

@@ -54,6 +54,12 @@ const table: Record<string, Loader> = {
   'volume-inspect': () => require('./volume').volumeInspectCommand,
   'volume-rm': () => require('./volume').volumeRmCommand,
   'volume-prune': () => require('./volume').volumePruneCommand,
+  'context-create': () => require('./context').contextCreateCommand,
+  'context-ls': () => require('./context').contextLsCommand,
+  'context-inspect': () => require('./context').contextInspectCommand,
+  'context-use': () => require('./context').contextUseCommand,
+  'context-show': () => require('./context').contextShowCommand,
+  'context-rm': () => require('./context').contextRmCommand,
 };
 
 const management: Record<string, Record<string, string>> = {
@@ -62,6 +68,7 @@ const management: Record<string, Record<string, string>> = {
   builder: { build: 'build' },
   volume: { create: 'volume-create', ls: 'volume-ls', list: 'volume-ls', inspect: 'volume-inspect', rm: 'volume-rm', remove: 'volume-rm', prune: 'volume-prune' },
   network: { create: 'network-create', ls: 'network-ls', list: 'network-ls', inspect: 'network-inspect', rm: 'network-rm', remove: 'network-rm', prune: 'network-prune', connect: 'network-connect', disconnect: 'network-disconnect' },
+  context: { create: 'context-create', ls: 'context-ls', list: 'context-ls', inspect: 'context-inspect', use: 'context-use', show: 'context-show', rm: 'context-rm', remove: 'context-rm' },
 };
 
 // The names users type; "image-prune" and the like are reached as "image prune".
@@ -93,6 +100,7 @@ export function helpFor(cmd: Command): string {
 
 const MANAGEMENT_SUMMARY: Record<string, string> = {
   builder: 'Manage builds',
+  context: 'Manage contexts (where runs go: this machine or a Slurm cluster)',
   container: 'Manage containers',
   image: 'Manage images',
   network: 'Manage networks',
@@ -105,8 +113,20 @@ export function overview(): string {
   return `\nUsage:  berth COMMAND\n\nA container lab that lives inside Jupyter. Commands follow the docker CLI.\n\nManagement Commands:\n${groups.join('\n')}\n\nCommands:\n${rows.join('\n')}\n  install   Install the Berth kernelspec for Jupyter (--user, --sys-prefix or --prefix DIR)\n  kernel    Run the Jupyter kernel (Jupyter starts it from the kernelspec)\n  demo      Run a short tour of the commands\n\nRun 'berth COMMAND --help' for more information on a command.\n`;
 }
 
+// Commands about containers, which on a cluster context mean its jobs (run
+// sends itself there). Images, builds, networks and volumes stay this
+// machine's, as the images a cluster runs are built and pushed from here.
+const CONTAINER_COMMANDS = new Set(['create', 'start', 'stop', 'restart', 'kill', 'rm', 'wait', 'update', 'ps', 'logs', 'exec', 'inspect', 'top', 'stats', 'commit', 'diff', 'export', 'port']);
+
 // Parses and runs one command line; returns the exit code.
 export async function execute(argv: string[], ctx: CommandContext): Promise<number> {
+  // docker's global --context NAME (or --context=NAME), before the command.
+  const global = /^--context(?:=(.*))?$/.exec(argv[0] ?? '');
+  if (global) {
+    const name = global[1] ?? argv[1];
+    if (!name) throw new UsageError('flag needs an argument: --context', 'berth');
+    return execute(argv.slice(global[1] !== undefined ? 1 : 2), { ...ctx, contextName: name });
+  }
   const r = resolve(argv);
   if (!r) {
     ctx.io.out(overview());
@@ -126,6 +146,13 @@ export async function execute(argv: string[], ctx: CommandContext): Promise<numb
     throw new UsageError(`"berth ${cmd.name}" accepts ${cmd.maxArgs === 0 ? 'no arguments' : `at most ${cmd.maxArgs} argument${cmd.maxArgs > 1 ? 's' : ''}`}.\nUsage:  berth ${cmd.usage}`, cmd.name);
   }
   try {
+    const remote = CONTAINER_COMMANDS.has(cmd.name) ? ctx.engine.contexts.remote(ctx.contextName) : undefined;
+    if (remote) {
+      // On a cluster context, run -d made jobs, and these act on them.
+      const onJob = (require('./remote-jobs') as typeof import('./remote-jobs')).remoteCommand(cmd.name);
+      if (!onJob) throw new BerthError(`${cmd.name} acts on containers on this machine, and the context in use is "${remote.Name}" (a cluster, where runs are Slurm jobs: run, ps, logs, stop, kill, wait and rm act on them): add --context default, or berth context use default`);
+      return await onJob(parsed, ctx, remote);
+    }
     return await cmd.run(parsed, ctx);
   } catch (e) {
     // Front ends answer by the command as well as the kind (docker: run 125).

@@ -58,11 +58,12 @@ function readEnvFile(file: string, userEnv: NodeJS.ProcessEnv): string[] {
     .flatMap((l) => (l.includes('=') ? [l] : userEnv[l] !== undefined ? [`${l}=${userEnv[l]}`] : []));
 }
 
-export function toCreateRequest(cmd: string, p: Parsed, userEnv: NodeJS.ProcessEnv): CreateRequest {
+// onCluster: the run goes to a cluster's node, so this machine's CPU count bounds nothing.
+export function toCreateRequest(cmd: string, p: Parsed, userEnv: NodeJS.ProcessEnv, onCluster = false): CreateRequest {
   const f = p.flags;
   const [image, ...command] = p.args;
   if (!image) throw new UsageError(`"berth ${cmd}" requires at least 1 argument.\nUsage:  berth ${cmd} [OPTIONS] IMAGE [COMMAND] [ARG...]`, cmd);
-  const host: Partial<HostConfig> = { ...limitsFromFlags(cmd, f), ...devicesFromFlags(cmd, f) };
+  const host: Partial<HostConfig> = { ...limitsFromFlags(cmd, f, {}, onCluster ? Infinity : undefined), ...devicesFromFlags(cmd, f) };
   const network = typeof f.network === 'string' ? f.network : 'none';
   host.NetworkMode = network === 'default' ? 'bridge' : network;
   host.PortBindings = {};
@@ -132,7 +133,7 @@ export async function ensureImage(ctx: CommandContext, image: string): Promise<v
 }
 
 // Hashes what the container prints on stdout, for the experiment record.
-function stdoutTap(stream: Readable | null): { digest: string; bytes: number } | undefined {
+export function stdoutTap(stream: Readable | null): { digest: string; bytes: number } | undefined {
   if (!stream) return undefined;
   const hash = createHash('sha256');
   const result = { digest: '', bytes: 0 };
@@ -146,6 +147,9 @@ function stdoutTap(stream: Readable | null): { digest: string; bytes: number } |
 }
 
 async function runForeground(p: Parsed, ctx: CommandContext): Promise<number> {
+  // A cluster context runs it there (and loads that code only then).
+  const remote = ctx.engine.contexts.remote(ctx.contextName);
+  if (remote) return (await import('./remote-run')).runRemote(p, ctx, remote);
   const req = toCreateRequest('run', p, ctx.io.env);
   const { io, engine } = ctx;
   const recordFile = (p.flags.record as string | undefined) ?? io.recordTo;
@@ -166,7 +170,16 @@ async function runForeground(p: Parsed, ctx: CommandContext): Promise<number> {
   const cdi = engine.containers.cdiDevices(h.container); // before a --rm container's bundle goes
   const gpus = engine.containers.watchGpus(h.container);
   // As docker's sig-proxy: signals the front end receives go to the container.
+  // Inside a Slurm job (a cluster context's run on its node), SIGTERM is the
+  // scheduler ending the job (scancel, time limit): the container is stopped
+  // as docker stop does it, TERM then KILL, well inside Slurm's KillWait
+  // (30 s by default), since Slurm kills this process and not the shim.
+  const inSlurmJob = io.env.SLURM_JOB_ID !== undefined;
   const stopForwarding = io.onSignal?.((sig) => {
+    if (inSlurmJob && sig === 'SIGTERM') {
+      engine.containers.stop(h.container.record.Id, 10).catch(() => undefined);
+      return;
+    }
     try {
       engine.containers.signal(h.container.record.Id, sig);
     } catch {

@@ -49,6 +49,7 @@ export interface Io {
 export interface CommandContext {
   engine: Engine;
   io: Io;
+  contextName?: string; // the global --context, for this call only
 }
 
 export interface Command {

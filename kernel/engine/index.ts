@@ -6,6 +6,7 @@
 // tar code of builds and pulls.
 import type { Builder } from './build/builder';
 import type { ContainerService } from './containers/service';
+import type { ContextService } from './contexts/service';
 import type { ImagesService } from './images/service';
 import type { ImageStore } from './images/store';
 import type { NetworksService } from './network/service';
@@ -65,6 +66,10 @@ export class Engine {
     return this.once('records', () => new (require('./records/records') as typeof import('./records/records')).RecordsService());
   }
 
+  get contexts(): ContextService {
+    return this.once('contexts', () => new (require('./contexts/service') as typeof import('./contexts/service')).ContextService());
+  }
+
   get volumes(): VolumeStore {
     return this.containers.volumes;
   }
@@ -105,6 +110,7 @@ export type { NetworkMember } from './network/service';
 export type { PullEvent, PushEvent, RegistryRef } from './registry/service';
 export type { VolumeRecord } from './volumes/types';
 export type { DeviceMapping, DeviceRequest } from './devices/types';
+export type { ContextRecord, JobHandle, JobInfo, JobRecord, JobRequest, JobStatus, SlurmEndpoint } from './contexts/types';
 export { hexOf } from './images/digest';
 export { formatReference, parseReference } from './images/reference';
 export { DEFAULT_RECORD_FILE } from './records/records';

@@ -51,6 +51,7 @@ export function renderExperiment(e: ExperimentRecord): Rendered {
     ['limits', limitsText(e.limits)],
     ...(e.mounts.length ? [['mounts', e.mounts.join('\n')] as [string, string]] : []),
     ['exit code', `${e.exitCode}${e.oomKilled ? ' (OOM-killed)' : ''}`],
+    ...(e.context ? [['ran on', `${e.context.kind} context ${e.context.name}: job ${e.context.jobId} on ${e.context.node || '?'}, partition ${e.context.partition || '?'}, queued ${seconds(e.context.queuedSeconds)}`] as [string, string]] : []),
     ['wall time', `${e.wallSeconds.toFixed(3)} s`],
     ['CPU time', seconds(e.cpuSeconds)],
     ['peak memory', memory(e.peakMemory)],

@@ -90,6 +90,28 @@ class BerthKernelBehaviour(KernelCase):
         self.assertEqual(reply["content"]["ename"], "BuildError")
         self.assertIn("Dockerfile:2: unknown instruction: NOPE", reply["content"]["evalue"])
 
+    def test_context_use_sends_runs_to_the_cluster_and_back(self):
+        def text(msgs):
+            return "".join(m["content"].get("text", "") if m["msg_type"] == "stream" else m["content"].get("data", {}).get("text/plain", "")
+                           for m in msgs if m["msg_type"] in ("stream", "display_data", "execute_result"))
+        reply, _ = self.run_cell("%context create nbhpc --slurm --registry 127.0.0.1:9 --berth /nonexistent/berth")
+        self.assertEqual(reply["content"]["status"], "ok")
+        try:
+            reply, msgs = self.run_cell("%context use nbhpc\n%context ls")
+            self.assertEqual(reply["content"]["status"], "ok")
+            self.assertRegex(text(msgs), r"nbhpc \*\s+slurm registry=127\.0\.0\.1:9")
+            # The run goes to the cluster: its image must reach the context's registry first.
+            reply, msgs = self.run_cell("%run --rm busybox true")
+            self.assertEqual(reply["content"]["status"], "error")
+            self.assertIn("cannot put busybox into 127.0.0.1:9, from where the nodes pull", reply["content"]["evalue"])
+            reply, msgs = self.run_cell("%exec anything true")
+            self.assertIn('the context in use is "nbhpc"', reply["content"]["evalue"])
+        finally:
+            self.run_cell("%context use default\n%context rm nbhpc")
+        reply, msgs = self.run_cell("%run --rm busybox echo back here")
+        self.assertEqual(reply["content"]["status"], "ok")
+        self.assertIn("back here\n", text(msgs))
+
     def test_bad_signature_is_dropped_and_kernel_survives(self):
         forged = Session(key=b"not-the-key", username="mallory")
         forged.send(self.kc.shell_channel.socket, "execute_request",

@@ -27,7 +27,7 @@ import { ShimHandle, startShim } from './shim';
 import { anonymousVolumes, ExecRequest, ShimConfig, throttlePairs } from './shim-config';
 import { devicePlanOf } from './shim-devices';
 import { parseSignal } from './signals';
-import { AttachOptions, Container, CreateRequest, DETACHED, HostConfig } from './types';
+import { AttachOptions, Container, ContainerRecord, CreateRequest, DETACHED, HostConfig } from './types';
 import type { Change } from '../images/diff';
 import type { GpuRecord } from './gpu-use';
 
@@ -72,6 +72,12 @@ export class ContainerService {
 
   disconnect(netRef: string, ref: string): void {
     this.attachments.disconnect(netRef, ref);
+  }
+
+  // The record a request would make, with nothing created: what a run
+  // elsewhere (a cluster) is recorded as, computed as a local run's is.
+  preview(req: CreateRequest): ContainerRecord {
+    return buildRecord('0'.repeat(64), req.name ?? '', req, this.images.resolve(req.image));
   }
 
   async create(req: CreateRequest): Promise<Container> {

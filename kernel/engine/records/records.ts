@@ -28,6 +28,17 @@ export interface ExperimentRecord {
   // the CDI devices resolved at start, and each GPU's model, driver and the
   // most GPU memory the run's processes held.
   devices?: { host: string[]; cdi: string[]; gpus: GpuRecord[] };
+  // Only for a run on a cluster context: where it ran and how long it queued.
+  context?: RunContext;
+}
+
+export interface RunContext {
+  name: string;
+  kind: string; // slurm
+  jobId: string;
+  node: string;
+  partition: string;
+  queuedSeconds: number | null;
 }
 
 export interface RunDevices {
@@ -35,7 +46,7 @@ export interface RunDevices {
   gpus: GpuRecord[];
 }
 
-export function experimentRecord(r: ContainerRecord, exit: ExitInfo, startedAt: Date, wallMs: number, stdout?: { digest: string; bytes: number }, devices?: RunDevices): ExperimentRecord {
+export function experimentRecord(r: ContainerRecord, exit: ExitInfo, startedAt: Date, wallMs: number, stdout?: { digest: string; bytes: number }, devices?: RunDevices, context?: RunContext): ExperimentRecord {
   const h = r.HostConfig;
   const host = (h.Devices ?? []).map((d) => `${d.PathOnHost}:${d.PathInContainer}:${d.CgroupPermissions}`);
   return {
@@ -57,6 +68,7 @@ export function experimentRecord(r: ContainerRecord, exit: ExitInfo, startedAt: 
     stdoutDigest: stdout ? stdout.digest : null,
     stdoutBytes: stdout ? stdout.bytes : null,
     ...(host.length || devices?.cdi.length ? { devices: { host, cdi: devices?.cdi ?? [], gpus: devices?.gpus ?? [] } } : {}),
+    ...(context ? { context } : {}),
   };
 }
 
@@ -97,8 +109,8 @@ export class RecordsService {
   readonly defaultFile = DEFAULT_RECORD_FILE;
 
   // The record of one finished foreground run.
-  of(r: ContainerRecord, exit: ExitInfo, startedAt: Date, wallMs: number, stdout?: { digest: string; bytes: number }, devices?: RunDevices): ExperimentRecord {
-    return experimentRecord(r, exit, startedAt, wallMs, stdout, devices);
+  of(r: ContainerRecord, exit: ExitInfo, startedAt: Date, wallMs: number, stdout?: { digest: string; bytes: number }, devices?: RunDevices, context?: RunContext): ExperimentRecord {
+    return experimentRecord(r, exit, startedAt, wallMs, stdout, devices, context);
   }
 
   append(file: string, rec: ExperimentRecord): void {

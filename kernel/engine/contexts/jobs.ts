@@ -1,0 +1,62 @@
+// The background jobs a context's runs became, one JSON file each with
+// their output beside them, in the user's config directory. On a real
+// cluster that directory must be one the nodes share (home usually is),
+// as it must be for sbatch's own slurm-%j.out in the submitting directory.
+import * as fs from 'fs';
+import * as path from 'path';
+import { BerthError, NotFoundError } from '../errors';
+import { writeJsonAtomic } from '../store/files';
+import { configDir } from './store';
+import { JobRecord } from './types';
+
+export class JobStore {
+  readonly dir: string;
+
+  constructor(readonly context: string, env: NodeJS.ProcessEnv = process.env) {
+    this.dir = path.join(configDir(env), 'jobs', context);
+  }
+
+  // Paths for a new job's output, made before the scheduler knows it.
+  files(handle: string): { out: string; err: string; exit: string } {
+    fs.mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+    const base = path.join(this.dir, handle);
+    return { out: `${base}.out`, err: `${base}.err`, exit: `${base}.exit` };
+  }
+
+  save(rec: JobRecord): void {
+    writeJsonAtomic(path.join(this.dir, `${rec.Handle}.json`), rec);
+  }
+
+  list(): JobRecord[] {
+    let names: string[] = [];
+    try {
+      names = fs.readdirSync(this.dir).filter((n) => n.endsWith('.json'));
+    } catch {
+      return [];
+    }
+    const all: JobRecord[] = [];
+    for (const n of names) {
+      try {
+        all.push(JSON.parse(fs.readFileSync(path.join(this.dir, n), 'utf8')) as JobRecord);
+      } catch {
+        /* a file half written by another kernel: skip it this time */
+      }
+    }
+    return all.sort((a, b) => b.Created.localeCompare(a.Created));
+  }
+
+  // By handle, by job ID, or by a handle's unique prefix (as container IDs are found).
+  get(ref: string): JobRecord {
+    const all = this.list();
+    const exact = all.find((j) => j.Handle === ref || j.JobId === ref);
+    if (exact) return exact;
+    const some = all.filter((j) => j.Handle.startsWith(ref));
+    if (some.length === 1) return some[0];
+    if (some.length > 1) throw new BerthError(`multiple jobs match "${ref}" on context ${this.context}: give more of the name`, 'conflict');
+    throw new NotFoundError(`No such container: ${ref} (no job of that name or ID on context ${this.context}; ps -a lists them)`);
+  }
+
+  remove(rec: JobRecord): void {
+    for (const f of [rec.Out, rec.Err, rec.ExitFile, path.join(this.dir, `${rec.Handle}.json`)]) fs.rmSync(f, { force: true });
+  }
+}
