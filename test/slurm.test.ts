@@ -59,6 +59,12 @@ describe('contexts', () => {
     assert.match(s.berth(['context', 'create', 'default', '--slurm']).stderr, /"default" is this machine/);
     assert.match(s.berth(['context', 'use', 'nowhere']).stderr, /context "nowhere" does not exist/);
     assert.match(s.berth(['--context', 'nowhere', 'run', 'busybox', 'true']).stderr, /context "nowhere" does not exist/);
+    // A machine without Slurm's commands: said before anything is pushed.
+    assert.equal(s.berth(['context', 'create', 'far', '--slurm', '--registry', '127.0.0.1:9']).code, 0);
+    const noSlurm = spawnSync(process.execPath, [cliPath, '--context', 'far', 'run', 'busybox', 'true'], { env: { ...s.env, PATH: '/nonexistent' }, encoding: 'utf8' });
+    assert.equal(noSlurm.status, 125);
+    assert.match(noSlurm.stderr, /Slurm's srun is not installed here, so this context cannot reach its cluster: install Slurm's client commands/);
+    assert.equal(s.berth(['context', 'rm', 'far']).code, 0);
   });
 });
 
@@ -94,10 +100,10 @@ describe('runs on a Slurm context', { skip: !slurmInstalled() && 'Slurm is not i
 
   it('asks Slurm for -m and --cpus, and the container is held to them inside the job; the record names the job and node', () => {
     const file = path.join(base, 'records.jsonl');
-    const r = hpc(['run', '--network', 'none', '-m', '256m', '--cpus', '1.5', '--record', file, 'busybox', 'sh', '-c',
-      'cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.max']);
+    const r = hpc(['run', '--network', 'none', '-m', '256m', '--cpus', '1.5', '-e', 'RUN_NAME=trial-7', '--record', file, 'busybox', 'sh', '-c',
+      'echo $RUN_NAME; cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.max; cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us 2>/dev/null || cut -d" " -f1 /sys/fs/cgroup/cpu.max']);
     assert.equal(r.code, 0, r.stderr);
-    assert.equal(r.stdout, '268435456\n');
+    assert.equal(r.stdout, 'trial-7\n268435456\n150000\n', 'the env, and -m and --cpus held inside the job');
     const rec = JSON.parse(fs.readFileSync(file, 'utf8').trim().split('\n').pop()!);
     assert.equal(rec.context.name, 'hpc');
     assert.equal(rec.context.node, 'berthnode');

@@ -74,6 +74,8 @@ export async function runRemote(p: Parsed, ctx: CommandContext, rec: ContextReco
   if (!ep.Registry) throw new BerthError(`the context "${rec.Name}" has no registry through which images reach its nodes: recreate it with --registry HOST:PORT`);
   if (typeof p.flags.record === 'string' && p.flags.detach === true) throw new BerthError('--record keeps the record of a foreground run: leave out -d');
   const argv = nodeFlags(p.flags, req.env);
+  const backend = engine.contexts.backend(rec);
+  backend.ready();
   const pinned = await imageForNodes(ctx, req.image, ep.Registry);
   const name = req.name ?? `berth-${randomBytes(6).toString('hex')}`;
   const job = {
@@ -89,7 +91,7 @@ export async function runRemote(p: Parsed, ctx: CommandContext, rec: ContextReco
       throw new BerthError(`Conflict. The container name "/${name}" is already in use by a job on context ${rec.Name}. You have to remove (berth rm ${name}) that job to be able to reuse that name.`, 'conflict');
     }
     const files = jobs.files(name);
-    const jobId = engine.contexts.backend(rec).submit(job, files);
+    const jobId = backend.submit(job, files);
     jobs.save({ Handle: name, JobId: jobId, Context: rec.Name, Image: req.image, Command: req.command, Created: new Date().toISOString(), Out: files.out, Err: files.err, ExitFile: files.exit });
     (io.value ?? io.out)(`${name}\n`);
     return 0;
@@ -98,7 +100,7 @@ export async function runRemote(p: Parsed, ctx: CommandContext, rec: ContextReco
   const recordFile = (p.flags.record as string | undefined) ?? io.recordTo;
   const startedAt = new Date();
   const t0 = Date.now();
-  const handle = engine.contexts.backend(rec).run(job);
+  const handle = backend.run(job);
   let waited = false;
   handle.onInfo((j) => {
     if (j.state === 'PENDING') {

@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { spawnSync } from 'child_process';
 import { parseGpus } from '../../kernel/commands/device-flags';
-import { SlurmBackend } from '../../kernel/engine/contexts/slurm';
+import { explain, SlurmBackend } from '../../kernel/engine/contexts/slurm';
 import { jobStatusText } from '../../kernel/commands/remote-jobs';
 
 const req = { name: 'berth-x', nodeArgv: ['run', '--rm', '--memory=268435456', 'reg:5000/lab/train@sha256:ab', 'python', 'train.py'], memory: 256 * 1048576, cpus: 2, gpus: 0 };
@@ -43,5 +43,16 @@ describe('Slurm jobs', () => {
     assert.equal(jobStatusText({ ...base, state: 'RUNNING', node: 'n1', startedAt: '2026-12-03T11:59:30Z' }, now), 'Up 30 seconds on n1');
     assert.equal(jobStatusText({ ...base, state: 'COMPLETED', ended: true, exitCode: 3, endedAt: '2026-12-03T11:58:00Z' }, now), 'Exited (3) 2 minutes ago');
     assert.equal(jobStatusText({ ...base, state: 'TIMEOUT', ended: true, exitCode: 143, endedAt: '2026-12-03T11:59:55Z' }, now), 'Exited (143) 5 seconds ago (time limit)');
+  });
+
+  it('say in words why Slurm refused or ended a job, and what to do', () => {
+    const ep = { Partition: 'short', Time: '0:30:00', Berth: '/opt/berth' };
+    const r = { ...req, cpus: 64, memory: 0 };
+    assert.match(explain('slurmstepd: error: *** JOB 12 ON n1 CANCELLED AT 2026-12-03T12:00:00 DUE TO TIME LIMIT ***', ep, r)!, /stopped the job at its time limit \(0:30:00\): ask for more time in the context \(--time\)/);
+    assert.match(explain('slurmstepd: error: Detected 1 oom-kill event(s) in StepId=12.0. Some of your processes may have been killed by the cgroup out-of-memory handler.', ep, r)!, /more memory than it asked for: raise -m/);
+    assert.match(explain('srun: error: Unable to allocate resources: Requested node configuration is not available', ep, r)!, /cannot give this run 64 CPUs on partition short: ask for less/);
+    assert.match(explain('srun: error: Unable to allocate resources: Invalid partition name specified', ep, r)!, /no partition "short": sinfo lists them/);
+    assert.match(explain('slurmstepd: error: execve(): /opt/berth: No such file or directory', ep, r)!, /Berth is not installed on the node \(\/opt\/berth was not found there\)/);
+    assert.equal(explain('srun: error: some line Berth has no words for', ep, r), undefined);
   });
 });

@@ -39,7 +39,7 @@ const NEVER_RUNS = /Requested node configuration is not available|Requested part
 const SRUN_CHATTER = /^srun: (error: )?(Force Terminated|Job step aborted|Job .* step creation|job \d+ queued and waiting for resources|job \d+ has been allocated resources|Job allocation \d+ has been revoked)|^srun: (launch|error): .*(Timed out|task 0: Exited with exit code)/;
 
 // What srun's own errors mean, said so a notebook user can act on them.
-function explain(line: string, ep: SlurmEndpoint, req: JobRequest): string | undefined {
+export function explain(line: string, ep: SlurmEndpoint, req: JobRequest): string | undefined {
   if (/Invalid partition name/i.test(line)) return `Slurm has no partition "${ep.Partition ?? '(default)'}": sinfo lists them; recreate the context with --partition NAME`;
   if (NEVER_RUNS.test(line)) {
     return `the cluster cannot give this run ${req.cpus ? `${req.cpus} CPUs` : ''}${req.cpus && req.memory ? ' and ' : ''}${req.memory ? `${Math.ceil(req.memory / 1048576)} MiB` : ''}${req.gpus ? ` and ${req.gpus} GPUs` : ''} on partition ${ep.Partition ?? '(default)'}: ask for less (sinfo -o "%P %c %m %G" shows what its nodes have)`;
@@ -57,6 +57,10 @@ export class SlurmBackend implements JobBackend {
   readonly kind = 'slurm';
 
   constructor(private readonly ep: SlurmEndpoint, private readonly env: NodeJS.ProcessEnv = process.env) {}
+
+  ready(): void {
+    for (const c of ['srun', 'sbatch', 'squeue', 'scancel']) slurmCommand(c);
+  }
 
   // What the scheduler allocates: -m as --mem, --cpus rounded up, GPUs as gres.
   allocation(req: JobRequest): string[] {

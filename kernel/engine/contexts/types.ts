@@ -81,6 +81,9 @@ export interface JobStatus {
 
 export interface JobBackend {
   readonly kind: string;
+  // Throws (unavailable) when this machine cannot reach the scheduler at
+  // all, before anything is pushed for a job.
+  ready(): void;
   // In the foreground: output streams back, the exit code is the program's.
   run(req: JobRequest): JobHandle;
   // In the background: the scheduler's job ID; output goes to the files named.
