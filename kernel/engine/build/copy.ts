@@ -6,6 +6,7 @@ import * as path from 'path';
 import { BerthError } from '../errors';
 import { isWhiteout } from '../images/diff';
 import { unpackLayer } from '../images/unpack';
+import { httpFetch } from '../registry/http';
 
 export interface Owner {
   uid: number;
@@ -112,7 +113,7 @@ export async function extractArchive(file: string, destDir: string, onProgress?:
 export async function download(url: string, dest: string): Promise<void> {
   let r: Response;
   try {
-    r = await fetch(url);
+    r = await httpFetch(url);
   } catch (e) {
     throw new BerthError(`ADD failed: cannot fetch ${url}: ${(e as Error).message}`);
   }

@@ -1,8 +1,10 @@
-// An OCI distribution client on undici (Node's fetch). It answers 401
+// An OCI distribution client on undici (see http.ts: connection reuse and
+// the environment's proxy). It answers 401
 // challenges itself: Basic with stored credentials, or the Bearer token flow
 // (realm, service, scope; token or access_token; kept until it expires).
 import { BerthError } from '../errors';
 import { Credentials } from './credentials';
+import { httpFetch } from './http';
 import { scheme } from './names';
 
 export class RegistryError extends BerthError {}
@@ -20,6 +22,30 @@ function parseChallenge(header: string): { scheme: string; params: Record<string
   let p: RegExpExecArray | null;
   while ((p = re.exec(m[2]))) params[p[1]] = p[2];
   return { scheme: m[1].toLowerCase(), params };
+}
+
+const HUB = new Set(['registry-1.docker.io', 'docker.io', 'index.docker.io']);
+
+// 429: when to try again, the limit if the registry says it (Docker Hub's
+// "RateLimit-Limit: 100;w=21600"), and for Docker Hub what raises it.
+export function rateLimited(registry: string, r: Pick<Response, 'headers'>, now = Date.now()): RegistryError {
+  const parts = [`${registry} refused: too many requests (HTTP 429)`];
+  const limit = /^(\d+)(?:;w=(\d+))?/.exec(r.headers.get('ratelimit-limit') ?? '');
+  if (limit) parts.push(`the limit is ${limit[1]} requests${limit[2] ? ` per ${Number(limit[2]) >= 3600 ? `${Number(limit[2]) / 3600} hours` : `${limit[2]} seconds`}` : ''}`);
+  const retry = r.headers.get('retry-after');
+  const at = retry === null ? NaN : /^\d+$/.test(retry) ? now + Number(retry) * 1000 : Date.parse(retry);
+  if (Number.isFinite(at)) parts.push(`try again after ${new Date(at).toISOString().replace(/\.\d+Z$/, 'Z')}`);
+  if (HUB.has(registry)) parts.push('Docker Hub limits pulls by address: berth login docker.io raises the limit, or pull through your lab\'s mirror');
+  return new RegistryError(parts.join('; '), 'unavailable');
+}
+
+// "repository:team/app:pull,push" -> "pull, push access to team/app".
+export function denied(registry: string, scope: string, status: number, creds: Credentials | undefined): RegistryError {
+  const m = /^repository:(.+):([a-z,*]+)$/.exec(scope);
+  const what = m ? `${m[2].split(',').join(', ')} access to ${m[1]}` : scope;
+  const who = creds ? `the account "${creds.username}" has no ${what}` : `${what} needs a login`;
+  const todo = creds ? 'check the name, and the account\'s rights there' : `check the name, and berth login ${registry} if it is private`;
+  return new RegistryError(`${registry} denied ${what} (HTTP ${status}): ${who}; ${todo}`, 'permission');
 }
 
 export class RegistryClient {
@@ -62,10 +88,11 @@ export class RegistryClient {
     if (this.creds) headers.authorization = `Basic ${Buffer.from(`${this.creds.username}:${this.creds.password}`).toString('base64')}`;
     let r: Response;
     try {
-      r = await fetch(url, { headers });
+      r = await httpFetch(url, { headers }, this.env);
     } catch (e) {
       throw new RegistryError(`cannot reach the token service ${url.origin}: ${(e as Error).message}`, 'unavailable');
     }
+    if (r.status === 429) throw rateLimited(this.registry, r);
     if (!r.ok) throw new RegistryError(`the token service of ${this.registry} refused: HTTP ${r.status}${r.status === 401 ? '; check `berth login`' : ''}`, 'unavailable');
     const body = (await r.json()) as { token?: string; access_token?: string; expires_in?: number };
     const value = body.token ?? body.access_token;
@@ -82,10 +109,14 @@ export class RegistryClient {
       if (auth) headers.authorization = auth;
       let r: Response;
       try {
-        r = await fetch(url, { method, headers, body: opts.body as BodyInit | undefined, redirect: opts.redirect ?? 'follow', duplex: 'half' } as RequestInit);
+        r = await httpFetch(url, { method, headers, body: opts.body as BodyInit | undefined, redirect: opts.redirect ?? 'follow', duplex: 'half' } as RequestInit, this.env);
       } catch (e) {
         throw new RegistryError(`cannot reach registry ${this.registry}: ${(e as Error).message}; is it running, and is the name right?`, 'unavailable');
       }
+      if (r.status === 429) throw rateLimited(this.registry, r);
+      // Denied after any login there was: say what was asked for and by whom.
+      // (Without a scope, as for login's /v2/, the caller words it.)
+      if ((r.status === 403 || (r.status === 401 && attempt === 1)) && opts.scope) throw denied(this.registry, opts.scope, r.status, this.creds);
       if (r.status !== 401 || attempt === 1) return r;
       const challenge = r.headers.get('www-authenticate');
       await r.arrayBuffer().catch(() => undefined);

@@ -1,0 +1,113 @@
+// HTTP for registries, token services and ADD <url>, on undici with its
+// agents: connections are reused across a pull's requests, and the proxy
+// the environment names is used as docker (Go's net/http) uses it:
+// HTTPS_PROXY for https, HTTP_PROXY for http, upper case before lower,
+// NO_PROXY's hosts, domains, IPs, CIDRs and ports bypassing it, and never a
+// proxy for localhost or a loopback address.
+import * as net from 'net';
+import type { Dispatcher } from 'undici';
+
+// Loaded on the first request, not with the module: a cached build never pays for it.
+const undici = (): typeof import('undici') => require('undici') as typeof import('undici');
+
+function envAny(env: NodeJS.ProcessEnv, ...names: string[]): string {
+  for (const n of names) if (env[n]) return env[n]!;
+  return '';
+}
+
+function defaultPort(protocol: string): string {
+  return protocol === 'https:' ? '443' : '80';
+}
+
+// An IP in a CIDR, v4 or v6, with node's BlockList doing the arithmetic.
+function inCidr(ip: string, cidr: string): boolean {
+  const [base, bits] = cidr.split('/');
+  const family = net.isIPv4(base) ? 'ipv4' : net.isIPv6(base) ? 'ipv6' : undefined;
+  if (!family || !/^\d+$/.test(bits) || net.isIP(ip) !== net.isIP(base)) return false;
+  const list = new net.BlockList();
+  list.addSubnet(base, Number(bits), family);
+  return list.check(ip, family);
+}
+
+function isLoopback(host: string): boolean {
+  if (host === 'localhost') return true;
+  if (net.isIPv4(host)) return host.startsWith('127.');
+  return net.isIPv6(host) && (host === '::1' || /^::ffff:127\./i.test(host));
+}
+
+// NO_PROXY as Go reads it: "*" for all; "a.com" matches a.com and its
+// subdomains, ".a.com" (or "*.a.com") subdomains only; "host:port" only
+// that port; IPs and CIDRs by address.
+export function bypassesProxy(url: URL, noProxy: string): boolean {
+  const host = url.hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  const port = url.port || defaultPort(url.protocol);
+  if (isLoopback(host)) return true;
+  for (let entry of noProxy.split(',').map((e) => e.trim().toLowerCase()).filter(Boolean)) {
+    if (entry === '*') return true;
+    if (entry.includes('/')) {
+      if (net.isIP(host) && inCidr(host, entry)) return true;
+      continue;
+    }
+    // A port only after "]" or a single ":" (a bare IPv6 address has many).
+    let want = '';
+    const bracketed = /^\[([^\]]+)\](?::(\d+))?$/.exec(entry);
+    const single = /^([^:]+):(\d+)$/.exec(entry);
+    if (bracketed) [entry, want] = [bracketed[1], bracketed[2] ?? ''];
+    else if (single) [entry, want] = [single[1], single[2]];
+    if (want && want !== port) continue;
+    if (net.isIP(entry)) {
+      if (entry === host) return true;
+      continue;
+    }
+    if (entry.startsWith('*.')) entry = entry.slice(1);
+    if (entry.startsWith('.') ? host.endsWith(entry) : host === entry || host.endsWith(`.${entry}`)) return true;
+  }
+  return false;
+}
+
+// The proxy for a URL, or undefined to go direct.
+export function proxyFor(url: URL, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const proxy = url.protocol === 'https:' ? envAny(env, 'HTTPS_PROXY', 'https_proxy') : envAny(env, 'HTTP_PROXY', 'http_proxy');
+  if (!proxy || bypassesProxy(url, envAny(env, 'NO_PROXY', 'no_proxy'))) return undefined;
+  return /^[a-z][a-z0-9+.-]*:\/\//i.test(proxy) ? proxy : `http://${proxy}`;
+}
+
+const dispatchers = new Map<string, Dispatcher>();
+
+function dispatcherFor(url: URL, env: NodeJS.ProcessEnv): Dispatcher {
+  const proxy = proxyFor(url, env);
+  const key = proxy ?? '';
+  let d = dispatchers.get(key);
+  if (!d) {
+    d = proxy ? new (undici().ProxyAgent)(proxy) : new (undici().Agent)();
+    dispatchers.set(key, d);
+  }
+  return d;
+}
+
+// fetch through the dispatcher the URL calls for. A proxy that cannot be
+// reached or refuses says so, since the user may not know one is set.
+export async function httpFetch(input: string | URL, init: RequestInit = {}, env: NodeJS.ProcessEnv = process.env): Promise<Response> {
+  const url = new URL(String(input));
+  const proxy = proxyFor(url, env);
+  try {
+    return (await undici().fetch(url, { ...(init as object), dispatcher: dispatcherFor(url, env) } as never)) as unknown as Response;
+  } catch (e) {
+    if (proxy) {
+      const cause = (e as { cause?: Error }).cause?.message ?? (e as Error).message;
+      throw new Error(`through the proxy ${redact(proxy)} (from ${url.protocol === 'https:' ? 'HTTPS_PROXY' : 'HTTP_PROXY'}): ${cause}; check the proxy, or add the host to NO_PROXY`);
+    }
+    throw e;
+  }
+}
+
+// A proxy URL as it may be shown: without its password.
+function redact(proxy: string): string {
+  try {
+    const u = new URL(proxy);
+    if (u.password) u.password = '***';
+    return u.toString().replace(/\/$/, '');
+  } catch {
+    return proxy;
+  }
+}
