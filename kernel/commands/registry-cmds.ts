@@ -71,7 +71,9 @@ export const loginCommand: Command = {
     let password = p.flags.password as string | undefined;
     if (p.flags['password-stdin'] === true) password = (await textFrom(bytesFrom(io, undefined, 'give the password with -p PASSWORD', 'login --password-stdin'))).replace(/\r?\n$/, '');
     if (!username || password === undefined) throw new BerthError('give a username and a password: berth login -u USER --password-stdin SERVER (or -p PASSWORD)');
-    await engine.registry.login(server, username, password);
+    const { storedIn, helper } = await engine.registry.login(server, username, password);
+    // As docker: a password kept in the file itself is said to be so.
+    if (!helper) io.err(`WARNING! Your password will be stored unencrypted in ${storedIn}.\nConfigure a credential helper (credsStore in that file) to remove this warning.\n`);
     io.out('Login Succeeded\n');
     return 0;
   },

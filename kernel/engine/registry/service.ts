@@ -33,14 +33,16 @@ export class RegistryService {
     return (require('./push') as typeof import('./push')).pushImage(this.store, ref, emit, this.env);
   }
 
-  // Checks the credentials against the registry's /v2/ before keeping them.
-  async login(server: string, username: string, password: string): Promise<void> {
+  // Checks the credentials against the registry's /v2/ before keeping them;
+  // returns where they went (config.json, or the credential helper named there).
+  async login(server: string, username: string, password: string): Promise<{ storedIn: string; helper: boolean }> {
     const { RegistryClient } = require('./client') as typeof import('./client');
     const registry = registryOf(server);
     const client = new RegistryClient(registry, { username, password }, this.env);
     const r = await client.request('GET', '/v2/', { scope: '' });
     if (!r.ok) throw new BerthError(`login attempt to ${client.base}/v2/ failed with status: ${r.status} ${r.statusText}`, 'permission');
-    (require('./credentials') as typeof import('./credentials')).store(server === 'docker.io' ? 'docker.io' : registry, { username, password }, this.env);
+    const storedIn = (require('./credentials') as typeof import('./credentials')).store(server === 'docker.io' ? 'docker.io' : registry, { username, password }, this.env);
+    return { storedIn, helper: !storedIn.startsWith('/') };
   }
 
   // Returns the registry name, and whether there were credentials to remove.

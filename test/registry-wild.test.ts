@@ -1,0 +1,141 @@
+// Registries as users meet them: logins kept by a credential helper
+// (docker's protocol, spoken by a helper script written here) against a
+// real docker-registry with htpasswd, and registries that rate-limit or
+// deny, answered in words a user can act on.
+import { after, before, describe, it } from 'node:test';
+import * as assert from 'node:assert/strict';
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as http from 'http';
+import * as path from 'path';
+import { cliPath, TestStore, testStore } from './helpers';
+import { Registry, startRegistry } from './registry-server';
+
+let s: TestStore;
+before(async () => {
+  s = await testStore('registry-wild');
+});
+after(async () => {
+  await s.cleanup();
+});
+
+// docker-credential-berthtest: keeps what it is given in a JSON file, and
+// says "credentials not found" as docker's helpers do.
+const HELPER = `#!/bin/sh
+store="$BERTH_TEST_HELPER_STORE"
+[ -f "$store" ] || echo '{}' > "$store"
+echo "$1" >> "$store.calls"
+case "$1" in
+  get) read -r server; python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); s=sys.argv[2]
+if s in d: print(json.dumps({"ServerURL": s, "Username": d[s]["Username"], "Secret": d[s]["Secret"]}))
+else: print("credentials not found in native keychain"); sys.exit(1)' "$store" "$server" ;;
+  store) python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); c=json.load(sys.stdin); d[c["ServerURL"]]=c; json.dump(d, open(sys.argv[1], "w"))' "$store" ;;
+  erase) read -r server; python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); d.pop(sys.argv[2], None); json.dump(d, open(sys.argv[1], "w"))' "$store" "$server" ;;
+  *) echo "unknown verb $1" >&2; exit 2 ;;
+esac
+`;
+
+describe('credential helpers', () => {
+  let reg: Registry;
+  let dir: string;
+  let env: NodeJS.ProcessEnv;
+  const as = (args: string[], input = '') => {
+    const r = spawnSync(process.execPath, [cliPath, ...args], { env, encoding: 'utf8', input });
+    return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  };
+  const helperStore = () => JSON.parse(fs.readFileSync(path.join(dir, 'helper.json'), 'utf8'));
+  const config = (c: object) => fs.writeFileSync(path.join(dir, 'docker', 'config.json'), JSON.stringify(c));
+
+  before(async () => {
+    dir = fs.mkdtempSync(path.join(s.root, 'creds-'));
+    fs.mkdirSync(path.join(dir, 'bin'));
+    fs.mkdirSync(path.join(dir, 'docker'));
+    fs.writeFileSync(path.join(dir, 'bin', 'docker-credential-berthtest'), HELPER, { mode: 0o755 });
+    fs.writeFileSync(path.join(dir, 'bin', 'docker-credential-broken'), '#!/bin/sh\necho "the keyring is locked" >&2\nexit 3\n', { mode: 0o755 });
+    env = { ...s.env, DOCKER_CONFIG: path.join(dir, 'docker'), PATH: `${path.join(dir, 'bin')}:${process.env.PATH}`, BERTH_TEST_HELPER_STORE: path.join(dir, 'helper.json') };
+    reg = await startRegistry(path.join(dir, 'registry'), { htpasswd: { user: 'ada', password: 'lovelace' } });
+    assert.equal(as(['tag', 'busybox', `${reg.host}/private/bb:v1`]).code, 0);
+  });
+  after(async () => {
+    await reg?.stop();
+  });
+
+  it('login stores through credsStore, pushes and pulls use it, logout erases it; config.json keeps no secret', () => {
+    config({ credsStore: 'berthtest' });
+    const login = as(['login', '-u', 'ada', '--password-stdin', reg.host], 'lovelace\n');
+    assert.equal(login.code, 0, login.stderr);
+    assert.equal(login.stdout, 'Login Succeeded\n');
+    assert.doesNotMatch(login.stderr, /unencrypted/);
+    assert.deepEqual(helperStore()[reg.host], { ServerURL: reg.host, Username: 'ada', Secret: 'lovelace' });
+    const cfg = JSON.parse(fs.readFileSync(path.join(dir, 'docker', 'config.json'), 'utf8'));
+    assert.deepEqual(cfg.auths[reg.host], {});
+    assert.equal(cfg.credsStore, 'berthtest');
+    const push = as(['push', `${reg.host}/private/bb:v1`]);
+    assert.equal(push.code, 0, push.stderr);
+    assert.equal(as(['rmi', `${reg.host}/private/bb:v1`]).code, 0);
+    const pull = as(['pull', `${reg.host}/private/bb:v1`]);
+    assert.equal(pull.code, 0, pull.stderr);
+    assert.match(fs.readFileSync(path.join(dir, 'helper.json.calls'), 'utf8'), /^store\nget\n/);
+    assert.equal(as(['logout', reg.host]).stdout, `Removing login credentials for ${reg.host}\n`);
+    assert.equal(helperStore()[reg.host], undefined);
+    assert.match(as(['push', `${reg.host}/private/bb:v1`]).stderr, /asks for a login; run `berth login 127\.0\.0\.1:\d+`/);
+  });
+
+  it('credHelpers choose a helper per registry, over credsStore', () => {
+    config({ credsStore: 'broken', credHelpers: { [reg.host]: 'berthtest' } });
+    assert.equal(as(['login', '-u', 'ada', '--password-stdin', reg.host], 'lovelace\n').code, 0);
+    assert.equal(helperStore()[reg.host].Secret, 'lovelace');
+    assert.equal(as(['push', `${reg.host}/private/bb:v1`]).code, 0);
+  });
+
+  it('a helper that fails or is missing is named, with what it said', () => {
+    config({ credHelpers: { [reg.host]: 'broken' } });
+    const broken = as(['pull', `${reg.host}/private/bb:v1`]);
+    assert.equal(broken.code, 1);
+    assert.match(broken.stderr, /the credential helper docker-credential-broken \(credHelpers\["127\.0\.0\.1:\d+"\] in .*config\.json\) failed to get the credentials of 127\.0\.0\.1:\d+: the keyring is locked/);
+    config({ credsStore: 'nowhere' });
+    const missing = as(['pull', `${reg.host}/private/bb:v1`]);
+    assert.match(missing.stderr, /the credential helper docker-credential-nowhere \(credsStore in .*config\.json\) is not installed \(not on PATH\): install it, or take it out of that file/);
+  });
+
+  it('without a helper, login says the password is kept unencrypted, as docker does', () => {
+    config({});
+    const login = as(['login', '-u', 'ada', '--password-stdin', reg.host], 'lovelace\n');
+    assert.equal(login.code, 0, login.stderr);
+    assert.match(login.stderr, /WARNING! Your password will be stored unencrypted in .*docker\/config\.json\./);
+  });
+});
+
+describe('registries that refuse', () => {
+  let server: http.Server;
+  let host: string;
+  before(async () => {
+    // A registry front that rate-limits manifests of one repository and denies another.
+    server = http.createServer((req, res) => {
+      if (req.url === '/v2/') return void res.writeHead(200).end('{}');
+      if (req.url?.startsWith('/v2/busy/')) return void res.writeHead(429, { 'retry-after': '120', 'ratelimit-limit': '100;w=21600', 'ratelimit-remaining': '0;w=21600' }).end('{"errors":[{"code":"TOOMANYREQUESTS"}]}');
+      if (req.url?.startsWith('/v2/team/secret/')) return void res.writeHead(403).end('{"errors":[{"code":"DENIED"}]}');
+      res.writeHead(404).end();
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    host = `127.0.0.1:${(server.address() as { port: number }).port}`;
+  });
+  after(() => new Promise<void>((r) => server.close(() => r())));
+
+  // berthAsync: the server answers from this process, which must not block.
+  it('429: the limit and when to try again', async () => {
+    const t0 = Date.now();
+    const r = await s.berthAsync(['pull', `${host}/busy/app:v1`]);
+    assert.equal(r.code, 1);
+    const m = /refused: too many requests \(HTTP 429\); the limit is 100 requests per 6 hours; try again after (\S+)/.exec(r.stderr);
+    assert.ok(m, r.stderr);
+    const at = Date.parse(m[1]);
+    assert.ok(at >= Math.floor(t0 / 1000) * 1000 + 119000 && at <= Date.now() + 121000, `retry time ${m[1]} is 120 s on`);
+  });
+
+  it('403: the access that was denied, on which repository', async () => {
+    const r = await s.berthAsync(['pull', `${host}/team/secret:v1`]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /127\.0\.0\.1:\d+ denied pull access to team\/secret \(HTTP 403\): pull access to team\/secret needs a login; check the name, and berth login 127\.0\.0\.1:\d+ if it is private/);
+  });
+});
