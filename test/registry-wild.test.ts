@@ -1,4 +1,5 @@
-// Registries as users meet them: logins kept by a credential helper
+// Registries as users meet them: behind a forward proxy (Debian's
+// tinyproxy), logins kept by a credential helper
 // (docker's protocol, spoken by a helper script written here) against a
 // real docker-registry with htpasswd, and registries that rate-limit or
 // deny, answered in words a user can act on.
@@ -9,6 +10,7 @@ import * as fs from 'fs';
 import * as http from 'http';
 import * as path from 'path';
 import { cliPath, TestStore, testStore } from './helpers';
+import { Proxy, startProxy } from './proxy-server';
 import { Registry, startRegistry } from './registry-server';
 
 let s: TestStore;
@@ -137,5 +139,49 @@ describe('registries that refuse', () => {
     const r = await s.berthAsync(['pull', `${host}/team/secret:v1`]);
     assert.equal(r.code, 1);
     assert.match(r.stderr, /127\.0\.0\.1:\d+ denied pull access to team\/secret \(HTTP 403\): pull access to team\/secret needs a login; check the name, and berth login 127\.0\.0\.1:\d+ if it is private/);
+  });
+});
+
+describe('through a proxy', () => {
+  let reg: Registry;
+  let proxy: Proxy;
+  let name: string;
+  const env = (extra: NodeJS.ProcessEnv) => ({ ...s.env, ...extra });
+  const pull = (extra: NodeJS.ProcessEnv) => spawnSync(process.execPath, [cliPath, 'pull', `${name}/lab/bb:v1`], { env: env(extra), encoding: 'utf8' });
+
+  before(async () => {
+    const dir = fs.mkdtempSync(path.join(s.root, 'proxy-'));
+    reg = await startRegistry(path.join(dir, 'registry'));
+    // A name only the proxy can resolve (see proxy-server.ts), served plainly.
+    name = `registry.berth.test:${reg.host.split(':')[1]}`;
+    proxy = await startProxy(path.join(dir, 'proxy'), { 'registry.berth.test': '127.0.0.1' });
+    assert.equal(s.berth(['tag', 'busybox', `${reg.host}/lab/bb:v1`]).code, 0);
+    assert.equal(s.berth(['push', `${reg.host}/lab/bb:v1`]).code, 0);
+  });
+  after(async () => {
+    await proxy?.stop();
+    await reg?.stop();
+  });
+
+  it('pulls through HTTP_PROXY, as the proxy\'s log shows', () => {
+    const r = pull({ HTTP_PROXY: proxy.url, BERTH_INSECURE_REGISTRIES: name });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /Status: Downloaded newer image for registry\.berth\.test:\d+\/lab\/bb:v1/);
+    assert.match(proxy.log(), /registry\.berth\.test/);
+    assert.match(s.berth(['run', '--rm', `${name}/lab/bb:v1`, 'echo', 'pulled through the proxy']).stdout, /pulled through the proxy/);
+  });
+
+  it('goes direct for NO_PROXY hosts, and says which proxy failed when one is down', () => {
+    const before = proxy.log().length;
+    // Direct, the name is not on loopback: the suite's offline guard stops it
+    // before any lookup, which shows the proxy was passed over.
+    const direct = pull({ HTTP_PROXY: proxy.url, NO_PROXY: '.berth.test', BERTH_INSECURE_REGISTRIES: name });
+    assert.notEqual(direct.status, 0);
+    assert.match(direct.stderr, /cannot reach registry registry\.berth\.test:\d+: only loopback registries are allowed while BERTH_OFFLINE=1/);
+    assert.doesNotMatch(direct.stderr, /through the proxy/);
+    assert.equal(proxy.log().slice(before).includes('registry.berth.test'), false, 'NO_PROXY kept the request away from the proxy');
+    const down = pull({ http_proxy: 'http://127.0.0.1:9', BERTH_INSECURE_REGISTRIES: name });
+    assert.notEqual(down.status, 0);
+    assert.match(down.stderr, /through the proxy http:\/\/127\.0\.0\.1:9 \(from HTTP_PROXY\): .*check the proxy, or add the host to NO_PROXY/);
   });
 });

@@ -4,7 +4,7 @@
 // (realm, service, scope; token or access_token; kept until it expires).
 import { BerthError } from '../errors';
 import { Credentials } from './credentials';
-import { httpFetch } from './http';
+import { httpFetch, proxyFor } from './http';
 import { scheme } from './names';
 
 export class RegistryError extends BerthError {}
@@ -53,10 +53,13 @@ export class RegistryClient {
   private basic = false;
 
   constructor(readonly registry: string, private readonly creds: Credentials | undefined, private readonly env: NodeJS.ProcessEnv = process.env) {
-    // BERTH_OFFLINE=1 (the test suite sets it): loopback registries only,
-    // refused before any connection is attempted.
+    // BERTH_OFFLINE=1 (the test suite sets it): loopback registries only, or
+    // one reached through a proxy on loopback (Berth's traffic stays on this
+    // machine), refused before any connection is attempted.
     const host = registry.replace(/:\d+$/, '');
-    if (env.BERTH_OFFLINE === '1' && host !== 'localhost' && host !== '[::1]' && !/^127\./.test(host)) {
+    const loopback = (h: string) => h === 'localhost' || h === '[::1]' || /^127\./.test(h);
+    const proxy = proxyFor(new URL(this.base), env);
+    if (env.BERTH_OFFLINE === '1' && !loopback(host) && !(proxy && loopback(new URL(proxy).hostname))) {
       throw new RegistryError(`cannot reach registry ${registry}: only loopback registries are allowed while BERTH_OFFLINE=1`, 'unavailable');
     }
   }
