@@ -24,7 +24,7 @@ async function inner(): Promise<void> {
     }
     const src = engineAt('source');
     await src.builds.build({ context: path.join(repoRoot, 'images', 'debian'), tags: ['127.0.0.1:5055/library/debian:bookworm'], noCache: false, buildArgs: {} }, () => undefined);
-    await src.registry.push('127.0.0.1:5055/library/debian:bookworm');
+    await src.registry.push('127.0.0.1:5055/library/debian:bookworm', {});
     const times: number[] = [];
     for (let i = 0; i < 3; i++) {
       const dst = engineAt(`dest${i}`);

@@ -19,7 +19,9 @@ export function freePort(): Promise<number> {
   });
 }
 
-export async function startRegistry(dir: string, opts: { htpasswd?: { user: string; password: string }; token?: { realm: string; service: string; issuer: string; certFile: string }; ipv6?: boolean } = {}): Promise<Registry> {
+// tls: serve HTTPS with this certificate, and ask for a client certificate
+// from clientCa when it is given.
+export async function startRegistry(dir: string, opts: { htpasswd?: { user: string; password: string }; token?: { realm: string; service: string; issuer: string; certFile: string }; ipv6?: boolean; tls?: { cert: string; key: string; clientCa?: string } } = {}): Promise<Registry> {
   fs.mkdirSync(path.join(dir, 'data'), { recursive: true });
   const port = await freePort();
   // ipv6: on the loopback's ::1 (of the suite's own network namespace).
@@ -32,16 +34,26 @@ export async function startRegistry(dir: string, opts: { htpasswd?: { user: stri
   } else if (opts.token) {
     auth = `auth:\n  token:\n    realm: ${opts.token.realm}\n    service: ${opts.token.service}\n    issuer: ${opts.token.issuer}\n    rootcertbundle: ${opts.token.certFile}\n`;
   }
-  fs.writeFileSync(path.join(dir, 'config.yml'), `version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: ${path.join(dir, 'data')}\n  delete:\n    enabled: true\nhttp:\n  addr: "${host}"\n${auth}`);
+  const tls = opts.tls ? `  tls:\n    certificate: ${opts.tls.cert}\n    key: ${opts.tls.key}\n${opts.tls.clientCa ? `    clientcas:\n      - ${opts.tls.clientCa}\n` : ''}` : '';
+  fs.writeFileSync(path.join(dir, 'config.yml'), `version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: ${path.join(dir, 'data')}\n  delete:\n    enabled: true\nhttp:\n  addr: "${host}"\n${tls}${auth}`);
   const child: ChildProcess = spawn('docker-registry', ['serve', path.join(dir, 'config.yml')], { stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
   child.stderr!.on('data', (d) => (log += d));
   for (let i = 0; ; i++) {
-    try {
-      const r = await fetch(`http://${host}/v2/`);
-      if (r.status === 200 || r.status === 401) break;
-    } catch {
-      /* not up yet */
+    if (opts.tls) {
+      // Listening is enough to know it is up (its TLS is what the tests check).
+      const [h, p] = [host.slice(0, host.lastIndexOf(':')).replace(/^\[|\]$/g, ''), Number(host.slice(host.lastIndexOf(':') + 1))];
+      const up = await new Promise<boolean>((r) => {
+        const c = net.connect(p, h, () => (c.end(), r(true))).on('error', () => r(false));
+      });
+      if (up) break;
+    } else {
+      try {
+        const r = await fetch(`http://${host}/v2/`);
+        if (r.status === 200 || r.status === 401) break;
+      } catch {
+        /* not up yet */
+      }
     }
     if (i > 100 || child.exitCode !== null) {
       child.kill('SIGKILL');

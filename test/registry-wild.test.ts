@@ -1,5 +1,6 @@
-// Registries as users meet them: behind a forward proxy (Debian's
-// tinyproxy), logins kept by a credential helper
+// Registries as users meet them: with TLS from a private CA (certs.d, client
+// certificates), behind a forward proxy (Debian's tinyproxy), logins kept
+// by a credential helper
 // (docker's protocol, spoken by a helper script written here) against a
 // real docker-registry with htpasswd, and registries that rate-limit or
 // deny, answered in words a user can act on.
@@ -183,5 +184,82 @@ describe('through a proxy', () => {
     const down = pull({ http_proxy: 'http://127.0.0.1:9', BERTH_INSECURE_REGISTRIES: name });
     assert.notEqual(down.status, 0);
     assert.match(down.stderr, /through the proxy http:\/\/127\.0\.0\.1:9 \(from HTTP_PROXY\): .*check the proxy, or add the host to NO_PROXY/);
+  });
+});
+
+// A CA, and a certificate it signs for CN (with the SAN given), by openssl.
+function makeCa(dir: string, name: string): { crt: string; key: string } {
+  const key = path.join(dir, `${name}.key`), crt = path.join(dir, `${name}.crt`);
+  const r = spawnSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', crt, '-days', '2', '-subj', `/CN=${name}`], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  return { crt, key };
+}
+function sign(dir: string, name: string, ca: { crt: string; key: string }, ext: string): { crt: string; key: string } {
+  const key = path.join(dir, `${name}.key`), csr = path.join(dir, `${name}.csr`), crt = path.join(dir, `${name}.crt`), extFile = path.join(dir, `${name}.ext`);
+  fs.writeFileSync(extFile, `${ext}\n`);
+  let r = spawnSync('openssl', ['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', csr, '-subj', `/CN=${name}`], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  r = spawnSync('openssl', ['x509', '-req', '-in', csr, '-CA', ca.crt, '-CAkey', ca.key, '-CAcreateserial', '-out', crt, '-days', '2', '-extfile', extFile], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  return { crt, key };
+}
+
+describe('registries with their own CA', () => {
+  let plainTls: Registry;
+  let mutual: Registry;
+  let certsD: string;
+  const put = (reg: Registry, files: Record<string, string>) => {
+    const d = path.join(certsD, reg.host);
+    fs.rmSync(d, { recursive: true, force: true });
+    fs.mkdirSync(d, { recursive: true });
+    for (const [n, from] of Object.entries(files)) fs.copyFileSync(from, path.join(d, n));
+  };
+
+  before(async () => {
+    const dir = fs.mkdtempSync(path.join(s.root, 'tls-'));
+    const ca = makeCa(dir, 'berth-test-ca');
+    const other = makeCa(dir, 'some-other-ca');
+    const clientCa = makeCa(dir, 'berth-client-ca');
+    const server = sign(dir, 'registry', ca, 'subjectAltName=IP:127.0.0.1');
+    const client = sign(dir, 'client', clientCa, 'extendedKeyUsage=clientAuth');
+    plainTls = await startRegistry(path.join(dir, 'reg-tls'), { tls: { cert: server.crt, key: server.key } });
+    mutual = await startRegistry(path.join(dir, 'reg-mtls'), { tls: { cert: server.crt, key: server.key, clientCa: clientCa.crt } });
+    certsD = path.join(s.env.BERTH_CONFIG!, 'certs.d');
+    Object.assign(files, { ca: ca.crt, other: other.crt, clientCert: client.crt, clientKey: client.key });
+    for (const reg of [plainTls, mutual]) assert.equal(s.berth(['tag', 'busybox', `${reg.host}/lab/bb:v1`]).code, 0);
+  });
+  const files: Record<string, string> = {};
+  after(async () => {
+    await plainTls?.stop();
+    await mutual?.stop();
+  });
+
+  it('refuses a certificate from a CA it was not given, saying where the CA goes; --tls-verify=false is the way out', () => {
+    put(plainTls, { 'other.crt': files.other });
+    const r = s.berth(['push', `${plainTls.host}/lab/bb:v1`]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /cannot reach registry 127\.0\.0\.1:\d+: its certificate is signed by a CA Berth does not trust \([A-Z_]+\): put that CA in .*certs\.d\/127\.0\.0\.1:\d+\/ca\.crt .*or pass --tls-verify=false/);
+    const insecure = s.berth(['push', '--tls-verify=false', `${plainTls.host}/lab/bb:v1`]);
+    assert.equal(insecure.code, 0, insecure.stderr);
+  });
+
+  it('trusts the CA in certs.d/HOST:PORT/ca.crt, beside the system\'s', () => {
+    put(plainTls, { 'ca.crt': files.ca });
+    assert.equal(s.berth(['rmi', `${plainTls.host}/lab/bb:v1`]).code, 0);
+    const pull = s.berth(['pull', `${plainTls.host}/lab/bb:v1`]);
+    assert.equal(pull.code, 0, pull.stderr);
+    assert.match(pull.stdout, /Status: Downloaded newer image/);
+  });
+
+  it('gives a client certificate (client.cert, client.key) where the registry asks for one', () => {
+    put(mutual, { 'ca.crt': files.ca });
+    const refused = s.berth(['push', `${mutual.host}/lab/bb:v1`]);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /cannot reach registry 127\.0\.0\.1:\d+: it asks for a client certificate it accepts \([A-Z_0-9]+\): put client\.cert and client\.key in .*certs\.d\/127\.0\.0\.1:\d+\//);
+    put(mutual, { 'ca.crt': files.ca, 'client.cert': files.clientCert, 'client.key': files.clientKey });
+    const ok = s.berth(['push', `${mutual.host}/lab/bb:v1`]);
+    assert.equal(ok.code, 0, ok.stderr);
+    put(mutual, { 'ca.crt': files.ca, 'client.key': files.clientKey });
+    assert.match(s.berth(['push', `${mutual.host}/lab/bb:v1`]).stderr, /client\.key has no certificate beside it: a client key needs client\.cert/);
   });
 });

@@ -10,6 +10,7 @@ export const pullCommand: Command = {
   flags: [
     { long: 'quiet', short: 'q', kind: 'bool', help: 'Suppress verbose output' },
     { long: 'platform', kind: 'string', help: 'Set platform if server is multi-platform capable (e.g. linux/amd64)' },
+    { long: 'tls-verify', kind: 'bool', help: "Verify the registry's certificate (--tls-verify=false skips it: only on a network you trust)" },
   ],
   minArgs: 1,
   maxArgs: 1,
@@ -20,7 +21,7 @@ export const pullCommand: Command = {
     const progressId = `berth-pull-${Date.now()}`;
     const seen = new Set<string>();
     let upToDate = false;
-    const img = await engine.registry.pull({ ref: p.args[0], platform: p.flags.platform as string | undefined }, (e: PullEvent) => {
+    const img = await engine.registry.pull({ ref: p.args[0], platform: p.flags.platform as string | undefined, tlsVerify: p.flags['tls-verify'] !== false }, (e: PullEvent) => {
       if (e.type === 'done') upToDate = e.upToDate;
       if (e.type === 'layer' && e.status === 'downloading') io.progress?.(`${progressId}-${e.digest.slice(7, 19)}`, e.done ?? 0, e.total ?? 1, `${e.digest.slice(7, 19)}: Downloading`);
       if (quiet || e.type !== 'layer' || e.status === 'downloading' || seen.has(`${e.digest}${e.status}`)) return;
@@ -39,14 +40,17 @@ export const pushCommand: Command = {
   name: 'push',
   usage: 'push [OPTIONS] NAME[:TAG]',
   summary: 'Upload an image to a registry',
-  flags: [{ long: 'quiet', short: 'q', kind: 'bool', help: 'Suppress verbose output' }],
+  flags: [
+    { long: 'quiet', short: 'q', kind: 'bool', help: 'Suppress verbose output' },
+    { long: 'tls-verify', kind: 'bool', help: "Verify the registry's certificate (--tls-verify=false skips it: only on a network you trust)" },
+  ],
   minArgs: 1,
   maxArgs: 1,
   async run(p, { engine, io }) {
     const ref = engine.registry.parse(p.args[0]);
     const quiet = p.flags.quiet === true;
     if (!quiet) io.out(`The push refers to repository [${ref.display}/${ref.path}]\n`);
-    await engine.registry.push(p.args[0], (e: PushEvent) => {
+    await engine.registry.push(p.args[0], { tlsVerify: p.flags['tls-verify'] !== false }, (e: PushEvent) => {
       if (quiet) return;
       if (e.type === 'layer') io.out(`${e.digest.slice(7, 19)}: ${e.status === 'exists' ? 'Layer already exists' : e.status === 'mounted' ? `Mounted from ${e.from}` : 'Pushed'}\n`);
       else io.out(`${e.tag}: digest: ${e.digest} size: ${e.size}\n`);
@@ -63,6 +67,7 @@ export const loginCommand: Command = {
     { long: 'username', short: 'u', kind: 'string', help: 'Username' },
     { long: 'password', short: 'p', kind: 'string', help: 'Password' },
     { long: 'password-stdin', kind: 'bool', help: 'Take the password from stdin' },
+    { long: 'tls-verify', kind: 'bool', help: "Verify the registry's certificate (--tls-verify=false skips it: only on a network you trust)" },
   ],
   maxArgs: 1,
   async run(p, { engine, io }) {
@@ -71,7 +76,7 @@ export const loginCommand: Command = {
     let password = p.flags.password as string | undefined;
     if (p.flags['password-stdin'] === true) password = (await textFrom(bytesFrom(io, undefined, 'give the password with -p PASSWORD', 'login --password-stdin'))).replace(/\r?\n$/, '');
     if (!username || password === undefined) throw new BerthError('give a username and a password: berth login -u USER --password-stdin SERVER (or -p PASSWORD)');
-    const { storedIn, helper } = await engine.registry.login(server, username, password);
+    const { storedIn, helper } = await engine.registry.login(server, username, password, { tlsVerify: p.flags['tls-verify'] !== false });
     // As docker: a password kept in the file itself is said to be so.
     if (!helper) io.err(`WARNING! Your password will be stored unencrypted in ${storedIn}.\nConfigure a credential helper (credsStore in that file) to remove this warning.\n`);
     io.out('Login Succeeded\n');

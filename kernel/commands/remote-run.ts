@@ -58,7 +58,7 @@ async function imageForNodes(ctx: CommandContext, image: string, registry: strin
   let pushed = 0;
   let digest: string;
   try {
-    digest = (await engine.registry.push(target, (e) => { if (e.type === 'layer' && e.status !== 'exists') pushed++; })).digest;
+    digest = (await engine.registry.push(target, {}, (e) => { if (e.type === 'layer' && e.status !== 'exists') pushed++; })).digest;
   } catch (e) {
     throw new BerthError(`cannot put ${image} into ${registry}, from where the nodes pull: ${(e as Error).message}; check that the registry runs and that this machine and the nodes reach it`, 'unavailable');
   }

@@ -4,7 +4,8 @@
 // (realm, service, scope; token or access_token; kept until it expires).
 import { BerthError } from '../errors';
 import { Credentials } from './credentials';
-import { httpFetch, proxyFor } from './http';
+import { registryCerts, tlsAdvice, TlsSettings } from './certs';
+import { causeOf, httpFetch, proxyFor } from './http';
 import { scheme } from './names';
 
 export class RegistryError extends BerthError {}
@@ -52,7 +53,16 @@ export class RegistryClient {
   private tokens = new Map<string, Token>();
   private basic = false;
 
-  constructor(readonly registry: string, private readonly creds: Credentials | undefined, private readonly env: NodeJS.ProcessEnv = process.env) {
+  private readonly tls: TlsSettings | undefined;
+  readonly base: string;
+
+  // tlsVerify false: --tls-verify=false, the user's explicit way out.
+  constructor(readonly registry: string, private readonly creds: Credentials | undefined, private readonly env: NodeJS.ProcessEnv = process.env, opts: { tlsVerify?: boolean } = {}) {
+    // A registry with certificates (certs.d) is spoken to over TLS with
+    // them, loopback too; otherwise docker's rule (scheme()).
+    const certs = registryCerts(registry, env);
+    this.tls = certs || opts.tlsVerify === false ? { ...(certs ?? {}), verify: opts.tlsVerify !== false } : undefined;
+    this.base = `${certs ? 'https' : scheme(registry, env)}://${registry}`;
     // BERTH_OFFLINE=1 (the test suite sets it): loopback registries only, or
     // one reached through a proxy on loopback (Berth's traffic stays on this
     // machine), refused before any connection is attempted.
@@ -64,8 +74,11 @@ export class RegistryClient {
     }
   }
 
-  get base(): string {
-    return `${scheme(this.registry, this.env)}://${this.registry}`;
+
+  // fetch's own "fetch failed" says nothing: the cause does.
+  private why(e: unknown): string {
+    const c = causeOf(e);
+    return (e as Error).message.startsWith('through the proxy') ? (e as Error).message : c.code && !c.message.includes(c.code) ? `${c.message} (${c.code})` : c.message;
   }
 
   private authHeader(scope: string): string | undefined {
@@ -91,9 +104,9 @@ export class RegistryClient {
     if (this.creds) headers.authorization = `Basic ${Buffer.from(`${this.creds.username}:${this.creds.password}`).toString('base64')}`;
     let r: Response;
     try {
-      r = await httpFetch(url, { headers }, this.env);
+      r = await httpFetch(url, { headers }, this.env, this.tls);
     } catch (e) {
-      throw new RegistryError(`cannot reach the token service ${url.origin}: ${(e as Error).message}`, 'unavailable');
+      throw new RegistryError(`cannot reach the token service ${url.origin}: ${this.why(e)}`, 'unavailable');
     }
     if (r.status === 429) throw rateLimited(this.registry, r);
     if (!r.ok) throw new RegistryError(`the token service of ${this.registry} refused: HTTP ${r.status}${r.status === 401 ? '; check `berth login`' : ''}`, 'unavailable');
@@ -112,9 +125,10 @@ export class RegistryClient {
       if (auth) headers.authorization = auth;
       let r: Response;
       try {
-        r = await httpFetch(url, { method, headers, body: opts.body as BodyInit | undefined, redirect: opts.redirect ?? 'follow', duplex: 'half' } as RequestInit, this.env);
+        r = await httpFetch(url, { method, headers, body: opts.body as BodyInit | undefined, redirect: opts.redirect ?? 'follow', duplex: 'half' } as RequestInit, this.env, this.tls);
       } catch (e) {
-        throw new RegistryError(`cannot reach registry ${this.registry}: ${(e as Error).message}; is it running, and is the name right?`, 'unavailable');
+        const advice = tlsAdvice(this.registry, causeOf(e).code, this.env, this.base.startsWith('https:') ? this.tls ?? { verify: true } : undefined);
+        throw new RegistryError(`cannot reach registry ${this.registry}: ${advice ?? `${this.why(e)}; is it running, and is the name right?`}`, advice ? 'permission' : 'unavailable');
       }
       if (r.status === 429) throw rateLimited(this.registry, r);
       // Denied after any login there was: say what was asked for and by whom.

@@ -6,6 +6,7 @@
 // proxy for localhost or a loopback address.
 import * as net from 'net';
 import type { Dispatcher } from 'undici';
+import type { TlsSettings } from './certs';
 
 // Loaded on the first request, not with the module: a cached build never pays for it.
 const undici = (): typeof import('undici') => require('undici') as typeof import('undici');
@@ -74,28 +75,39 @@ export function proxyFor(url: URL, env: NodeJS.ProcessEnv = process.env): string
 
 const dispatchers = new Map<string, Dispatcher>();
 
-function dispatcherFor(url: URL, env: NodeJS.ProcessEnv): Dispatcher {
+// One dispatcher per proxy and per registry's TLS settings, kept for the
+// process, so a pull's requests share their connections.
+function dispatcherFor(url: URL, env: NodeJS.ProcessEnv, t?: TlsSettings): Dispatcher {
   const proxy = proxyFor(url, env);
-  const key = proxy ?? '';
+  const key = `${proxy ?? ''}|${t ? `${t.dir ?? ''}|${t.verify}` : ''}`;
   let d = dispatchers.get(key);
   if (!d) {
-    d = proxy ? new (undici().ProxyAgent)(proxy) : new (undici().Agent)();
+    const options = t ? { ...(t.ca ? { ca: t.ca } : {}), ...(t.cert ? { cert: t.cert, key: t.key } : {}), rejectUnauthorized: t.verify } : undefined;
+    const u = undici();
+    d = proxy ? new u.ProxyAgent({ uri: proxy, ...(options ? { requestTls: options } : {}) }) : new u.Agent(options ? { connect: options } : {});
     dispatchers.set(key, d);
   }
   return d;
 }
 
+// What failed underneath fetch's "fetch failed": the socket's or TLS's code.
+export function causeOf(e: unknown): { code?: string; message: string } {
+  const c = (e as { cause?: { code?: string; message?: string } }).cause;
+  return { code: c?.code, message: c?.message ?? (e as Error).message };
+}
+
 // fetch through the dispatcher the URL calls for. A proxy that cannot be
 // reached or refuses says so, since the user may not know one is set.
-export async function httpFetch(input: string | URL, init: RequestInit = {}, env: NodeJS.ProcessEnv = process.env): Promise<Response> {
+export async function httpFetch(input: string | URL, init: RequestInit = {}, env: NodeJS.ProcessEnv = process.env, t?: TlsSettings): Promise<Response> {
   const url = new URL(String(input));
   const proxy = proxyFor(url, env);
   try {
-    return (await undici().fetch(url, { ...(init as object), dispatcher: dispatcherFor(url, env) } as never)) as unknown as Response;
+    return (await undici().fetch(url, { ...(init as object), dispatcher: dispatcherFor(url, env, url.protocol === 'https:' ? t : undefined) } as never)) as unknown as Response;
   } catch (e) {
     if (proxy) {
-      const cause = (e as { cause?: Error }).cause?.message ?? (e as Error).message;
-      throw new Error(`through the proxy ${redact(proxy)} (from ${url.protocol === 'https:' ? 'HTTPS_PROXY' : 'HTTP_PROXY'}): ${cause}; check the proxy, or add the host to NO_PROXY`);
+      const err = new Error(`through the proxy ${redact(proxy)} (from ${url.protocol === 'https:' ? 'HTTPS_PROXY' : 'HTTP_PROXY'}): ${causeOf(e).message}; check the proxy, or add the host to NO_PROXY`);
+      (err as { cause?: unknown }).cause = (e as { cause?: unknown }).cause;
+      throw err;
     }
     throw e;
   }

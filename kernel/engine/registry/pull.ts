@@ -30,6 +30,7 @@ export type PullEvent =
 export interface PullRequest {
   ref: string;
   platform?: string; // "linux/amd64"
+  tlsVerify?: boolean; // false: --tls-verify=false
 }
 
 interface Manifest {
@@ -54,7 +55,7 @@ async function getManifest(client: RegistryClient, repo: string, reference: stri
 
 export async function pullImage(store: ImageStore, req: PullRequest, emit: (e: PullEvent) => void = () => undefined, env: NodeJS.ProcessEnv = process.env): Promise<Image> {
   const ref = registryRef(req.ref);
-  const client = new RegistryClient(ref.registry, lookup(ref.display, env) ?? lookup(ref.registry, env), env);
+  const client = new RegistryClient(ref.registry, lookup(ref.display, env) ?? lookup(ref.registry, env), env, { tlsVerify: req.tlsVerify });
   const scope = `repository:${ref.path}:pull`;
   store.ensureLayout();
   let { body, digest, manifest } = await getManifest(client, ref.path, ref.digest ?? ref.tag, scope);

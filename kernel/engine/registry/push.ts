@@ -56,10 +56,10 @@ async function upload(client: RegistryClient, repo: string, file: string, digest
   if (r.status !== 201) throw new RegistryError(`uploading ${digest.slice(0, 19)} failed: HTTP ${r.status}`, 'unavailable');
 }
 
-export async function pushImage(store: ImageStore, refText: string, emit: (e: PushEvent) => void = () => undefined, env: NodeJS.ProcessEnv = process.env): Promise<{ digest: string; size: number }> {
+export async function pushImage(store: ImageStore, refText: string, emit: (e: PushEvent) => void = () => undefined, env: NodeJS.ProcessEnv = process.env, opts: { tlsVerify?: boolean } = {}): Promise<{ digest: string; size: number }> {
   const image: Image = store.resolve(refText);
   const ref = registryRef(refText);
-  const client = new RegistryClient(ref.registry, lookup(ref.display, env) ?? lookup(ref.registry, env), env);
+  const client = new RegistryClient(ref.registry, lookup(ref.display, env) ?? lookup(ref.registry, env), env, opts);
   const scope = `repository:${ref.path}:pull,push`;
   const sources = store.layerSources.all();
   const layers = [];

@@ -29,16 +29,16 @@ export class RegistryService {
     return (require('./pull') as typeof import('./pull')).pullImage(this.store, req, emit, this.env);
   }
 
-  push(ref: string, emit?: (e: PushEvent) => void): Promise<{ digest: string; size: number }> {
-    return (require('./push') as typeof import('./push')).pushImage(this.store, ref, emit, this.env);
+  push(ref: string, opts: { tlsVerify?: boolean }, emit?: (e: PushEvent) => void): Promise<{ digest: string; size: number }> {
+    return (require('./push') as typeof import('./push')).pushImage(this.store, ref, emit, this.env, opts);
   }
 
   // Checks the credentials against the registry's /v2/ before keeping them;
   // returns where they went (config.json, or the credential helper named there).
-  async login(server: string, username: string, password: string): Promise<{ storedIn: string; helper: boolean }> {
+  async login(server: string, username: string, password: string, opts: { tlsVerify?: boolean } = {}): Promise<{ storedIn: string; helper: boolean }> {
     const { RegistryClient } = require('./client') as typeof import('./client');
     const registry = registryOf(server);
-    const client = new RegistryClient(registry, { username, password }, this.env);
+    const client = new RegistryClient(registry, { username, password }, this.env, opts);
     const r = await client.request('GET', '/v2/', { scope: '' });
     if (!r.ok) throw new BerthError(`login attempt to ${client.base}/v2/ failed with status: ${r.status} ${r.statusText}`, 'permission');
     const storedIn = (require('./credentials') as typeof import('./credentials')).store(server === 'docker.io' ? 'docker.io' : registry, { username, password }, this.env);
