@@ -64,7 +64,7 @@ export async function startRegistry(dir: string, opts: { htpasswd?: { user: stri
   return {
     host,
     stop: () => new Promise<void>((resolve) => {
-      if (child.exitCode !== null) return resolve();
+      if (child.exitCode !== null || child.signalCode !== null) return resolve(); // already stopped
       child.once('exit', () => resolve());
       child.kill('SIGTERM');
     }),

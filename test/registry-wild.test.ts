@@ -1,4 +1,4 @@
-// Registries as users meet them: with TLS from a private CA (certs.d, client
+// Registries as users meet them: behind a mirror, with TLS from a private CA (certs.d, client
 // certificates), behind a forward proxy (Debian's tinyproxy), logins kept
 // by a credential helper
 // (docker's protocol, spoken by a helper script written here) against a
@@ -10,7 +10,7 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as http from 'http';
 import * as path from 'path';
-import { cliPath, TestStore, testStore } from './helpers';
+import { busyboxTar, cliPath, TestStore, testStore } from './helpers';
 import { Proxy, startProxy } from './proxy-server';
 import { Registry, startRegistry } from './registry-server';
 
@@ -261,5 +261,62 @@ describe('registries with their own CA', () => {
     assert.equal(ok.code, 0, ok.stderr);
     put(mutual, { 'ca.crt': files.ca, 'client.key': files.clientKey });
     assert.match(s.berth(['push', `${mutual.host}/lab/bb:v1`]).stderr, /client\.key has no certificate beside it: a client key needs client\.cert/);
+  });
+});
+
+describe('mirrors', () => {
+  let upstream: Registry;
+  let mirror: Registry;
+  let name: string;
+  const yamlFile = () => path.join(s.env.BERTH_CONFIG!, 'registries.yaml');
+
+  before(async () => {
+    const dir = fs.mkdtempSync(path.join(s.root, 'mirrors-'));
+    upstream = await startRegistry(path.join(dir, 'upstream'));
+    mirror = await startRegistry(path.join(dir, 'mirror'));
+    name = `${upstream.host}/lab/app:v1`;
+    // One name, two images: which one a run prints says where the pull went.
+    for (const [reg, who] of [[upstream, 'the upstream'], [mirror, 'the mirror']] as const) {
+      const tag = `${reg.host}/lab/app:v1`;
+      assert.equal(s.berth(['import', '-c', `CMD ["echo", "served by ${who}"]`, busyboxTar, tag]).code, 0);
+      assert.equal(s.berth(['push', tag]).code, 0);
+      assert.equal(s.berth(['rmi', tag]).code, 0);
+    }
+    fs.mkdirSync(path.dirname(yamlFile()), { recursive: true });
+    fs.writeFileSync(yamlFile(), `registries:\n  - location: ${upstream.host}\n    mirrors:\n      - location: ${mirror.host}\n        insecure: true\n`);
+  });
+  after(async () => {
+    fs.rmSync(yamlFile(), { force: true });
+    await mirror?.stop();
+    await upstream?.stop();
+  });
+
+  it('pulls from the mirror first, and keeps the registry\'s own name', () => {
+    const pull = s.berth(['pull', name]);
+    assert.equal(pull.code, 0, pull.stderr);
+    assert.equal(s.berth(['run', '--rm', name]).stdout, 'served by the mirror\n');
+    assert.deepEqual(JSON.parse(s.berth(['inspect', '-f', '{{json .RepoTags}}', name]).stdout), [name]);
+    assert.match(s.berth(['inspect', '-f', '{{json .RepoDigests}}', name]).stdout, new RegExp(`^\\["${upstream.host.replace(/\./g, '\\.')}/lab/app@sha256:[0-9a-f]{64}"\\]`));
+  });
+
+  it('falls back to the registry when the mirror is down, and says so', async () => {
+    await mirror.stop();
+    assert.equal(s.berth(['rmi', name]).code, 0);
+    const pull = s.berth(['pull', name]);
+    assert.equal(pull.code, 0, pull.stderr);
+    assert.match(pull.stderr, new RegExp(`the mirror ${mirror.host.replace(/\./g, '\\.')} failed \\(cannot reach registry .*\\); pulling from ${upstream.host.replace(/\./g, '\\.')} instead`));
+    assert.equal(s.berth(['run', '--rm', name]).stdout, 'served by the upstream\n');
+  });
+
+  it('refuses a registries.yaml it cannot read fully, naming the file and the key', () => {
+    const good = fs.readFileSync(yamlFile(), 'utf8');
+    try {
+      fs.writeFileSync(yamlFile(), `registries:\n  - location: ${upstream.host}\n    mirror:\n      - location: ${mirror.host}\n`);
+      const r = s.berth(['pull', name]);
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, /registries\.yaml: registries\[0\] has an unknown key "mirror" \(known: location, insecure, mirrors\)/);
+    } finally {
+      fs.writeFileSync(yamlFile(), good);
+    }
   });
 });

@@ -23,6 +23,7 @@ export const pullCommand: Command = {
     let upToDate = false;
     const img = await engine.registry.pull({ ref: p.args[0], platform: p.flags.platform as string | undefined, tlsVerify: p.flags['tls-verify'] !== false }, (e: PullEvent) => {
       if (e.type === 'done') upToDate = e.upToDate;
+      if (e.type === 'note') io.err(`${e.text}\n`);
       if (e.type === 'layer' && e.status === 'downloading') io.progress?.(`${progressId}-${e.digest.slice(7, 19)}`, e.done ?? 0, e.total ?? 1, `${e.digest.slice(7, 19)}: Downloading`);
       if (quiet || e.type !== 'layer' || e.status === 'downloading' || seen.has(`${e.digest}${e.status}`)) return;
       seen.add(`${e.digest}${e.status}`);

@@ -6,6 +6,7 @@ import { BerthError } from '../errors';
 import { Credentials } from './credentials';
 import { registryCerts, tlsAdvice, TlsSettings } from './certs';
 import { causeOf, httpFetch, proxyFor } from './http';
+import { configuredInsecure } from './mirrors';
 import { scheme } from './names';
 
 export class RegistryError extends BerthError {}
@@ -57,12 +58,14 @@ export class RegistryClient {
   readonly base: string;
 
   // tlsVerify false: --tls-verify=false, the user's explicit way out.
-  constructor(readonly registry: string, private readonly creds: Credentials | undefined, private readonly env: NodeJS.ProcessEnv = process.env, opts: { tlsVerify?: boolean } = {}) {
+  // insecure: plain HTTP, as registries.yaml may say of a registry or mirror.
+  constructor(readonly registry: string, private readonly creds: Credentials | undefined, private readonly env: NodeJS.ProcessEnv = process.env, opts: { tlsVerify?: boolean; insecure?: boolean } = {}) {
     // A registry with certificates (certs.d) is spoken to over TLS with
     // them, loopback too; otherwise docker's rule (scheme()).
     const certs = registryCerts(registry, env);
     this.tls = certs || opts.tlsVerify === false ? { ...(certs ?? {}), verify: opts.tlsVerify !== false } : undefined;
-    this.base = `${certs ? 'https' : scheme(registry, env)}://${registry}`;
+    const insecure = opts.insecure ?? configuredInsecure(registry, env);
+    this.base = `${certs ? 'https' : insecure ? 'http' : scheme(registry, env)}://${registry}`;
     // BERTH_OFFLINE=1 (the test suite sets it): loopback registries only, or
     // one reached through a proxy on loopback (Berth's traffic stays on this
     // machine), refused before any connection is attempted.

@@ -12,7 +12,9 @@ import { chainIds, hashingTap, sha256 } from '../images/digest';
 import { ImageStore } from '../images/store';
 import { Descriptor, Image, ImageConfig } from '../images/types';
 import { RegistryClient, RegistryError } from './client';
+import { BerthError } from '../errors';
 import { lookup } from './credentials';
+import { pullEndpoints } from './mirrors';
 import { registryRef } from './names';
 
 const ACCEPT = [
@@ -25,7 +27,8 @@ const ACCEPT = [
 export type PullEvent =
   | { type: 'resolved'; digest: string }
   | { type: 'layer'; digest: string; status: 'exists' | 'downloading' | 'done'; done?: number; total?: number }
-  | { type: 'done'; image: Image; digest: string; upToDate: boolean };
+  | { type: 'done'; image: Image; digest: string; upToDate: boolean }
+  | { type: 'note'; text: string }; // something the user should know (a mirror passed over)
 
 export interface PullRequest {
   ref: string;
@@ -53,9 +56,29 @@ async function getManifest(client: RegistryClient, repo: string, reference: stri
   return { body, digest, manifest: JSON.parse(body.toString('utf8')) as Manifest };
 }
 
+// Mirrors first (registries.yaml), then the registry itself. A mirror that
+// fails at any point is noted and passed over; what it already gave (whole
+// layers, checked against their digests) stays, so the next endpoint only
+// fetches the rest.
 export async function pullImage(store: ImageStore, req: PullRequest, emit: (e: PullEvent) => void = () => undefined, env: NodeJS.ProcessEnv = process.env): Promise<Image> {
   const ref = registryRef(req.ref);
-  const client = new RegistryClient(ref.registry, lookup(ref.display, env) ?? lookup(ref.registry, env), env, { tlsVerify: req.tlsVerify });
+  const endpoints = pullEndpoints(ref.registry, env);
+  for (const ep of endpoints) {
+    const host = ep.mirror ? ep.location : ref.registry;
+    try {
+      const creds = ep.mirror ? lookup(host, env) : lookup(ref.display, env) ?? lookup(ref.registry, env);
+      const client = new RegistryClient(host, creds, env, { tlsVerify: req.tlsVerify, insecure: ep.insecure });
+      return await pullFrom(client, store, req, emit);
+    } catch (e) {
+      if (!ep.mirror || !(e instanceof BerthError)) throw e;
+      emit({ type: 'note', text: `the mirror ${ep.location} failed (${e.message}); pulling from ${ref.display} instead` });
+    }
+  }
+  throw new RegistryError(`no registry to pull ${req.ref} from`);
+}
+
+async function pullFrom(client: RegistryClient, store: ImageStore, req: PullRequest, emit: (e: PullEvent) => void): Promise<Image> {
+  const ref = registryRef(req.ref);
   const scope = `repository:${ref.path}:pull`;
   store.ensureLayout();
   let { body, digest, manifest } = await getManifest(client, ref.path, ref.digest ?? ref.tag, scope);
