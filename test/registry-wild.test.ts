@@ -1,4 +1,4 @@
-// Registries as users meet them: behind a mirror, with TLS from a private CA (certs.d, client
+// Registries as users meet them: zstd layers (made by skopeo), behind a mirror, with TLS from a private CA (certs.d, client
 // certificates), behind a forward proxy (Debian's tinyproxy), logins kept
 // by a credential helper
 // (docker's protocol, spoken by a helper script written here) against a
@@ -318,5 +318,71 @@ describe('mirrors', () => {
     } finally {
       fs.writeFileSync(yamlFile(), good);
     }
+  });
+});
+
+describe('zstd layers', () => {
+  let reg: Registry;
+  let dir: string;
+  // A store with nothing in it: every layer must come through the decoder.
+  const fresh = (name: string) => {
+    const root = path.join(dir, name);
+    return { ...s.env, BERTH_ROOT: root, BERTH_RUN: path.join(root, 'run') };
+  };
+  const in_ = (env: NodeJS.ProcessEnv, args: string[]) => spawnSync(process.execPath, [cliPath, ...args], { env, encoding: 'utf8' });
+
+  before(async () => {
+    dir = fs.mkdtempSync(path.join(s.root, 'zstd-'));
+    reg = await startRegistry(path.join(dir, 'registry'));
+    assert.equal(s.berth(['import', '-c', 'CMD ["echo", "unpacked from zstd"]', busyboxTar, `${reg.host}/lab/z:gz`]).code, 0);
+    assert.equal(s.berth(['push', `${reg.host}/lab/z:gz`]).code, 0);
+    // Recompressed by skopeo into an OCI layout (a registry would have the gzip blob reused).
+    const oci = path.join(dir, 'oci');
+    let r = spawnSync('skopeo', ['copy', '-q', '--format', 'oci', '--dest-compress', '--dest-compress-format', 'zstd', '--src-tls-verify=false', `docker://${reg.host}/lab/z:gz`, `oci:${oci}:z`], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    r = spawnSync('skopeo', ['copy', '-q', '--dest-tls-verify=false', `oci:${oci}:z`, `docker://${reg.host}/lab/z:zstd`], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    r = spawnSync('skopeo', ['copy', '-q', `oci:${oci}:z`, `oci-archive:${path.join(dir, 'z.tar')}:lab/z:zstd`], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    const manifest = await (await fetch(`http://${reg.host}/v2/lab/z/manifests/zstd`, { headers: { accept: 'application/vnd.oci.image.manifest.v1+json' } })).json() as { layers: Array<{ mediaType: string }> };
+    assert.deepEqual(manifest.layers.map((l) => l.mediaType), ['application/vnd.oci.image.layer.v1.tar+zstd']);
+  });
+  after(async () => {
+    await reg?.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('pulls an image whose layers are zstd, and runs it', () => {
+    const env = fresh('pull');
+    const pull = in_(env, ['pull', `${reg.host}/lab/z:zstd`]);
+    assert.equal(pull.status, 0, pull.stderr);
+    assert.match(pull.stdout, /: Pull complete\n/);
+    assert.equal(in_(env, ['run', '--rm', `${reg.host}/lab/z:zstd`]).stdout, 'unpacked from zstd\n');
+  });
+
+  it('decodes a zstd layer to its diff ID, and refuses one cut short', async () => {
+    const { decompressors } = await import('../kernel/engine/images/decompress');
+    const { pipeline } = await import('stream/promises');
+    const { createHash } = await import('crypto');
+    const oci = path.join(dir, 'oci');
+    const index = JSON.parse(fs.readFileSync(path.join(oci, 'index.json'), 'utf8'));
+    const blob = (d: string) => path.join(oci, 'blobs', 'sha256', d.slice(7));
+    const manifest = JSON.parse(fs.readFileSync(blob(index.manifests[0].digest), 'utf8'));
+    const config = JSON.parse(fs.readFileSync(blob(manifest.config.digest), 'utf8'));
+    const layer = fs.readFileSync(blob(manifest.layers[0].digest));
+    const digestOf = async (bytes: Buffer) => {
+      const h = createHash('sha256');
+      await pipeline([(await import('stream')).Readable.from([bytes.subarray(0, 1000), bytes.subarray(1000)]), ...decompressors('zstd'), h]);
+      return `sha256:${h.digest('hex')}`;
+    };
+    assert.equal(await digestOf(layer), config.rootfs.diff_ids[0]);
+    await assert.rejects(digestOf(layer.subarray(0, layer.length - 100)), /zstd: the data ended in the middle of a frame \(truncated\)/);
+  });
+
+  it('loads an OCI archive whose layers are zstd, and runs it', () => {
+    const env = fresh('load');
+    const load = in_(env, ['load', '-i', path.join(dir, 'z.tar')]);
+    assert.equal(load.status, 0, load.stderr);
+    assert.equal(in_(env, ['run', '--rm', 'lab/z:zstd']).stdout, 'unpacked from zstd\n');
   });
 });

@@ -45,6 +45,8 @@ export interface NativeAddon {
   ensureBridge(name: string, gatewayCidr: string): void;
   deleteLink(name: string): void;
   linkExists(name: string): boolean;
+  // zstd, chunk by chunk (Node 20's zlib has none): see images/decompress.ts.
+  ZstdDecoder: new () => { push(chunk: Buffer): Buffer; end(): void };
 }
 
 // dist/kernel/engine -> repository root

@@ -4,6 +4,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { BerthError } from '../errors';
+import { compressionOfBytes, compressionOfFile, decompressors } from '../images/decompress';
 import { isWhiteout } from '../images/diff';
 import { unpackLayer } from '../images/unpack';
 import { httpFetch } from '../registry/http';
@@ -85,7 +86,7 @@ export function looksLikeArchive(file: string): boolean {
   try {
     const b = Buffer.alloc(262);
     const n = fs.readSync(fd, b, 0, 262, 0);
-    if (n >= 2 && b[0] === 0x1f && b[1] === 0x8b) return true; // gzip
+    if (compressionOfBytes(b.subarray(0, n))) return true; // gzip or zstd, as BuildKit's ADD
     return n >= 262 && b.toString('latin1', 257, 262) === 'ustar';
   } finally {
     fs.closeSync(fd);
@@ -94,14 +95,12 @@ export function looksLikeArchive(file: string): boolean {
 
 export async function extractArchive(file: string, destDir: string, onProgress?: (done: number, total: number) => void): Promise<void> {
   let tarFile = file;
-  const head = Buffer.alloc(2);
-  const fd = fs.openSync(file, 'r');
-  fs.readSync(fd, head, 0, 2, 0);
-  fs.closeSync(fd);
-  if (head[0] === 0x1f && head[1] === 0x8b) {
-    const zlib = await import('zlib');
+  const compression = compressionOfFile(file);
+  if (compression) {
+    // Streamed, so a large archive never sits in memory whole.
+    const { pipeline } = await import('stream/promises');
     tarFile = `${file}.tar`;
-    fs.writeFileSync(tarFile, zlib.gunzipSync(fs.readFileSync(file)));
+    await pipeline([fs.createReadStream(file), ...decompressors(compression), fs.createWriteStream(tarFile)]);
   }
   try {
     await unpackLayer(tarFile, destDir, onProgress);

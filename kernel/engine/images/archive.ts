@@ -5,12 +5,12 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { pipeline } from 'stream/promises';
 import * as tar from 'tar-stream';
-import * as zlib from 'zlib';
 import { BerthError } from '../errors';
 import { hashingTap, hexOf } from './digest';
 import { formatReference, parseReference } from './reference';
 import { MEDIA, ImageStore } from './store';
 import { Descriptor, Image, ImageConfig, ImageManifest } from './types';
+import { compressionOfFile, decompressors } from './decompress';
 
 export async function saveImages(store: ImageStore, images: Array<{ image: Image; refs: string[] }>, out: NodeJS.WritableStream): Promise<void> {
   const pack = tar.pack();
@@ -107,13 +107,9 @@ async function storeLayer(store: ImageStore, file: string, expectDiffId: string,
     });
     if (raw.digest() !== expectBlob) throw new BerthError(`blob ${expectBlob.slice(0, 19)} does not match its digest (got ${raw.digest().slice(0, 19)}): the archive is corrupt; nothing was loaded`);
   }
-  const head = Buffer.alloc(2);
-  const fd = fs.openSync(file, 'r');
-  fs.readSync(fd, head, 0, 2, 0);
-  fs.closeSync(fd);
   const tap = hashingTap();
   const tmp = `${file}.layer`;
-  await pipeline([fs.createReadStream(file), ...(head[0] === 0x1f && head[1] === 0x8b ? [zlib.createGunzip()] : []), tap.stream, fs.createWriteStream(tmp)]);
+  await pipeline([fs.createReadStream(file), ...decompressors(compressionOfFile(file)), tap.stream, fs.createWriteStream(tmp)]);
   if (tap.digest() !== expectDiffId) {
     throw new BerthError(`layer ${expectDiffId.slice(0, 19)} does not match its content (got ${tap.digest().slice(0, 19)}): the archive is corrupt; nothing was loaded`);
   }

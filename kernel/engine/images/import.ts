@@ -4,12 +4,12 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { pipeline } from 'stream/promises';
-import * as zlib from 'zlib';
 import { BerthError } from '../errors';
 import { MEDIA, ImageStore } from './store';
 import { ContainerDefaults, Image, ImageConfig } from './types';
 import { applyChanges } from '../build/metadata';
 import { chainIds, hashingTap } from './digest';
+import { compressionOfFile, decompressors } from './decompress';
 
 export interface ImportRequest {
   source: string; // a file path, or "-" for input
@@ -17,16 +17,6 @@ export interface ImportRequest {
   ref?: string;
   message?: string;
   changes?: string[]; // Dockerfile lines: CMD, ENTRYPOINT, ENV, WORKDIR, USER, LABEL, EXPOSE, STOPSIGNAL
-}
-
-function isGzip(file: string): boolean {
-  const fd = fs.openSync(file, 'r');
-  try {
-    const b = Buffer.alloc(2);
-    return fs.readSync(fd, b, 0, 2, 0) === 2 && b[0] === 0x1f && b[1] === 0x8b;
-  } finally {
-    fs.closeSync(fd);
-  }
 }
 
 export async function importImage(store: ImageStore, req: ImportRequest): Promise<Image> {
@@ -46,7 +36,7 @@ export async function importImage(store: ImageStore, req: ImportRequest): Promis
       throw new BerthError(`open ${source}: no such file or directory; give the path of a root filesystem tarball`, 'not-found');
     }
     const tap = hashingTap();
-    const stages: NodeJS.ReadWriteStream[] = isGzip(source) ? [zlib.createGunzip(), tap.stream] : [tap.stream];
+    const stages: NodeJS.ReadWriteStream[] = [...decompressors(compressionOfFile(source)), tap.stream];
     try {
       await pipeline([fs.createReadStream(source), ...stages, fs.createWriteStream(tmp)]);
     } catch (e) {

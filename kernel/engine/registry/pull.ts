@@ -7,8 +7,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Readable } from 'stream';
 import { pipeline } from 'stream/promises';
-import * as zlib from 'zlib';
 import { chainIds, hashingTap, sha256 } from '../images/digest';
+import { compressionOfMediaType, decompressors } from '../images/decompress';
 import { ImageStore } from '../images/store';
 import { Descriptor, Image, ImageConfig } from '../images/types';
 import { RegistryClient, RegistryError } from './client';
@@ -122,9 +122,8 @@ async function pullFrom(client: RegistryClient, store: ImageStore, req: PullRequ
       seen += c.length;
       emit({ type: 'layer', digest: desc.digest, status: 'downloading', done: seen, total: desc.size });
     });
-    const gz = /gzip/.test(desc.mediaType) || desc.mediaType.endsWith('.tar.gzip');
     try {
-      await pipeline([Readable.fromWeb(r.body as never), compressed.stream, ...(gz ? [zlib.createGunzip()] : []), plain.stream, fs.createWriteStream(tmp)]);
+      await pipeline([Readable.fromWeb(r.body as never), compressed.stream, ...decompressors(compressionOfMediaType(desc.mediaType)), plain.stream, fs.createWriteStream(tmp)]);
     } catch (e) {
       fs.rmSync(tmp, { force: true });
       throw new RegistryError(`layer ${desc.digest.slice(0, 19)} could not be read: ${(e as Error).message}; nothing of it was kept`);

@@ -16,6 +16,7 @@
 #include "../common/fsutil.h"
 #include "../common/untar.h"
 #include "../common/netlink.h"
+#include "zstd-decoder.h"
 
 namespace {
 
@@ -181,6 +182,7 @@ Napi::Value LinkExists(const Napi::CallbackInfo& info) {
 }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  berth::registerZstdDecoder(env, exports);
   exports.Set("ensureBridge", Napi::Function::New(env, EnsureBridge));
   exports.Set("deleteLink", Napi::Function::New(env, DeleteLink));
   exports.Set("linkExists", Napi::Function::New(env, LinkExists));
