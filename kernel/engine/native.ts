@@ -41,6 +41,10 @@ export interface NativeAddon {
   // Extracts a layer tarball safely on a worker thread: "" or an error message.
   // rootless: opaque markers in user.overlay.*, device nodes left out (see untar.h).
   untar(tarPath: string, dest: string, onProgress?: (bytesRead: number) => void, options?: { rootless: boolean }): Promise<string>;
+  // The same from an open descriptor (a pipe's read end), which it takes and closes.
+  untarFd(fd: number, name: string, dest: string, onProgress?: (bytesRead: number) => void, options?: { rootless: boolean }): Promise<string>;
+  // [read end, write end], close-on-exec.
+  pipe(): [number, number];
   // Bridges for container networks, in this process's network namespace.
   ensureBridge(name: string, gatewayCidr: string): void;
   deleteLink(name: string): void;

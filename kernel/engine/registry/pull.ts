@@ -5,10 +5,11 @@
 // no blob and no snapshot, and a retried pull only fetches what is missing.
 import * as fs from 'fs';
 import * as path from 'path';
-import { Readable } from 'stream';
-import { pipeline } from 'stream/promises';
+import { Readable, Writable } from 'stream';
+import { finished, pipeline } from 'stream/promises';
 import { chainIds, hashingTap, sha256 } from '../images/digest';
 import { compressionOfMediaType, decompressors } from '../images/decompress';
+import { unpackingSink } from '../images/unpack';
 import { ImageStore } from '../images/store';
 import { Descriptor, Image, ImageConfig } from '../images/types';
 import { RegistryClient, RegistryError } from './client';
@@ -54,6 +55,28 @@ async function getManifest(client: RegistryClient, repo: string, reference: stri
     throw new RegistryError(`manifest digest mismatch for ${repo}:${reference} (got ${digest}); refusing it`);
   }
   return { body, digest, manifest: JSON.parse(body.toString('utf8')) as Manifest };
+}
+
+// Writes each chunk to both streams, taking the next only when both took it,
+// and ends both; fails when either does.
+function tee(a: NodeJS.WritableStream, b: NodeJS.WritableStream): Writable {
+  const write = (s: NodeJS.WritableStream, chunk: Buffer) => new Promise<void>((res, rej) => void s.write(chunk, (e?: Error | null) => (e ? rej(e) : res())));
+  const finish = (s: NodeJS.WritableStream) => finished(s as Writable).then(() => undefined);
+  for (const s of [a, b]) s.on('error', () => undefined); // reported through write() and finish()
+  return new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      Promise.all([write(a, chunk), write(b, chunk)]).then(() => cb(), cb);
+    },
+    final(cb) {
+      a.end();
+      b.end();
+      Promise.all([finish(a), finish(b)]).then(() => cb(), cb);
+    },
+    destroy(err, cb) {
+      for (const s of [a, b]) (s as Writable).destroy();
+      cb(err);
+    },
+  });
 }
 
 // Mirrors first (registries.yaml), then the registry itself. A mirror that
@@ -122,17 +145,39 @@ async function pullFrom(client: RegistryClient, store: ImageStore, req: PullRequ
       seen += c.length;
       emit({ type: 'layer', digest: desc.digest, status: 'downloading', done: seen, total: desc.size });
     });
-    try {
-      await pipeline([Readable.fromWeb(r.body as never), compressed.stream, ...decompressors(compressionOfMediaType(desc.mediaType)), plain.stream, fs.createWriteStream(tmp)]);
-    } catch (e) {
+    // One pass: the decoded tar goes to its blob file and, through a pipe,
+    // to the extractor at once, so the layer is unpacked as it arrives.
+    const staging = path.join(store.paths.tmp, `snapshot-pull-${diffId.slice(7, 19)}-${process.pid}-${Date.now()}`);
+    const discard = () => {
       fs.rmSync(tmp, { force: true });
-      throw new RegistryError(`layer ${desc.digest.slice(0, 19)} could not be read: ${(e as Error).message}; nothing of it was kept`);
+      fs.rmSync(staging, { recursive: true, force: true });
+    };
+    const unpack = unpackingSink(desc.digest.slice(7, 19), staging);
+    const [streamed, unpacked] = await Promise.allSettled([
+      pipeline([Readable.fromWeb(r.body as never), compressed.stream, ...decompressors(compressionOfMediaType(desc.mediaType)), plain.stream, tee(fs.createWriteStream(tmp), unpack.sink)]),
+      unpack.done,
+    ]);
+    // The extractor's refusal says more than the broken pipe it leaves; a
+    // download that failed says more than the truncated layer it leaves.
+    const streamErr = streamed.status === 'rejected' ? (streamed.reason as NodeJS.ErrnoException) : undefined;
+    const unpackErr = unpacked.status === 'rejected' ? (unpacked.reason as Error) : undefined;
+    const brokenPipe = /^(EPIPE|ERR_STREAM_DESTROYED|ERR_STREAM_PREMATURE_CLOSE)$/.test(streamErr?.code ?? '');
+    const failed = streamErr && !brokenPipe ? streamErr : unpackErr ?? streamErr;
+    if (failed) {
+      discard();
+      throw new RegistryError(`layer ${desc.digest.slice(0, 19)} could not be read: ${(failed as Error).message}; nothing of it was kept`);
     }
+    // Checked after the unpack, which a bad digest then throws away.
     if (compressed.digest() !== desc.digest || plain.digest() !== diffId) {
-      fs.rmSync(tmp, { force: true });
+      discard();
       throw new RegistryError(`layer ${desc.digest.slice(0, 19)} does not match its digest (got ${compressed.digest().slice(0, 19)}); refusing it, nothing of it was kept`);
     }
-    const { descriptor } = await store.snapshots.addLayer(tmp, diffId, plain.size(), i === 0 ? undefined : chains[i - 1]);
+    let descriptor: Descriptor;
+    try {
+      ({ descriptor } = await store.snapshots.addLayerFromDir(staging, tmp, diffId, plain.size(), i === 0 ? undefined : chains[i - 1]));
+    } finally {
+      fs.rmSync(staging, { recursive: true, force: true }); // left only when another pull made the snapshot first
+    }
     layers[i] = descriptor;
     store.layerSources.record(diffId, { digest: desc.digest, size: desc.size, mediaType: desc.mediaType, registry: ref.registry, repo: ref.path });
     emit({ type: 'layer', digest: desc.digest, status: 'done' });

@@ -133,13 +133,15 @@ Napi::Value Flock(const Napi::CallbackInfo& info) {
 // message, reporting bytes read to an optional callback as it goes.
 class UntarWorker : public Napi::AsyncProgressWorker<uint64_t> {
  public:
-  UntarWorker(Napi::Env env, std::string tar, std::string dest, Napi::Function onProgress, berth::UntarOptions options)
+  // fd >= 0: read from it (and close it) instead of opening tar.
+  UntarWorker(Napi::Env env, std::string tar, std::string dest, Napi::Function onProgress, berth::UntarOptions options, int fd = -1)
       : Napi::AsyncProgressWorker<uint64_t>(env), deferred_(Napi::Promise::Deferred::New(env)), tar_(std::move(tar)), dest_(std::move(dest)),
-        options_(options) {
+        options_(options), fd_(fd) {
     if (!onProgress.IsEmpty()) onProgress_ = Napi::Persistent(onProgress);
   }
   void Execute(const ExecutionProgress& progress) override {
-    result_ = berth::untar(tar_, dest_, [&](uint64_t bytes) { progress.Send(&bytes, 1); }, options_);
+    auto report = [&](uint64_t bytes) { progress.Send(&bytes, 1); };
+    result_ = fd_ >= 0 ? berth::untarFd(fd_, tar_, dest_, report, options_) : berth::untar(tar_, dest_, report, options_);
   }
   void OnProgress(const uint64_t* data, size_t count) override {
     if (count && !onProgress_.IsEmpty()) onProgress_.Call({Napi::Number::New(Env(), double(data[count - 1]))});
@@ -152,6 +154,7 @@ class UntarWorker : public Napi::AsyncProgressWorker<uint64_t> {
   Napi::FunctionReference onProgress_;
   std::string tar_, dest_, result_;
   berth::UntarOptions options_;
+  int fd_;
 };
 
 Napi::Value Untar(const Napi::CallbackInfo& info) {
@@ -162,6 +165,33 @@ Napi::Value Untar(const Napi::CallbackInfo& info) {
   auto p = w->Promise();
   w->Queue();
   return p;
+}
+
+// untarFd(fd, name, dest, onProgress?, options?): as untar, reading an open
+// descriptor (a pipe's read end from pipe()), which it takes and closes.
+Napi::Value UntarFd(const Napi::CallbackInfo& info) {
+  Napi::Function cb = info.Length() > 3 && info[3].IsFunction() ? info[3].As<Napi::Function>() : Napi::Function();
+  berth::UntarOptions options;
+  if (info.Length() > 4 && info[4].IsObject()) options.rootless = info[4].As<Napi::Object>().Get("rootless").ToBoolean();
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  auto* w = new UntarWorker(info.Env(), info[1].As<Napi::String>(), info[2].As<Napi::String>(), cb, options, fd);
+  auto p = w->Promise();
+  w->Queue();
+  return p;
+}
+
+// A pipe, [read end, write end], both close-on-exec: a layer streams through
+// it from Node into the extractor on its worker thread.
+Napi::Value Pipe(const Napi::CallbackInfo& info) {
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) != 0) {
+    Napi::Error::New(info.Env(), std::string("pipe: ") + strerror(errno)).ThrowAsJavaScriptException();
+    return info.Env().Null();
+  }
+  Napi::Array a = Napi::Array::New(info.Env(), 2);
+  a.Set(uint32_t(0), fds[0]);
+  a.Set(uint32_t(1), fds[1]);
+  return a;
 }
 
 // Creates a bridge with its gateway address and brings it up (idempotent).
@@ -187,6 +217,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("deleteLink", Napi::Function::New(env, DeleteLink));
   exports.Set("linkExists", Napi::Function::New(env, LinkExists));
   exports.Set("untar", Napi::Function::New(env, Untar));
+  exports.Set("untarFd", Napi::Function::New(env, UntarFd));
+  exports.Set("pipe", Napi::Function::New(env, Pipe));
   exports.Set("cgroupVersion", Napi::Function::New(env, CgroupVersion));
   exports.Set("cgroupStats", Napi::Function::New(env, CgroupStats));
   exports.Set("cgroupProcs", Napi::Function::New(env, CgroupProcs));

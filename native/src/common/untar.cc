@@ -102,9 +102,14 @@ struct DirTime {
 
 std::string untar(const std::string& tarPath, const std::string& dest, const std::function<void(uint64_t)>& progress,
                   const UntarOptions& options) {
-  const char* opaqueXattr = options.rootless ? "user.overlay.opaque" : "trusted.overlay.opaque";
   int tfd = open(tarPath.c_str(), O_RDONLY | O_CLOEXEC);
   if (tfd < 0) return "cannot open layer " + tarPath + ": " + strerror(errno);
+  return untarFd(tfd, tarPath, dest, progress, options);
+}
+
+std::string untarFd(int tfd, const std::string& tarPath, const std::string& dest, const std::function<void(uint64_t)>& progress,
+                    const UntarOptions& options) {
+  const char* opaqueXattr = options.rootless ? "user.overlay.opaque" : "trusted.overlay.opaque";
   mkdirAll(dest, 0755);
   int root = open(dest.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (root < 0) {
@@ -265,6 +270,17 @@ std::string untar(const std::string& tarPath, const std::string& dest, const std
   if (rootTime >= 0) {
     struct timespec t[2] = {{rootTime, 0}, {rootTime, 0}};
     futimens(root, t);
+  }
+  // From a pipe, the writer may still be sending the archive's zero padding:
+  // read it to the end, so the writer never meets a closed pipe.
+  struct stat st;
+  if (fstat(tfd, &st) == 0 && S_ISFIFO(st.st_mode)) {
+    char sink[65536];
+    for (;;) {
+      ssize_t n = read(tfd, sink, sizeof sink);
+      if (n > 0 || (n < 0 && errno == EINTR)) continue;
+      break;
+    }
   }
   close(tfd);
   close(root);

@@ -23,4 +23,9 @@ struct UntarOptions {
 std::string untar(const std::string& tarPath, const std::string& dest,
                   const std::function<void(uint64_t)>& progress = nullptr, const UntarOptions& options = {});
 
+// The same from an open descriptor (a file or a pipe's read end), which it
+// closes; name is what messages call the layer.
+std::string untarFd(int fd, const std::string& name, const std::string& dest,
+                    const std::function<void(uint64_t)>& progress = nullptr, const UntarOptions& options = {});
+
 }  // namespace berth
