@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 say() { printf '[setup] %s\n' "$*"; }
 
-pkgs=(busybox-static mmdebstrap iproute2 iptables runc g++ make python3 bsdutils python3-jupyter-client python3-jupyter-kernel-test python3-ipykernel python3-nbclient python3-nbformat jupyter-notebook python3-jupyter-server chromium skopeo umoci docker-registry apache2-utils qemu-system-x86 cpio uidmap passt slirp4netns munge slurmctld slurmd slurm-client tinyproxy-bin libzstd-dev)
+pkgs=(busybox-static mmdebstrap iproute2 iptables runc g++ make python3 bsdutils python3-jupyter-client python3-jupyter-kernel-test python3-ipykernel python3-nbclient python3-nbformat jupyter-notebook python3-jupyter-server chromium skopeo umoci docker-registry apache2-utils qemu-system-x86 cpio uidmap passt slirp4netns munge slurmctld slurmd slurm-client tinyproxy-bin libzstd-dev podman)
 missing=()
 for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 
