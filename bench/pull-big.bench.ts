@@ -20,9 +20,17 @@ const REF = `127.0.0.1:${PORT}/lab/big:v1`;
 
 function generated(seed: number): string {
   // 250 files of 1 MiB: odd ones random, even ones repeated text.
-  return `RUN python3 -c "import os, random; r = random.Random(${seed}); d = '/data/${seed}'; os.makedirs(d)
-for i in range(250):
-    f = open(d + '/f%03d' % i, 'wb'); f.write(r.randbytes(1 << 20) if i % 2 else (('layer ${seed} line %d ' % i) * 60000).encode()[:1 << 20]); f.close()"`;
+  return [
+    'RUN python3 - <<PY',
+    'import os, random',
+    `r = random.Random(${seed})`,
+    `d = '/data/${seed}'`,
+    'os.makedirs(d)',
+    'for i in range(250):',
+    `    data = r.randbytes(1 << 20) if i % 2 else (('layer ${seed} line %d ' % i) * 60000).encode()[:1 << 20]`,
+    "    open(d + '/f%03d' % i, 'wb').write(data)",
+    'PY',
+  ].join('\n');
 }
 
 function timed(fn: () => void): number {
@@ -112,8 +120,8 @@ async function inner(): Promise<void> {
     console.log(row('docker pull', undefined, 'no docker engine here'));
     console.log(row('GNU tar -xzf of the same gzip layers', tarGz, `berth / GNU tar -xzf: ${(b / stats(tarGz).mean).toFixed(2)}x (goal <= 1.3x)`));
     console.log(row('GNU tar -xf of the same layers, decompressed', tarPlain, `berth / GNU tar -xf: ${(b / stats(tarPlain).mean).toFixed(2)}x`));
-    src.removeCgroupParent();
   } finally {
+    src.removeCgroupParent();
     reg.kill('SIGTERM');
     fs.rmSync(work, { recursive: true, force: true });
   }
