@@ -5,9 +5,8 @@
 // that reached such a name can only have gone through the proxy.
 import { ChildProcess, spawn } from 'child_process';
 import * as fs from 'fs';
-import * as net from 'net';
 import * as path from 'path';
-import { freePort } from './registry-server';
+import { freePort, listening } from './registry-server';
 
 export interface Proxy {
   url: string; // http://127.0.0.1:PORT
@@ -27,10 +26,7 @@ export async function startProxy(dir: string, hosts: Record<string, string>): Pr
   let err = '';
   child.stderr!.on('data', (d) => (err += d));
   for (let i = 0; ; i++) {
-    const up = await new Promise<boolean>((r) => {
-      const c = net.connect(port, '127.0.0.1', () => (c.end(), r(true))).on('error', () => r(false));
-    });
-    if (up) break;
+    if (await listening(port)) break;
     if (i > 100 || child.exitCode !== null) {
       child.kill('SIGKILL');
       throw new Error(`tinyproxy did not start: ${err}`);

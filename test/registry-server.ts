@@ -21,6 +21,13 @@ export function freePort(): Promise<number> {
 
 // tls: serve HTTPS with this certificate, and ask for a client certificate
 // from clientCa when it is given.
+// Whether something listens on HOST:PORT yet.
+export function listening(port: number, host = '127.0.0.1'): Promise<boolean> {
+  return new Promise((r) => {
+    const c = net.connect(port, host, () => (c.end(), r(true))).on('error', () => r(false));
+  });
+}
+
 export async function startRegistry(dir: string, opts: { htpasswd?: { user: string; password: string }; token?: { realm: string; service: string; issuer: string; certFile: string }; ipv6?: boolean; tls?: { cert: string; key: string; clientCa?: string } } = {}): Promise<Registry> {
   fs.mkdirSync(path.join(dir, 'data'), { recursive: true });
   const port = await freePort();
@@ -43,10 +50,7 @@ export async function startRegistry(dir: string, opts: { htpasswd?: { user: stri
     if (opts.tls) {
       // Listening is enough to know it is up (its TLS is what the tests check).
       const [h, p] = [host.slice(0, host.lastIndexOf(':')).replace(/^\[|\]$/g, ''), Number(host.slice(host.lastIndexOf(':') + 1))];
-      const up = await new Promise<boolean>((r) => {
-        const c = net.connect(p, h, () => (c.end(), r(true))).on('error', () => r(false));
-      });
-      if (up) break;
+      if (await listening(p, h)) break;
     } else {
       try {
         const r = await fetch(`http://${host}/v2/`);

@@ -2,7 +2,7 @@
 // background jobs that run -d submitted there, with docker's flags, columns
 // and exit codes, as the same commands act on containers here.
 import * as fs from 'fs';
-import { BerthError, ContextRecord, JobRecord, JobStatus } from '../engine';
+import { BerthError, ContextRecord, JobBackend, JobRecord, JobStatus } from '../engine';
 import { table } from '../render/table';
 import { ago, ellipsis, humanDuration } from '../render/units';
 import { forEachArg } from './each';
@@ -112,7 +112,7 @@ async function logs(p: Parsed, { engine, io }: CommandContext, rec: ContextRecor
   return 0;
 }
 
-async function until(backend: ReturnType<CommandContext['engine']['contexts']['backend']>, job: JobRecord, stopped: () => boolean): Promise<JobStatus> {
+async function until(backend: JobBackend, job: JobRecord, stopped: () => boolean): Promise<JobStatus> {
   for (;;) {
     const s = backend.status(job);
     if (s.ended || stopped()) return s;

@@ -110,7 +110,7 @@ export type { NetworkMember } from './network/service';
 export type { PullEvent, PushEvent, RegistryRef } from './registry/service';
 export type { VolumeRecord } from './volumes/types';
 export type { DeviceMapping, DeviceRequest } from './devices/types';
-export type { ContextRecord, JobHandle, JobInfo, JobRecord, JobRequest, JobStatus, SlurmEndpoint } from './contexts/types';
+export type { ContextRecord, JobBackend, JobHandle, JobInfo, JobRecord, JobRequest, JobStatus, SlurmEndpoint } from './contexts/types';
 export { hexOf } from './images/digest';
 export { formatReference, parseReference } from './images/reference';
 export { DEFAULT_RECORD_FILE } from './records/records';

@@ -6,7 +6,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { BerthError, NotFoundError } from '../errors';
 import { writeJsonAtomic } from '../store/files';
-import { configDir } from './store';
+import { configDir } from '../store/config-dir';
 import { JobRecord } from './types';
 
 export class JobStore {

@@ -3,18 +3,14 @@
 // ~/.docker/contexts). BERTH_CONFIG moves the directory; BERTH_CONTEXT and
 // the global --context choose one for a single call.
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
 import { BerthError, NotFoundError } from '../errors';
+import { configDir } from '../store/config-dir';
 import { writeJsonAtomic } from '../store/files';
 import { ContextRecord } from './types';
 
 export const DEFAULT_CONTEXT = 'default';
 
-export function configDir(env: NodeJS.ProcessEnv = process.env): string {
-  if (env.BERTH_CONFIG) return path.resolve(env.BERTH_CONFIG);
-  return path.join(env.XDG_CONFIG_HOME || path.join(env.HOME || os.homedir(), '.config'), 'berth');
-}
 
 const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.+-]*$/;
 

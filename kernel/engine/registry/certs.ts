@@ -7,7 +7,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as tls from 'tls';
 import { BerthError } from '../errors';
-import { configDir } from '../contexts/store';
+import { configDir } from '../store/config-dir';
 
 export interface TlsSettings {
   verify: boolean; // false: --tls-verify=false, the user's explicit choice

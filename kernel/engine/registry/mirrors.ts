@@ -15,7 +15,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { BerthError } from '../errors';
-import { configDir } from '../contexts/store';
+import { configDir } from '../store/config-dir';
 
 export interface Endpoint {
   location: string; // HOST[:PORT]
