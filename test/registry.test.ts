@@ -87,11 +87,21 @@ describe('push and pull', () => {
   });
 });
 
-// A proxy in front of the registry that flips a byte in layer blobs, or
-// drops the connection for one chosen blob the first time it is asked.
-async function proxy(target: string, mode: { flip?: boolean; dropOnce?: string }): Promise<{ host: string; close(): void }> {
+// A proxy in front of the registry that flips a byte in layer blobs, drops
+// the connection for one chosen blob the first time it is asked, or cuts
+// it off mid-way after some bytes; it notes the Range of each blob request
+// and the bytes it sent.
+interface BlobRequest {
+  digest: string;
+  range?: string;
+  status: number;
+  sent: number;
+}
+async function proxy(target: string, mode: { flip?: boolean; dropOnce?: string; cutOnce?: { digest: string; after: number } }): Promise<{ host: string; close(): void; blobs: BlobRequest[] }> {
   const port = await freePort();
   let dropped = false;
+  let cut = false;
+  const blobs: BlobRequest[] = [];
   const server = http.createServer((req, res) => {
     const up = http.request({ host: '127.0.0.1', port: Number(target.split(':')[1]), path: req.url, method: req.method, headers: req.headers }, (ur) => {
       const isLayer = /\/blobs\/sha256:/.test(req.url ?? '') && Number(ur.headers['content-length'] ?? 0) > 4096;
@@ -101,7 +111,23 @@ async function proxy(target: string, mode: { flip?: boolean; dropOnce?: string }
         ur.resume();
         return;
       }
+      const blob = /\/blobs\/(sha256:[a-f0-9]+)/.exec(req.url ?? '');
+      const seen: BlobRequest | undefined = blob && req.method === 'GET' ? { digest: blob[1], range: req.headers.range, status: ur.statusCode ?? 0, sent: 0 } : undefined;
+      if (seen) blobs.push(seen);
       res.writeHead(ur.statusCode ?? 502, ur.headers);
+      if (seen) ur.on('data', (c: Buffer) => void (seen.sent += c.length));
+      if (mode.cutOnce && !cut && seen?.digest === mode.cutOnce.digest) {
+        cut = true;
+        let sent = 0;
+        ur.on('data', (c: Buffer) => {
+          if (sent >= mode.cutOnce!.after) return;
+          const part = c.subarray(0, mode.cutOnce!.after - sent);
+          sent += part.length;
+          res.write(part);
+          if (sent >= mode.cutOnce!.after) setTimeout(() => res.destroy(), 100);
+        });
+        return;
+      }
       if (!(mode.flip && isLayer)) return void ur.pipe(res);
       let flipped = false;
       ur.on('data', (c: Buffer) => {
@@ -116,7 +142,7 @@ async function proxy(target: string, mode: { flip?: boolean; dropOnce?: string }
     req.pipe(up);
   });
   await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
-  return { host: `127.0.0.1:${port}`, close: () => server.close() };
+  return { host: `127.0.0.1:${port}`, close: () => server.close(), blobs };
 }
 
 describe('integrity', () => {
@@ -156,6 +182,68 @@ describe('integrity', () => {
       assert.match(second.stdout, new RegExp(`${manifest.layers[1].digest.slice(7, 19)}: Pull complete`));
     } finally {
       p.close();
+      await fresh.cleanup();
+    }
+  });
+
+  it('a layer cut off mid-way resumes from the byte it stopped at, and the image is whole', async () => {
+    const dir = path.join(s.root, 'big-layer');
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, 'Dockerfile'), 'FROM busybox\nRUN head -c 3000000 /dev/urandom > /blob.bin\n');
+    assert.equal(s.berth(['build', '-q', '-t', `${reg.host}/lab/big:v1`, dir]).code, 0);
+    assert.equal(s.berth(['push', `${reg.host}/lab/big:v1`]).code, 0);
+    const want = s.berth(['run', '--rm', '--network', 'none', `${reg.host}/lab/big:v1`, 'sha256sum', '/blob.bin']).stdout;
+    const manifest = await (await fetch(`http://${reg.host}/v2/lab/big/manifests/v1`, { headers: { accept: 'application/vnd.docker.distribution.manifest.v2+json' } })).json() as { layers: Array<{ digest: string; size: number }> };
+    const layer = manifest.layers[1];
+    const fresh = await testStore('registry-resume-mid', { empty: true });
+    const p = await proxy(reg.host, { cutOnce: { digest: layer.digest, after: 1_000_000 } });
+    try {
+      const first = await fresh.berthAsync(['pull', `${p.host}/lab/big:v1`]);
+      assert.equal(first.code, 1, first.stdout);
+      assert.match(first.stderr, new RegExp(`layer ${layer.digest.slice(0, 19)} was cut off after \\d+ of ${layer.size} bytes .*; pull again to resume it`));
+      const second = await fresh.berthAsync(['pull', `${p.host}/lab/big:v1`]);
+      assert.equal(second.code, 0, second.stderr);
+      const asks = p.blobs.filter((b) => b.digest === layer.digest);
+      assert.equal(asks.length, 2);
+      assert.equal(asks[1].range, 'bytes=1000000-', 'the second pull asks only for the rest');
+      assert.equal(asks[1].status, 206);
+      assert.equal(asks[1].sent, layer.size - 1_000_000);
+      const got = fresh.berth(['run', '--rm', '--network', 'none', `${p.host}/lab/big:v1`, 'sha256sum', '/blob.bin']);
+      assert.equal(got.stdout, want, got.stderr);
+      assert.deepEqual(fs.readdirSync(path.join(fresh.root, 'tmp')).filter((f) => f.startsWith('pull-')), [], 'no partial left');
+    } finally {
+      p.close();
+      await fresh.cleanup();
+    }
+  });
+
+  it('a pull keeps the compressed blob alone; push sends it as it came, save writes its tar', async () => {
+    const manifest = await (await fetch(`http://${reg.host}/v2/lab/big/manifests/v1`, { headers: { accept: 'application/vnd.docker.distribution.manifest.v2+json' } })).json() as { layers: Array<{ digest: string; size: number }> };
+    const fresh = await testStore('registry-keep', { empty: true });
+    try {
+      assert.equal((await fresh.berthAsync(['pull', `${reg.host}/lab/big:v1`])).code, 0);
+      const img = JSON.parse(fresh.berth(['inspect', `${reg.host}/lab/big:v1`]).stdout)[0];
+      const blobs = fs.readdirSync(path.join(fresh.root, 'images', 'blobs', 'sha256'));
+      for (const l of manifest.layers) assert.ok(blobs.includes(l.digest.slice(7)), 'the compressed layer is kept');
+      for (const d of img.RootFS.Layers as string[]) assert.ok(!blobs.includes(d.slice(7)), 'its decompressed tar is not');
+      // push elsewhere: the same blobs go up untouched.
+      assert.equal(fresh.berth(['tag', `${reg.host}/lab/big:v1`, `${reg.host}/other/big:v2`]).code, 0);
+      assert.equal((await fresh.berthAsync(['push', `${reg.host}/other/big:v2`])).code, 0);
+      const pushed = await (await fetch(`http://${reg.host}/v2/other/big/manifests/v2`, { headers: { accept: 'application/vnd.docker.distribution.manifest.v2+json' } })).json() as { layers: Array<{ digest: string }> };
+      assert.deepEqual(pushed.layers.map((l) => l.digest), manifest.layers.map((l) => l.digest));
+      // save: a docker-archive whose layers are the tars of the diff IDs.
+      const out = path.join(fresh.root, 'big.tar');
+      assert.equal(fresh.berth(['save', '-o', out, `${reg.host}/lab/big:v1`]).code, 0);
+      const x = path.join(fresh.root, 'x');
+      fs.mkdirSync(x);
+      assert.equal(spawnSync('tar', ['-xf', out, '-C', x]).status, 0);
+      const saved = JSON.parse(fs.readFileSync(path.join(x, 'manifest.json'), 'utf8'))[0].Layers as string[];
+      const sums = saved.map((f) => 'sha256:' + spawnSync('sha256sum', [path.join(x, f)], { encoding: 'utf8' }).stdout.split(' ')[0]);
+      assert.deepEqual(sums, img.RootFS.Layers);
+      // rmi: the compressed blobs go with the image.
+      assert.equal(fresh.berth(['rmi', `${reg.host}/lab/big:v1`, `${reg.host}/other/big:v2`]).code, 0);
+      assert.deepEqual(fs.readdirSync(path.join(fresh.root, 'images', 'blobs', 'sha256')), []);
+    } finally {
       await fresh.cleanup();
     }
   });

@@ -17,17 +17,27 @@ export async function saveImages(store: ImageStore, images: Array<{ image: Image
   const done = pipeline(pack, out);
   const entry = (name: string, body: Buffer | string) =>
     new Promise<void>((resolve, reject) => pack.entry({ name, mode: 0o644, mtime: new Date(0) }, body, (e) => (e ? reject(e) : resolve())));
-  const fileEntry = (name: string, file: string) =>
+  const streamEntry = (name: string, size: number, stages: NodeJS.ReadableStream[]) =>
     new Promise<void>((resolve, reject) => {
-      const size = fs.statSync(file).size;
       const e = pack.entry({ name, size, mode: 0o644, mtime: new Date(0) }, (err) => (err ? reject(err) : resolve()));
-      fs.createReadStream(file).on('error', reject).pipe(e);
+      pipeline([...stages, e] as never).catch(reject);
     });
   const written = new Set<string>();
   const blob = async (digest: string) => {
     if (written.has(digest)) return;
     written.add(digest);
-    await fileEntry(`blobs/sha256/${hexOf(digest)}`, store.blobPath(digest));
+    const name = `blobs/sha256/${hexOf(digest)}`;
+    const kept = store.layerBlob(digest);
+    if (kept?.compression) {
+      // A pulled layer is kept compressed; the archive holds its tar, as
+      // the manifest says, decoded on the way out.
+      const size = store.layerSources.all()[digest]?.unpackedSize;
+      if (size === undefined) throw new BerthError(`layer ${digest.slice(0, 19)} has no recorded size; pull the image again before saving it`);
+      return streamEntry(name, size, [fs.createReadStream(kept.file), ...(decompressors(kept.compression) as NodeJS.ReadableStream[])]);
+    }
+    const file = store.blobPath(digest);
+    if (!fs.existsSync(file)) throw new BerthError(`blob ${digest.slice(0, 19)} is missing from the store; pull or build the image again`);
+    await streamEntry(name, fs.statSync(file).size, [fs.createReadStream(file)]);
   };
   const index: { schemaVersion: 2; mediaType: string; manifests: Descriptor[] } = { schemaVersion: 2, mediaType: MEDIA.index, manifests: [] };
   const dockerManifest: Array<{ Config: string; RepoTags: string[]; Layers: string[] }> = [];

@@ -3,15 +3,20 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { StorePaths } from '../store/paths';
+import { LayerSource } from './layer-sources';
 import { Image } from './types';
 
-export function collectGarbage(paths: StorePaths, images: Image[], keepChainIds: Set<string> = new Set()): string[] {
+// A pulled layer's compressed blob lives as long as its diff ID does.
+export function collectGarbage(paths: StorePaths, images: Image[], keepChainIds: Set<string> = new Set(), sources: Record<string, LayerSource> = {}): string[] {
   const live = new Set<string>();
   const liveChains = new Set<string>(keepChainIds);
   for (const img of images) {
     live.add(img.manifestDigest);
     live.add(img.id);
-    for (const l of img.layers) live.add(l.digest);
+    for (const l of img.layers) {
+      live.add(l.digest);
+      if (sources[l.digest]) live.add(sources[l.digest].digest);
+    }
     for (const c of img.chainIds) liveChains.add(c);
   }
   const deleted: string[] = [];

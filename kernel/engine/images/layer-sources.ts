@@ -10,6 +10,7 @@ export interface LayerSource {
   mediaType: string;
   registry: string;
   repo: string;
+  unpackedSize?: number; // of the tar it decodes to (a pulled layer's)
 }
 
 export class LayerSources {
@@ -26,7 +27,9 @@ export class LayerSources {
   record(diffId: string, src: LayerSource): void {
     withLock(this.lockFile, () => {
       const all = this.all();
-      all[diffId] = src;
+      // The same blob pushed elsewhere still decodes to the same size.
+      const before = all[diffId];
+      all[diffId] = before?.digest === src.digest && before.unpackedSize !== undefined ? { unpackedSize: before.unpackedSize, ...src } : src;
       writeJsonAtomic(this.file, all);
     });
   }

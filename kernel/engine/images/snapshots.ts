@@ -7,10 +7,12 @@ import { StorePaths } from '../store/paths';
 import { hexOf, sha256 } from './digest';
 import { MEDIA } from './media';
 import { Descriptor } from './types';
-import { unpackLayer } from './unpack';
+import { NotFoundError } from '../errors';
+import { unpackLayerBlob } from './unpack';
+import type { LayerBlob } from './store';
 
 export class Snapshotter {
-  constructor(private readonly paths: StorePaths, private readonly blobPath: (digest: string) => string) {}
+  constructor(private readonly paths: StorePaths, private readonly blobPath: (digest: string) => string, private readonly layerBlob: (diffId: string) => LayerBlob | undefined) {}
 
   snapshotDir(chainId: string): string {
     return path.join(this.paths.snapshots, hexOf(chainId));
@@ -46,9 +48,16 @@ export class Snapshotter {
   }
 
   // Like addLayer, for a layer whose files already lie in dir exactly as the
-  // snapshot must hold them (a COPY/ADD staging dir): dir becomes the
+  // snapshot must hold them (a RUN step's upper dir): dir becomes the
   // snapshot by rename instead of being unpacked again from the tarball.
   async addLayerFromDir(dir: string, tarFile: string, diffId: string, size: number, parentChain: string | undefined): Promise<{ descriptor: Descriptor; chainId: string }> {
+    this.adoptDir(dir, diffId, size, parentChain);
+    return this.addLayer(tarFile, diffId, size, parentChain);
+  }
+
+  // dir becomes the layer's snapshot by rename (a pulled layer, unpacked as
+  // it arrived); its bytes are kept by the caller.
+  adoptDir(dir: string, diffId: string, size: number, parentChain: string | undefined): { descriptor: Descriptor; chainId: string } {
     const chainId = parentChain ? sha256(`${parentChain} ${diffId}`) : diffId;
     const snap = this.snapshotDir(chainId);
     if (!fs.existsSync(snap)) {
@@ -59,16 +68,18 @@ export class Snapshotter {
         if (!fs.existsSync(snap)) throw e;
       }
     }
-    return this.addLayer(tarFile, diffId, size, parentChain);
+    return { descriptor: { mediaType: MEDIA.layerTar, digest: diffId, size }, chainId };
   }
 
   // Unpacks a layer blob into its snapshot once; later callers reuse it.
-  async ensureSnapshot(chainId: string, layerDigest: string): Promise<string> {
+  async ensureSnapshot(chainId: string, diffId: string): Promise<string> {
     const dir = this.snapshotDir(chainId);
     if (fs.existsSync(dir)) return dir;
+    const blob = this.layerBlob(diffId);
+    if (!blob) throw new NotFoundError(`layer ${diffId.slice(0, 19)} is missing from the store; remove the image (berth rmi) and pull or build it again`);
     const staging = path.join(this.paths.tmp, `snapshot-${hexOf(chainId).slice(0, 12)}-${process.pid}-${Date.now()}`);
     try {
-      await unpackLayer(this.blobPath(layerDigest), staging);
+      await unpackLayerBlob(blob, staging);
       fs.mkdirSync(this.paths.snapshots, { recursive: true });
       try {
         fs.renameSync(staging, dir);

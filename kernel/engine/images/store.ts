@@ -16,6 +16,15 @@ import { collectGarbage } from './gc';
 import { MEDIA } from './media';
 import { LayerSources } from './layer-sources';
 import { Snapshotter } from './snapshots';
+import { Compression, compressionOfMediaType } from './decompress';
+
+export interface LayerBlob {
+  file: string;
+  digest: string; // of the file's bytes
+  compression: Compression;
+  mediaType: string;
+  size?: number; // of the file, when compressed
+}
 
 
 const REF_ANNOTATION = 'io.berth.image.ref';
@@ -33,7 +42,7 @@ export class ImageStore {
   readonly layerSources: LayerSources;
 
   constructor(readonly paths: StorePaths) {
-    this.snapshots = new Snapshotter(paths, (d) => this.blobPath(d));
+    this.snapshots = new Snapshotter(paths, (d) => this.blobPath(d), (d) => this.layerBlob(d));
     this.layerSources = new LayerSources(paths, this.lockFile);
   }
 
@@ -47,6 +56,20 @@ export class ImageStore {
 
   blobPath(digest: string): string {
     return path.join(this.paths.images, 'blobs', 'sha256', hexOf(digest));
+  }
+
+  // Where a layer's bytes are kept: the plain tar under its diff ID (built,
+  // committed, loaded and imported layers), or, for a pulled layer, the
+  // registry's compressed blob under its own digest. A pull keeps only the
+  // compressed one: half the bytes to write, and push sends it as it came.
+  layerBlob(diffId: string): LayerBlob | undefined {
+    const plain = this.blobPath(diffId);
+    if (fs.existsSync(plain)) return { file: plain, digest: diffId, compression: undefined, mediaType: MEDIA.layerTar };
+    const src = this.layerSources.all()[diffId];
+    if (!src) return undefined;
+    const file = this.blobPath(src.digest);
+    if (!fs.existsSync(file)) return undefined;
+    return { file, digest: src.digest, compression: compressionOfMediaType(src.mediaType), mediaType: src.mediaType, size: src.size };
   }
 
   ensureLayout(): void {
@@ -286,7 +309,7 @@ export class ImageStore {
       index.manifests = index.manifests.filter((m) => m.digest !== manifestDigest);
       writeJsonAtomic(this.indexFile, index);
     });
-    return collectGarbage(this.paths, this.list(), keepChainIds);
+    return collectGarbage(this.paths, this.list(), keepChainIds, this.layerSources.all());
   }
 
 }

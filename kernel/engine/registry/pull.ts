@@ -5,14 +5,14 @@
 // no blob and no snapshot, and a retried pull only fetches what is missing.
 import * as fs from 'fs';
 import * as path from 'path';
-import { Readable, Writable } from 'stream';
-import { finished, pipeline } from 'stream/promises';
-import { chainIds, hashingTap, sha256 } from '../images/digest';
+import { Readable } from 'stream';
+import { chainIds, hashingTap, hexOf, sha256 } from '../images/digest';
 import { compressionOfMediaType, decompressors } from '../images/decompress';
-import { unpackingSink } from '../images/unpack';
-import { ImageStore } from '../images/store';
+import { unpackStream } from '../images/unpack';
+import { ImageStore, LayerBlob } from '../images/store';
 import { Descriptor, Image, ImageConfig } from '../images/types';
 import { RegistryClient, RegistryError } from './client';
+import { causeOf } from './http';
 import { BerthError } from '../errors';
 import { lookup } from './credentials';
 import { pullEndpoints } from './mirrors';
@@ -57,28 +57,6 @@ async function getManifest(client: RegistryClient, repo: string, reference: stri
   return { body, digest, manifest: JSON.parse(body.toString('utf8')) as Manifest };
 }
 
-// Writes each chunk to both streams, taking the next only when both took it,
-// and ends both; fails when either does.
-function tee(a: NodeJS.WritableStream, b: NodeJS.WritableStream): Writable {
-  const write = (s: NodeJS.WritableStream, chunk: Buffer) => new Promise<void>((res, rej) => void s.write(chunk, (e?: Error | null) => (e ? rej(e) : res())));
-  const finish = (s: NodeJS.WritableStream) => finished(s as Writable).then(() => undefined);
-  for (const s of [a, b]) s.on('error', () => undefined); // reported through write() and finish()
-  return new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      Promise.all([write(a, chunk), write(b, chunk)]).then(() => cb(), cb);
-    },
-    final(cb) {
-      a.end();
-      b.end();
-      Promise.all([finish(a), finish(b)]).then(() => cb(), cb);
-    },
-    destroy(err, cb) {
-      for (const s of [a, b]) (s as Writable).destroy();
-      cb(err);
-    },
-  });
-}
-
 // Mirrors first (registries.yaml), then the registry itself. A mirror that
 // fails at any point is noted and passed over; what it already gave (whole
 // layers, checked against their digests) stays, so the next endpoint only
@@ -98,6 +76,61 @@ export async function pullImage(store: ImageStore, req: PullRequest, emit: (e: P
     }
   }
   throw new RegistryError(`no registry to pull ${req.ref} from`);
+}
+
+// A layer half-downloaded by an earlier pull waits in tmp under its digest,
+// or under the process ID of a pull that was killed mid-way. Taking it is a
+// rename, so of two pulls at once only one resumes it; the other starts its
+// own file. What dead pulls left of the same layer goes.
+function claimPartial(store: ImageStore, digest: string): string {
+  const hex = hexOf(digest);
+  const mine = path.join(store.paths.tmp, `pull-${hex}.${process.pid}-${Date.now()}`);
+  fs.mkdirSync(store.paths.tmp, { recursive: true });
+  const left: Array<{ file: string; size: number }> = [];
+  for (const name of fs.readdirSync(store.paths.tmp)) {
+    const m = /^(?:snapshot-)?pull-([a-f0-9]+)[.-](partial|(\d+)-\d+)$/.exec(name);
+    if (!m || !(hex.startsWith(m[1]) || m[1] === hex) || (m[3] && alive(Number(m[3])))) continue;
+    const file = path.join(store.paths.tmp, name);
+    if (name.startsWith('snapshot-')) fs.rmSync(file, { recursive: true, force: true });
+    else left.push({ file, size: fs.statSync(file).size });
+  }
+  left.sort((a, b) => b.size - a.size);
+  for (const [k, l] of left.entries()) {
+    try {
+      if (k === 0) fs.renameSync(l.file, mine);
+      else fs.rmSync(l.file, { force: true });
+    } catch {
+      /* another pull took it */
+    }
+  }
+  return mine;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function releasePartial(store: ImageStore, digest: string, work: string): void {
+  if (!fs.existsSync(work)) return;
+  const shared = partialPath(store, digest);
+  // Keep the longer of two partials.
+  if (fs.existsSync(shared) && fs.statSync(shared).size >= fs.statSync(work).size) fs.rmSync(work, { force: true });
+  else fs.renameSync(work, shared);
+}
+
+function partialPath(store: ImageStore, digest: string): string {
+  return path.join(store.paths.tmp, `pull-${hexOf(digest)}.partial`);
+}
+
+// The unpacked size of a layer already here, for the manifest Berth keeps.
+function unpackedSize(store: ImageStore, diffId: string, blob: LayerBlob): number {
+  if (!blob.compression) return fs.statSync(blob.file).size;
+  return store.layerSources.all()[diffId]?.unpackedSize ?? 0;
 }
 
 async function pullFrom(client: RegistryClient, store: ImageStore, req: PullRequest, emit: (e: PullEvent) => void): Promise<Image> {
@@ -126,18 +159,28 @@ async function pullFrom(client: RegistryClient, store: ImageStore, req: PullRequ
   if (diffIds.length !== manifest.layers.length) throw new RegistryError(`${req.ref}: manifest and config disagree on the number of layers`);
   const chains = chainIds(diffIds);
   const layers: Descriptor[] = new Array(diffIds.length);
-  fs.mkdirSync(store.paths.tmp, { recursive: true });
   const fetchLayer = async (i: number) => {
     const desc = manifest.layers![i];
     const diffId = diffIds[i];
-    if (fs.existsSync(store.blobPath(diffId)) && fs.existsSync(store.snapshots.snapshotDir(chains[i]))) {
-      layers[i] = { mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: diffId, size: fs.statSync(store.blobPath(diffId)).size };
+    const chainId = chains[i];
+    const kept = store.layerBlob(diffId);
+    if (kept && fs.existsSync(store.snapshots.snapshotDir(chainId))) {
+      layers[i] = { mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: diffId, size: unpackedSize(store, diffId, kept) };
       emit({ type: 'layer', digest: desc.digest, status: 'exists' });
       return;
     }
-    const r = await client.request('GET', `/v2/${ref.path}/blobs/${desc.digest}`, { scope });
-    if (!r.ok || !r.body) throw new RegistryError(`cannot fetch layer ${desc.digest.slice(0, 19)}: HTTP ${r.status}`, 'unavailable');
-    const tmp = path.join(store.paths.tmp, `pull-${diffId.slice(7, 19)}-${process.pid}-${Date.now()}.tar`);
+    const hex = desc.digest.slice(7, 19);
+    const staging = path.join(store.paths.tmp, `snapshot-pull-${hex}-${process.pid}-${Date.now()}`);
+    const work = claimPartial(store, desc.digest);
+    const resumeAt = fs.existsSync(work) ? fs.statSync(work).size : 0;
+    const r = await client.request('GET', `/v2/${ref.path}/blobs/${desc.digest}`, { scope, headers: resumeAt ? { range: `bytes=${resumeAt}-` } : {} });
+    if (!r.ok || !r.body) {
+      releasePartial(store, desc.digest, work);
+      throw new RegistryError(`cannot fetch layer ${desc.digest.slice(0, 19)}: HTTP ${r.status}`, 'unavailable');
+    }
+    // A registry that ignores the range sends the whole blob: start over.
+    const resumed = resumeAt > 0 && r.status === 206 && (r.headers.get('content-range') ?? '').startsWith(`bytes ${resumeAt}-`);
+    if (!resumed) fs.rmSync(work, { force: true });
     const compressed = hashingTap();
     const plain = hashingTap();
     let seen = 0;
@@ -145,41 +188,53 @@ async function pullFrom(client: RegistryClient, store: ImageStore, req: PullRequ
       seen += c.length;
       emit({ type: 'layer', digest: desc.digest, status: 'downloading', done: seen, total: desc.size });
     });
-    // One pass: the decoded tar goes to its blob file and, through a pipe,
-    // to the extractor at once, so the layer is unpacked as it arrives.
-    const staging = path.join(store.paths.tmp, `snapshot-pull-${diffId.slice(7, 19)}-${process.pid}-${Date.now()}`);
-    const discard = () => {
-      fs.rmSync(tmp, { force: true });
+    // One pass: the compressed bytes are appended to the blob file as they
+    // arrive, and decoded through a pipe into the extractor at once. What a
+    // cut-off download left is read back first, then the rest follows.
+    let netErr: Error | undefined;
+    async function* source(): AsyncGenerator<Buffer> {
+      if (resumed) for await (const c of fs.createReadStream(work)) yield c as Buffer;
+      const out = await fs.promises.open(work, 'a', 0o600);
+      try {
+        try {
+          for await (const c of Readable.fromWeb(r.body as never)) {
+            await out.write(c as Buffer);
+            yield c as Buffer;
+          }
+        } catch (e) {
+          netErr = e as Error;
+          throw e;
+        }
+      } finally {
+        await out.close();
+      }
+    }
+    const fail = (why: string, keepPartial: boolean): never => {
       fs.rmSync(staging, { recursive: true, force: true });
+      if (keepPartial && fs.existsSync(work) && fs.statSync(work).size > 0) releasePartial(store, desc.digest, work);
+      else fs.rmSync(work, { force: true });
+      throw new RegistryError(why, 'unavailable');
     };
-    const unpack = unpackingSink(desc.digest.slice(7, 19), staging);
-    const [streamed, unpacked] = await Promise.allSettled([
-      pipeline([Readable.fromWeb(r.body as never), compressed.stream, ...decompressors(compressionOfMediaType(desc.mediaType)), plain.stream, tee(fs.createWriteStream(tmp), unpack.sink)]),
-      unpack.done,
-    ]);
-    // The extractor's refusal says more than the broken pipe it leaves; a
-    // download that failed says more than the truncated layer it leaves.
-    const streamErr = streamed.status === 'rejected' ? (streamed.reason as NodeJS.ErrnoException) : undefined;
-    const unpackErr = unpacked.status === 'rejected' ? (unpacked.reason as Error) : undefined;
-    const brokenPipe = /^(EPIPE|ERR_STREAM_DESTROYED|ERR_STREAM_PREMATURE_CLOSE)$/.test(streamErr?.code ?? '');
-    const failed = streamErr && !brokenPipe ? streamErr : unpackErr ?? streamErr;
-    if (failed) {
-      discard();
-      throw new RegistryError(`layer ${desc.digest.slice(0, 19)} could not be read: ${(failed as Error).message}; nothing of it was kept`);
+    try {
+      await unpackStream(source(), [compressed.stream, ...decompressors(compressionOfMediaType(desc.mediaType)), plain.stream], hex, staging);
+    } catch (e) {
+      // A download cut short keeps what it got, for the next pull to resume.
+      if (netErr) fail(`layer ${desc.digest.slice(0, 19)} was cut off after ${seen} of ${desc.size} bytes (${causeOf(netErr).message}); pull again to resume it`, true);
+      fail(`layer ${desc.digest.slice(0, 19)} could not be read: ${(e as Error).message}; nothing of it was kept`, false);
     }
     // Checked after the unpack, which a bad digest then throws away.
     if (compressed.digest() !== desc.digest || plain.digest() !== diffId) {
-      discard();
-      throw new RegistryError(`layer ${desc.digest.slice(0, 19)} does not match its digest (got ${compressed.digest().slice(0, 19)}); refusing it, nothing of it was kept`);
+      fail(`layer ${desc.digest.slice(0, 19)} does not match its digest (got ${compressed.digest().slice(0, 19)}); refusing it, nothing of it was kept`, false);
     }
-    let descriptor: Descriptor;
+    const blob = store.blobPath(desc.digest);
+    if (!fs.existsSync(blob)) fs.renameSync(work, blob);
+    else fs.rmSync(work, { force: true });
+    store.layerSources.record(diffId, { digest: desc.digest, size: desc.size, mediaType: desc.mediaType, registry: ref.registry, repo: ref.path, unpackedSize: plain.size() });
     try {
-      ({ descriptor } = await store.snapshots.addLayerFromDir(staging, tmp, diffId, plain.size(), i === 0 ? undefined : chains[i - 1]));
+      layers[i] = store.snapshots.adoptDir(staging, diffId, plain.size(), i === 0 ? undefined : chains[i - 1]).descriptor;
     } finally {
       fs.rmSync(staging, { recursive: true, force: true }); // left only when another pull made the snapshot first
     }
-    layers[i] = descriptor;
-    store.layerSources.record(diffId, { digest: desc.digest, size: desc.size, mediaType: desc.mediaType, registry: ref.registry, repo: ref.path });
     emit({ type: 'layer', digest: desc.digest, status: 'done' });
   };
   // Three layers at a time, as docker does.

@@ -81,13 +81,28 @@ export async function pushImage(store: ImageStore, refText: string, emit: (e: Pu
         await m.arrayBuffer().catch(() => undefined);
       }
     }
+    // A pulled layer goes up as the blob it came as: no recompression, and
+    // the registry sees the digest it may already know.
+    const kept = store.layerBlob(l.digest);
+    if (!kept) throw new RegistryError(`layer ${l.digest.slice(0, 19)} of ${refText} is missing from the store; pull or build the image again`, 'not-found');
+    if (kept.compression) {
+      const size = kept.size ?? fs.statSync(kept.file).size;
+      if (await exists(client, ref.path, kept.digest, scope)) emit({ type: 'layer', digest: kept.digest, status: 'exists' });
+      else {
+        await upload(client, ref.path, kept.file, kept.digest, size, scope);
+        emit({ type: 'layer', digest: kept.digest, status: 'pushed' });
+      }
+      layers.push({ mediaType: kept.mediaType, digest: kept.digest, size });
+      store.layerSources.record(l.digest, { digest: kept.digest, size, mediaType: kept.mediaType, registry: ref.registry, repo: ref.path });
+      continue;
+    }
     // gzip with a fixed header (no name, mtime 0): the same layer compresses
     // to the same bytes every time.
     const tmp = path.join(store.paths.tmp, `push-${l.digest.slice(7, 19)}-${process.pid}.tar.gz`);
     fs.mkdirSync(store.paths.tmp, { recursive: true });
     const tap = hashingTap();
     try {
-      await pipeline(fs.createReadStream(store.blobPath(l.digest)), zlib.createGzip({ level: 6 }), tap.stream, fs.createWriteStream(tmp));
+      await pipeline(fs.createReadStream(kept.file), zlib.createGzip({ level: 6 }), tap.stream, fs.createWriteStream(tmp));
       const digest = tap.digest();
       const size = tap.size();
       if (await exists(client, ref.path, digest, scope)) emit({ type: 'layer', digest, status: 'exists' });
@@ -104,13 +119,17 @@ export async function pushImage(store: ImageStore, refText: string, emit: (e: Pu
   const configFile = store.blobPath(image.id);
   const configSize = fs.statSync(configFile).size;
   if (!(await exists(client, ref.path, image.id, scope))) await upload(client, ref.path, configFile, image.id, configSize, scope);
+  // Docker's manifest unless a layer goes up as OCI alone has it (zstd):
+  // then OCI's, with docker's gzip layers named by their OCI type.
+  const oci = layers.some((l) => l.mediaType.startsWith('application/vnd.oci.'));
+  const manifestType = oci ? 'application/vnd.oci.image.manifest.v1+json' : 'application/vnd.docker.distribution.manifest.v2+json';
   const manifest = Buffer.from(JSON.stringify({
     schemaVersion: 2,
-    mediaType: 'application/vnd.docker.distribution.manifest.v2+json',
-    config: { mediaType: 'application/vnd.docker.container.image.v1+json', size: configSize, digest: image.id },
-    layers,
+    mediaType: manifestType,
+    config: { mediaType: oci ? 'application/vnd.oci.image.config.v1+json' : 'application/vnd.docker.container.image.v1+json', size: configSize, digest: image.id },
+    layers: oci ? layers.map((l) => (l.mediaType === LAYER_GZIP ? { ...l, mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip' } : l)) : layers,
   }));
-  const r = await client.request('PUT', `/v2/${ref.path}/manifests/${ref.tag}`, { scope, body: manifest, headers: { 'content-type': 'application/vnd.docker.distribution.manifest.v2+json' } });
+  const r = await client.request('PUT', `/v2/${ref.path}/manifests/${ref.tag}`, { scope, body: manifest, headers: { 'content-type': manifestType } });
   if (r.status !== 201) throw new RegistryError(`${client.registry} refused the manifest: HTTP ${r.status} ${(await r.text()).slice(0, 200)}`, 'unavailable');
   const digest = sha256(manifest);
   store.setRepoDigest(image.manifestDigest, `${ref.familiar.slice(0, ref.familiar.lastIndexOf(':'))}@${digest}`);
