@@ -240,6 +240,15 @@ describe('integrity', () => {
       const saved = JSON.parse(fs.readFileSync(path.join(x, 'manifest.json'), 'utf8'))[0].Layers as string[];
       const sums = saved.map((f) => 'sha256:' + spawnSync('sha256sum', [path.join(x, f)], { encoding: 'utf8' }).stdout.split(' ')[0]);
       assert.deepEqual(sums, img.RootFS.Layers);
+      // A snapshot that went is unpacked again from the kept blob, by run and by pull.
+      for (const c of img.RootFS.Layers.length ? fs.readdirSync(path.join(fresh.root, 'snapshots')).filter((d: string) => /^[a-f0-9]{64}$/.test(d)) : []) {
+        fs.rmSync(path.join(fresh.root, 'snapshots', c), { recursive: true, force: true });
+      }
+      const again = fresh.berth(['run', '--rm', '--network', 'none', `${reg.host}/lab/big:v1`, 'sh', '-c', 'wc -c < /blob.bin']);
+      assert.equal(again.stdout.trim(), '3000000', again.stderr);
+      const repull = await fresh.berthAsync(['pull', `${reg.host}/lab/big:v1`]);
+      assert.equal(repull.code, 0, repull.stderr);
+      assert.doesNotMatch(repull.stdout, /Pull complete/, 'nothing is downloaded again');
       // rmi: the compressed blobs go with the image.
       assert.equal(fresh.berth(['rmi', `${reg.host}/lab/big:v1`, `${reg.host}/other/big:v2`]).code, 0);
       assert.deepEqual(fs.readdirSync(path.join(fresh.root, 'images', 'blobs', 'sha256')), []);

@@ -164,7 +164,8 @@ async function pullFrom(client: RegistryClient, store: ImageStore, req: PullRequ
     const diffId = diffIds[i];
     const chainId = chains[i];
     const kept = store.layerBlob(diffId);
-    if (kept && fs.existsSync(store.snapshots.snapshotDir(chainId))) {
+    if (kept) {
+      await store.snapshots.ensureSnapshot(chainId, diffId); // from the kept blob, when only the snapshot went
       layers[i] = { mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: diffId, size: unpackedSize(store, diffId, kept) };
       emit({ type: 'layer', digest: desc.digest, status: 'exists' });
       return;
