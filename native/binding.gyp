@@ -6,7 +6,7 @@
   "targets": [
     {
       "target_name": "berth",
-      "sources": ["src/addon/addon.cc", "src/common/cgroup.cc", "src/common/cgroup-common.cc", "src/common/cgroup-v1.cc", "src/common/cgroup-v2.cc", "src/common/device-filter.cc", "src/common/fsutil.cc", "src/common/untar.cc", "src/common/tar-reader.cc", "src/common/netlink.cc", "src/addon/zstd-decoder.cc"],
+      "sources": ["src/addon/addon.cc", "src/common/cgroup.cc", "src/common/cgroup-common.cc", "src/common/cgroup-v1.cc", "src/common/cgroup-v2.cc", "src/common/device-filter.cc", "src/common/fsutil.cc", "src/common/untar.cc", "src/common/tar-reader.cc", "src/common/netlink.cc", "src/addon/zstd-decoder.cc", "src/addon/zstd-encoder.cc"],
       "libraries": ["-lzstd"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"],

@@ -379,6 +379,36 @@ describe('zstd layers', () => {
     await assert.rejects(digestOf(layer.subarray(0, layer.length - 100)), /zstd: the data ended in the middle of a frame \(truncated\)/);
   });
 
+  it('push --compression zstd: an OCI manifest of zstd layers that skopeo reads, the same digest each time, pulled and run', async () => {
+    const inspectRaw = (tag: string) => JSON.parse(spawnSync('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${reg.host}/lab/z:${tag}`], { encoding: 'utf8' }).stdout);
+    const push = s.berth(['push', '--compression', 'zstd', `${reg.host}/lab/z:gz`]);
+    assert.equal(push.code, 0, push.stderr);
+    const m = inspectRaw('gz');
+    assert.equal(m.mediaType, 'application/vnd.oci.image.manifest.v1+json');
+    assert.deepEqual(m.layers.map((l: { mediaType: string }) => l.mediaType), ['application/vnd.oci.image.layer.v1.tar+zstd']);
+    // skopeo decodes and checks every blob on the way to a directory.
+    const copy = spawnSync('skopeo', ['copy', '-q', '--src-tls-verify=false', `docker://${reg.host}/lab/z:gz`, `dir:${path.join(dir, 'zdir')}`], { encoding: 'utf8' });
+    assert.equal(copy.status, 0, copy.stderr);
+    // Deterministic: the same layer compresses to the same blob again.
+    assert.equal(s.berth(['tag', `${reg.host}/lab/z:gz`, `${reg.host}/lab/z2:again`]).code, 0);
+    assert.equal(s.berth(['push', '--compression-format=zstd', `${reg.host}/lab/z2:again`]).code, 0);
+    const again = JSON.parse(spawnSync('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${reg.host}/lab/z2:again`], { encoding: 'utf8' }).stdout);
+    assert.equal(again.layers[0].digest, m.layers[0].digest);
+    const env = fresh('pushed-zstd');
+    assert.equal(in_(env, ['pull', `${reg.host}/lab/z:gz`]).status, 0);
+    assert.equal(in_(env, ['run', '--rm', `${reg.host}/lab/z:gz`]).stdout, 'unpacked from zstd\n');
+    // That pulled zstd layer, pushed back as gzip: decoded and recompressed, and still whole.
+    const back = in_(env, ['push', '--compression', 'gzip', `${reg.host}/lab/z:gz`]);
+    assert.equal(back.status, 0, back.stderr);
+    assert.deepEqual(inspectRaw('gz').layers.map((l: { mediaType: string }) => l.mediaType), ['application/vnd.docker.image.rootfs.diff.tar.gzip']);
+    const env2 = fresh('pushed-back');
+    assert.equal(in_(env2, ['pull', `${reg.host}/lab/z:gz`]).status, 0);
+    assert.equal(in_(env2, ['run', '--rm', `${reg.host}/lab/z:gz`]).stdout, 'unpacked from zstd\n');
+    const bad = s.berth(['push', '--compression', 'lz4', `${reg.host}/lab/z:gz`]);
+    assert.equal(bad.code, 125);
+    assert.match(bad.stderr, /invalid argument "lz4" for "--compression" flag: choose gzip or zstd/);
+  });
+
   it('loads an OCI archive whose layers are zstd, and runs it', () => {
     const env = fresh('load');
     const load = in_(env, ['load', '-i', path.join(dir, 'z.tar')]);

@@ -1,6 +1,7 @@
 // pull, push, login and logout.
 import { BerthError, PullEvent, PushEvent } from '../engine';
 import { bytesFrom, textFrom } from './bytes';
+import { invalidFlag } from './flags';
 import { Command } from './types';
 
 export const pullCommand: Command = {
@@ -44,14 +45,19 @@ export const pushCommand: Command = {
   flags: [
     { long: 'quiet', short: 'q', kind: 'bool', help: 'Suppress verbose output' },
     { long: 'tls-verify', kind: 'bool', help: "Verify the registry's certificate (--tls-verify=false skips it: only on a network you trust)" },
+    { long: 'compression', aliases: ['compression-format'], kind: 'string', value: 'string', help: 'Compress layers with gzip or zstd (zstd needs containerd 1.5, docker 23 or podman 4 to pull)' },
+    { long: 'force-compression', kind: 'bool', help: 'Recompress layers kept or pushed in another compression (default true when --compression is given)' },
   ],
   minArgs: 1,
   maxArgs: 1,
   async run(p, { engine, io }) {
+    const compression = p.flags.compression as string | undefined;
+    if (compression !== undefined && compression !== 'gzip' && compression !== 'zstd') invalidFlag('push', compression, '--compression', 'choose gzip or zstd');
+    const force = p.flags['force-compression'] as boolean | undefined;
     const ref = engine.registry.parse(p.args[0]);
     const quiet = p.flags.quiet === true;
     if (!quiet) io.out(`The push refers to repository [${ref.display}/${ref.path}]\n`);
-    await engine.registry.push(p.args[0], { tlsVerify: p.flags['tls-verify'] !== false }, (e: PushEvent) => {
+    await engine.registry.push(p.args[0], { tlsVerify: p.flags['tls-verify'] !== false, compression, forceCompression: force }, (e: PushEvent) => {
       if (quiet) return;
       if (e.type === 'layer') io.out(`${e.digest.slice(7, 19)}: ${e.status === 'exists' ? 'Layer already exists' : e.status === 'mounted' ? `Mounted from ${e.from}` : 'Pushed'}\n`);
       else io.out(`${e.tag}: digest: ${e.digest} size: ${e.size}\n`);

@@ -51,6 +51,8 @@ export interface NativeAddon {
   linkExists(name: string): boolean;
   // zstd, chunk by chunk (Node 20's zlib has none): see images/decompress.ts.
   ZstdDecoder: new () => { push(chunk: Buffer): Buffer; end(): void };
+  // and back, for push --compression zstd: see images/compress.ts.
+  ZstdEncoder: new (level?: number) => { push(chunk: Buffer): Buffer; end(): Buffer };
 }
 
 // dist/kernel/engine -> repository root

@@ -5,7 +5,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { pipeline } from 'stream/promises';
-import * as zlib from 'zlib';
+import { compressor, LAYER_MEDIA, PushCompression } from '../images/compress';
+import { compressionOfMediaType, decompressors } from '../images/decompress';
 import { hashingTap, sha256 } from '../images/digest';
 import { ImageStore } from '../images/store';
 import { Image } from '../images/types';
@@ -14,7 +15,16 @@ import { lookup } from './credentials';
 import { registryRef } from './names';
 
 const CHUNK = 8 * 1024 * 1024;
-const LAYER_GZIP = 'application/vnd.docker.image.rootfs.diff.tar.gzip';
+const LAYER_GZIP = LAYER_MEDIA.gzip;
+
+export interface PushOptions {
+  tlsVerify?: boolean;
+  // Layers Berth compresses use it; with force (podman's default when a
+  // compression is named), layers kept or known in another one are
+  // recompressed too.
+  compression?: PushCompression;
+  forceCompression?: boolean;
+}
 
 export type PushEvent =
   | { type: 'layer'; digest: string; status: 'exists' | 'mounted' | 'pushed'; from?: string }
@@ -56,16 +66,19 @@ async function upload(client: RegistryClient, repo: string, file: string, digest
   if (r.status !== 201) throw new RegistryError(`uploading ${digest.slice(0, 19)} failed: HTTP ${r.status}`, 'unavailable');
 }
 
-export async function pushImage(store: ImageStore, refText: string, emit: (e: PushEvent) => void = () => undefined, env: NodeJS.ProcessEnv = process.env, opts: { tlsVerify?: boolean } = {}): Promise<{ digest: string; size: number }> {
+export async function pushImage(store: ImageStore, refText: string, emit: (e: PushEvent) => void = () => undefined, env: NodeJS.ProcessEnv = process.env, opts: PushOptions = {}): Promise<{ digest: string; size: number }> {
   const image: Image = store.resolve(refText);
   const ref = registryRef(refText);
   const client = new RegistryClient(ref.registry, lookup(ref.display, env) ?? lookup(ref.registry, env), env, opts);
   const scope = `repository:${ref.path}:pull,push`;
   const sources = store.layerSources.all();
+  const want = opts.compression ?? 'gzip';
+  const force = opts.forceCompression ?? opts.compression !== undefined;
+  const fits = (mediaType: string) => !force || (compressionOfMediaType(mediaType) ?? 'none') === want;
   const layers = [];
   for (const l of image.layers) {
     const known = sources[l.digest];
-    if (known && known.registry === ref.registry) {
+    if (known && known.registry === ref.registry && fits(known.mediaType)) {
       if (await exists(client, ref.path, known.digest, scope)) {
         emit({ type: 'layer', digest: known.digest, status: 'exists' });
         layers.push({ mediaType: known.mediaType, digest: known.digest, size: known.size });
@@ -85,7 +98,7 @@ export async function pushImage(store: ImageStore, refText: string, emit: (e: Pu
     // the registry sees the digest it may already know.
     const kept = store.layerBlob(l.digest);
     if (!kept) throw new RegistryError(`layer ${l.digest.slice(0, 19)} of ${refText} is missing from the store; pull or build the image again`, 'not-found');
-    if (kept.compression) {
+    if (kept.compression && fits(kept.mediaType)) {
       const size = kept.size ?? fs.statSync(kept.file).size;
       if (await exists(client, ref.path, kept.digest, scope)) emit({ type: 'layer', digest: kept.digest, status: 'exists' });
       else {
@@ -96,13 +109,14 @@ export async function pushImage(store: ImageStore, refText: string, emit: (e: Pu
       store.layerSources.record(l.digest, { digest: kept.digest, size, mediaType: kept.mediaType, registry: ref.registry, repo: ref.path });
       continue;
     }
-    // gzip with a fixed header (no name, mtime 0): the same layer compresses
-    // to the same bytes every time.
-    const tmp = path.join(store.paths.tmp, `push-${l.digest.slice(7, 19)}-${process.pid}.tar.gz`);
+    // Compressed here, deterministically: the same layer gets the same bytes
+    // every time. A layer kept only compressed is decoded first, and the
+    // new blob is kept in place of the old (the record points at it).
+    const tmp = path.join(store.paths.tmp, `push-${l.digest.slice(7, 19)}-${process.pid}.${want}`);
     fs.mkdirSync(store.paths.tmp, { recursive: true });
     const tap = hashingTap();
     try {
-      await pipeline(fs.createReadStream(kept.file), zlib.createGzip({ level: 6 }), tap.stream, fs.createWriteStream(tmp));
+      await pipeline([fs.createReadStream(kept.file), ...decompressors(kept.compression), compressor(want), tap.stream, fs.createWriteStream(tmp)]);
       const digest = tap.digest();
       const size = tap.size();
       if (await exists(client, ref.path, digest, scope)) emit({ type: 'layer', digest, status: 'exists' });
@@ -110,8 +124,9 @@ export async function pushImage(store: ImageStore, refText: string, emit: (e: Pu
         await upload(client, ref.path, tmp, digest, size, scope);
         emit({ type: 'layer', digest, status: 'pushed' });
       }
-      layers.push({ mediaType: LAYER_GZIP, digest, size });
-      store.layerSources.record(l.digest, { digest, size, mediaType: LAYER_GZIP, registry: ref.registry, repo: ref.path });
+      layers.push({ mediaType: LAYER_MEDIA[want], digest, size });
+      if (kept.compression && !fs.existsSync(store.blobPath(digest))) fs.renameSync(tmp, store.blobPath(digest));
+      store.layerSources.record(l.digest, { digest, size, mediaType: LAYER_MEDIA[want], registry: ref.registry, repo: ref.path, unpackedSize: l.size });
     } finally {
       fs.rmSync(tmp, { force: true });
     }

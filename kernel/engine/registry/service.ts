@@ -5,11 +5,11 @@ import { BerthError } from '../errors';
 import type { ImageStore } from '../images/store';
 import type { Image } from '../images/types';
 import type { PullEvent, PullRequest } from './pull';
-import type { PushEvent } from './push';
+import type { PushEvent, PushOptions } from './push';
 import { registryRef, RegistryRef } from './names';
 
 export type { PullEvent, PullRequest } from './pull';
-export type { PushEvent } from './push';
+export type { PushEvent, PushOptions } from './push';
 export type { RegistryRef } from './names';
 
 // How docker names the registries: "docker.io" is the Hub's API host.
@@ -29,7 +29,7 @@ export class RegistryService {
     return (require('./pull') as typeof import('./pull')).pullImage(this.store, req, emit, this.env);
   }
 
-  push(ref: string, opts: { tlsVerify?: boolean }, emit?: (e: PushEvent) => void): Promise<{ digest: string; size: number }> {
+  push(ref: string, opts: PushOptions, emit?: (e: PushEvent) => void): Promise<{ digest: string; size: number }> {
     return (require('./push') as typeof import('./push')).pushImage(this.store, ref, emit, this.env, opts);
   }
 

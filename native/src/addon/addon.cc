@@ -17,6 +17,7 @@
 #include "../common/untar.h"
 #include "../common/netlink.h"
 #include "zstd-decoder.h"
+#include "zstd-encoder.h"
 
 namespace {
 
@@ -213,6 +214,7 @@ Napi::Value LinkExists(const Napi::CallbackInfo& info) {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   berth::registerZstdDecoder(env, exports);
+  berth::registerZstdEncoder(env, exports);
   exports.Set("ensureBridge", Napi::Function::New(env, EnsureBridge));
   exports.Set("deleteLink", Napi::Function::New(env, DeleteLink));
   exports.Set("linkExists", Napi::Function::New(env, LinkExists));
