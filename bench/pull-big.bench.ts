@@ -3,6 +3,8 @@
 // docker-registry on 127.0.0.1 into empty stores, beside what else pulls
 // or unpacks the same layers in this one run:
 // - skopeo copy to an OCI directory (download and verify only, no unpack);
+// - docker pull, in a private engine (bench/dockerd.ts) where Debian's
+//   docker.io is installed (scripts/bench-setup.sh), or the engine running;
 // - podman pull, where podman is installed;
 // - GNU tar extracting the same gzip layers (tar -xzf), and the same layers
 //   already decompressed (tar -xf).
@@ -13,6 +15,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { Engine, storePaths } from '../kernel/engine';
 import { inOwnNetns, repoRoot, row, stats } from './common';
+import { DockerEngine, startDocker } from './dockerd';
 
 const RUNS = Number(process.env.BENCH_N || 2);
 const PORT = 5056;
@@ -50,6 +53,7 @@ async function inner(): Promise<void> {
   const reg = require('child_process').spawn('docker-registry', ['serve', path.join(work, 'config.yml')], { stdio: 'ignore' });
   const engineAt = (name: string) => new Engine(storePaths({ ...process.env, BERTH_ROOT: path.join(work, name), BERTH_CGROUP_PARENT: `berth-bench/${name}-${process.pid}` }));
   const src = engineAt('source');
+  let docker: DockerEngine | undefined;
   try {
     for (let i = 0; i < 100; i++) {
       try {
@@ -81,7 +85,9 @@ async function inner(): Promise<void> {
     const podman: number[] = [];
     const tarGz: number[] = [];
     const tarPlain: number[] = [];
+    const dockerPull: number[] = [];
     const hasPodman = spawnSync('sh', ['-c', 'command -v podman']).status === 0;
+    docker = await startDocker();
     for (let i = 0; i < RUNS; i++) {
       const dst = engineAt(`dest${i}`);
       const t0 = process.hrtime.bigint();
@@ -95,6 +101,15 @@ async function inner(): Promise<void> {
       const oci = path.join(work, `oci${i}`);
       skopeo.push(timed(() => must('skopeo', ['copy', '-q', '--src-tls-verify=false', `docker://${REF}`, `oci:${oci}:v1`])));
       fs.rmSync(oci, { recursive: true, force: true });
+
+      if (docker) {
+        const d = docker;
+        dockerPull.push(timed(() => {
+          const r = d.docker(['pull', '-q', REF]);
+          if (r.code !== 0) throw new Error(`docker pull failed: ${r.stderr}`);
+        }));
+        d.docker(['rmi', REF]);
+      }
 
       if (hasPodman) {
         const root = path.join(work, `podman${i}`);
@@ -117,10 +132,11 @@ async function inner(): Promise<void> {
     console.log(row('berth pull (download, verify, gunzip, unpack)', berth));
     console.log(row('skopeo copy to an OCI dir (no unpack)', skopeo, `berth / skopeo: ${(b / stats(skopeo).mean).toFixed(2)}x`));
     console.log(row('podman pull', hasPodman ? podman : undefined, hasPodman ? `berth / podman: ${(b / stats(podman).mean).toFixed(2)}x` : 'podman is not installed here'));
-    console.log(row('docker pull', undefined, 'no docker engine here'));
+    console.log(row(`docker pull${docker ? ` (engine ${docker.version})` : ''}`, docker ? dockerPull : undefined, docker ? `berth / docker: ${(b / stats(dockerPull).mean).toFixed(2)}x` : 'no docker engine here (install docker.io: scripts/bench-setup.sh)'));
     console.log(row('GNU tar -xzf of the same gzip layers', tarGz, `berth / GNU tar -xzf: ${(b / stats(tarGz).mean).toFixed(2)}x (goal <= 1.3x)`));
     console.log(row('GNU tar -xf of the same layers, decompressed', tarPlain, `berth / GNU tar -xf: ${(b / stats(tarPlain).mean).toFixed(2)}x`));
   } finally {
+    await docker?.stop();
     src.removeCgroupParent();
     reg.kill('SIGTERM');
     fs.rmSync(work, { recursive: true, force: true });
