@@ -174,7 +174,13 @@ async function pullFrom(client: RegistryClient, store: ImageStore, req: PullRequ
     const staging = path.join(store.paths.tmp, `snapshot-pull-${hex}-${process.pid}-${Date.now()}`);
     const work = claimPartial(store, desc.digest);
     const resumeAt = fs.existsSync(work) ? fs.statSync(work).size : 0;
-    const r = await client.request('GET', `/v2/${ref.path}/blobs/${desc.digest}`, { scope, headers: resumeAt ? { range: `bytes=${resumeAt}-` } : {} });
+    let r: Response;
+    try {
+      r = await client.request('GET', `/v2/${ref.path}/blobs/${desc.digest}`, { scope, headers: resumeAt ? { range: `bytes=${resumeAt}-` } : {} });
+    } catch (e) {
+      releasePartial(store, desc.digest, work); // kept for the next try
+      throw e;
+    }
     if (!r.ok || !r.body) {
       releasePartial(store, desc.digest, work);
       throw new RegistryError(`cannot fetch layer ${desc.digest.slice(0, 19)}: HTTP ${r.status}`, 'unavailable');
