@@ -2,9 +2,9 @@
 // streams that undo it: gzip through zlib, zstd through libzstd in the
 // addon. A layer in neither is plain tar.
 import * as fs from 'fs';
-import { Transform, TransformCallback } from 'stream';
 import * as zlib from 'zlib';
 import { native } from '../native';
+import { ZstdStream } from './zstd-stream';
 
 export type Compression = 'gzip' | 'zstd' | undefined;
 
@@ -31,32 +31,9 @@ export function compressionOfMediaType(mediaType: string): Compression {
   return undefined;
 }
 
-class ZstdDecompress extends Transform {
-  private readonly decoder = new (native().ZstdDecoder)();
-
-  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
-    try {
-      const out = this.decoder.push(chunk);
-      if (out.length) this.push(out);
-      cb();
-    } catch (e) {
-      cb(e as Error);
-    }
-  }
-
-  override _flush(cb: TransformCallback): void {
-    try {
-      this.decoder.end();
-      cb();
-    } catch (e) {
-      cb(e as Error);
-    }
-  }
-}
-
 // The stages that turn the compressed stream into tar (none for plain).
 export function decompressors(c: Compression): NodeJS.ReadWriteStream[] {
   if (c === 'gzip') return [zlib.createGunzip({ chunkSize: 1 << 18 })]; // big chunks: fewer hops down the pipeline
-  if (c === 'zstd') return [new ZstdDecompress()];
+  if (c === 'zstd') return [new ZstdStream(new (native().ZstdDecoder)())];
   return [];
 }
