@@ -1,8 +1,10 @@
 // pull: image index or manifest list (platform chosen), OCI or Docker v2
-// manifests, every blob checked against its digest, gzip layers decompressed
-// on the way in and checked against their diff IDs, several at once, layers
-// already here skipped. Nothing half-written stays: a failed layer leaves
-// no blob and no snapshot, and a retried pull only fetches what is missing.
+// manifests, every blob checked against its digest, gzip and zstd layers
+// decoded on the way into the extractor and checked against their diff IDs,
+// several at once, layers already here skipped. The registry's compressed
+// blob is what the store keeps. A layer that fails its checks leaves no
+// blob and no snapshot; one cut off mid-download leaves only its bytes so
+// far, which the next pull resumes from with an HTTP Range.
 import * as fs from 'fs';
 import * as path from 'path';
 import { Readable } from 'stream';
