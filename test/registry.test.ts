@@ -217,6 +217,34 @@ describe('integrity', () => {
     }
   });
 
+  it('a partial layer outlives a pull that cannot reach the registry, and the next one still resumes it', async () => {
+    const manifest = await (await fetch(`http://${reg.host}/v2/lab/big/manifests/v1`, { headers: { accept: 'application/vnd.docker.distribution.manifest.v2+json' } })).json() as { layers: Array<{ digest: string; size: number }> };
+    const layer = manifest.layers[1];
+    const fresh = await testStore('registry-resume-down', { empty: true });
+    const cutter = await proxy(reg.host, { cutOnce: { digest: layer.digest, after: 1_000_000 } });
+    const partials = () => fs.readdirSync(path.join(fresh.root, 'tmp')).filter((f) => f.startsWith(`pull-${layer.digest.slice(7)}`));
+    let direct: Awaited<ReturnType<typeof proxy>> | undefined;
+    try {
+      assert.equal((await fresh.berthAsync(['pull', `${cutter.host}/lab/big:v1`])).code, 1);
+      assert.deepEqual(partials(), [`pull-${layer.digest.slice(7)}.partial`]);
+      // The layer's own request fails: the connection drops before any answer.
+      const dropper = await proxy(reg.host, { dropOnce: layer.digest });
+      const down = await fresh.berthAsync(['pull', `${dropper.host}/lab/big:v1`]);
+      dropper.close();
+      assert.equal(down.code, 1, down.stdout);
+      assert.match(down.stderr, /fetch failed|closed|socket|ECONNRESET/i);
+      assert.deepEqual(partials(), [`pull-${layer.digest.slice(7)}.partial`], 'the partial is still there');
+      direct = await proxy(reg.host, {});
+      const again = await fresh.berthAsync(['pull', `${direct.host}/lab/big:v1`]);
+      assert.equal(again.code, 0, again.stderr);
+      assert.equal(direct.blobs.find((b) => b.digest === layer.digest)?.range, 'bytes=1000000-');
+    } finally {
+      cutter.close();
+      direct?.close();
+      await fresh.cleanup();
+    }
+  });
+
   it('a pull keeps the compressed blob alone; push sends it as it came, save writes its tar', async () => {
     const manifest = await (await fetch(`http://${reg.host}/v2/lab/big/manifests/v1`, { headers: { accept: 'application/vnd.docker.distribution.manifest.v2+json' } })).json() as { layers: Array<{ digest: string; size: number }> };
     const fresh = await testStore('registry-keep', { empty: true });
