@@ -151,9 +151,10 @@ describe('rootless Berth as unprivileged users', { skip: !canRun && 'needs root 
     runNotebooksAs((argv, env) => asUser(a, argv, env), a.home, a.uid, a.gid, fs.existsSync('/sys/fs/cgroup/cgroup.controllers') ? ['00', '02', '05', '07'] : ['02', '05', '07']);
   });
 
-  it('passes the container safety tests rootless', () => {
+  it('passes the container and build safety tests rootless', () => {
     const shim = path.join(repoRoot, 'native', 'build', 'Release', 'berth-shim');
-    const r = asUser(a, [shim, 'enter', process.execPath, '--test', '--test-reporter=spec', path.join(repoRoot, 'dist', 'test', 'security.test.js')], { BERTH_TEST_NETNS: '1' });
+    const files = ['security.test.js', 'build-escape.test.js'].map((f) => path.join(repoRoot, 'dist', 'test', f));
+    const r = asUser(a, [shim, 'enter', process.execPath, '--test', '--test-concurrency=1', '--test-reporter=spec', ...files], { BERTH_TEST_NETNS: '1' });
     assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
     assert.match(r.stdout, /ℹ pass [1-9]\d*\nℹ fail 0\n/);
   });

@@ -38,6 +38,12 @@ export interface NativeAddon {
   mknod(path: string, mode: number, major: number, minor: number): void;
   flock(fd: number, exclusive: boolean): boolean;
   lgetxattr(path: string, name: string): Buffer | null;
+  // The one path resolver (native/src/common/in-root.h), as fds the caller
+  // closes. openInRoot: path resolved as if root were "/" (RESOLVE_IN_ROOT).
+  // openBeneath: rel below root, no symlink followed anywhere on the way.
+  // Both throw Node-style errors with .code (ENOENT, ELOOP, ...).
+  openInRoot(root: string, path: string, flags: number, mode?: number): number;
+  openBeneath(root: string, rel: string, flags: number, mode?: number): number;
   // Extracts a layer tarball safely on a worker thread: "" or an error message.
   // rootless: opaque markers in user.overlay.*, device nodes left out (see untar.h).
   untar(tarPath: string, dest: string, onProgress?: (bytesRead: number) => void, options?: { rootless: boolean }): Promise<string>;

@@ -6,6 +6,7 @@ import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { BerthError } from '../errors';
+import { RootView, withFd } from '../store/in-root';
 
 function globToRegex(pattern: string): RegExp {
   let re = '';
@@ -41,6 +42,8 @@ export function patternMatcher(patterns: string[]): (rel: string) => boolean {
 export class BuildContext {
   private readonly isIgnored: (rel: string) => boolean;
   private readonly ruleCount: number;
+  // The context as a root: its links resolve inside it, never on the host.
+  readonly view: RootView;
 
   // dockerfile: the Dockerfile's path; a NAME.dockerignore beside it
   // (app.Dockerfile.dockerignore) wins over the context's .dockerignore, as
@@ -49,6 +52,7 @@ export class BuildContext {
     if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) {
       throw new BerthError(`unable to prepare context: path "${dir}" not found; give the directory to build from`, 'not-found');
     }
+    this.view = RootView.of(dir);
     let ignore = '';
     for (const f of [...(dockerfile ? [`${dockerfile}.dockerignore`] : []), path.join(dir, '.dockerignore')]) {
       try {
@@ -71,34 +75,42 @@ export class BuildContext {
     return this.isIgnored(rel);
   }
 
-  // Expands one COPY/ADD source (wildcards allowed) to context-relative paths.
+  // Expands one COPY/ADD source (wildcards allowed) to context-relative
+  // paths, each resolved inside the context (a link to /etc is the
+  // context's etc, not the host's).
   resolve(source: string, line: number): string[] {
+    return this.sources(source, line).map((s) => s.rel);
+  }
+
+  // The same, with the name each source had before it was resolved (a
+  // link keeps its own name at the destination, as in BuildKit).
+  sources(source: string, line: number): { rel: string; name: string }[] {
     const clean = path.posix.normalize(source.replace(/^\/+/, '')).replace(/^(\.\.\/)+/, '').replace(/\/+$/, '');
-    if (clean === '.' || clean === '') return ['.'];
+    if (clean === '.' || clean === '' || clean === '..') return [{ rel: '', name: '' }];
     if (!/[*?[]/.test(clean)) {
-      const abs = path.join(this.dir, clean);
-      if (!fs.existsSync(abs) || this.excluded(clean)) {
+      const real = this.view.resolve(clean);
+      if (!this.view.locate(real) || this.excluded(clean)) {
         throw new BerthError(`Dockerfile:${line}: COPY failed: file not found in build context or excluded by .dockerignore: stat ${clean}: file does not exist`, 'not-found');
       }
-      return [clean];
+      return [{ rel: real, name: path.posix.basename(clean) }];
     }
     const re = globToRegex(clean);
     const exact = new RegExp(re.source.replace(/\(\/\.\*\)\?\$$/, '$'));
-    const found = this.walk('.').filter((r) => exact.test(r) && !this.excluded(r));
+    const found = this.walk('').filter((r) => exact.test(r) && !this.excluded(r)).map((r) => ({ rel: this.view.resolve(r), name: path.posix.basename(r) }));
     if (!found.length) throw new BerthError(`Dockerfile:${line}: COPY failed: no source files were specified by ${source}`);
     return found;
   }
 
-  // Every path below rel (context-relative), excluded ones left out.
+  // Every path below rel (context-relative, "" for the top), excluded ones
+  // left out. Links are listed, never entered.
   walk(rel: string): string[] {
     const out: string[] = [];
     const visit = (r: string) => {
-      const abs = path.join(this.dir, r);
-      for (const name of fs.readdirSync(abs).sort()) {
-        const child = r === '.' ? name : `${r}/${name}`;
+      for (const name of this.view.readdir(r)) {
+        const child = r ? `${r}/${name}` : name;
         if (this.excluded(child)) continue;
         out.push(child);
-        if (fs.lstatSync(path.join(this.dir, child)).isDirectory()) visit(child);
+        if (this.view.lstat(child)?.isDirectory()) visit(child);
       }
     };
     visit(rel);
@@ -108,16 +120,16 @@ export class BuildContext {
   contentHash(sources: string[]): string {
     const h = createHash('sha256');
     const add = (rel: string) => {
-      const abs = path.join(this.dir, rel);
-      const st = fs.lstatSync(abs);
-      h.update(`${rel}\0${st.mode}\0`);
-      if (st.isFile()) h.update(fs.readFileSync(abs));
-      else if (st.isSymbolicLink()) h.update(fs.readlinkSync(abs));
+      const f = this.view.locate(rel);
+      if (!f) return;
+      h.update(`${rel}\0${f.st.mode}\0`);
+      if (f.st.isFile()) h.update(withFd(this.view.openFile(f), (fd) => fs.readFileSync(fd)));
+      else if (f.st.isSymbolicLink()) h.update(this.view.readlink(f));
       h.update('\0');
     };
     for (const s of sources) {
       add(s);
-      if (fs.lstatSync(path.join(this.dir, s)).isDirectory()) for (const r of this.walk(s)) add(r);
+      if (this.view.lstat(s)?.isDirectory()) for (const r of this.walk(s)) add(r);
     }
     return h.digest('hex');
   }

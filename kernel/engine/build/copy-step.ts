@@ -7,8 +7,9 @@ import { randomBytes } from 'crypto';
 import { BerthError } from '../errors';
 import type { ImageStore } from '../images/store';
 import { BuildContext, patternMatcher } from './context';
-import { copyTree, CopyOptions, download, ensureParents, extractArchive, looksLikeArchive, Owner } from './copy';
-import { createHash } from 'crypto';
+import { copyEntry, CopyOptions, download, extractArchive, looksLikeArchive, Owner } from './copy';
+import { fdPath, RootView, withFd } from '../store/in-root';
+import { layersView } from './layers-view';
 import type { Of } from './instructions';
 import { DockerfileError, heredocBody } from './parser';
 import { ShellLexer } from './shell-lexer';
@@ -16,27 +17,11 @@ import { copyWords } from './copy-words';
 import { appendLayer } from './run-step';
 import { BuildEvent, State } from './types';
 
-function lookupIn(images: ImageStore, chainIds: string[]): (rel: string) => fs.Stats | undefined {
-  const dirs = [...chainIds].reverse().map((c) => images.snapshots.snapshotDir(c));
-  return (rel) => {
-    for (const d of dirs) {
-      try {
-        return fs.lstatSync(path.join(d, rel));
-      } catch {
-        /* not in this layer */
-      }
-    }
-    return undefined;
-  };
-}
-
-function owner(images: ImageStore, spec: string | undefined, st: State): Owner | undefined {
+function owner(image: RootView, spec: string | undefined): Owner | undefined {
   if (!spec) return undefined;
   const [u, g] = spec.split(':');
-  const read = (file: string) => {
-    const found = [...st.chainIds].reverse().map((c) => path.join(images.snapshots.snapshotDir(c), file)).find((p) => fs.existsSync(p));
-    return found ? fs.readFileSync(found, 'utf8').split('\n').map((l) => l.split(':')) : [];
-  };
+  // The image's own files, resolved inside it: a link at /etc/passwd reads the image's target, never the host's.
+  const read = (file: string) => (image.readFile(file)?.toString('utf8') ?? '').split('\n').map((l) => l.split(':'));
   const num = (name: string, table: string[][], what: string) => {
     if (/^\d+$/.test(name)) return Number(name);
     const row = table.find((r) => r[0] === name);
@@ -55,88 +40,80 @@ export async function copyStep(images: ImageStore, ins: Of<'COPY' | 'ADD'>, st: 
   if (!destWord) throw new DockerfileError(ins.line, `${ins.kind} requires at least two arguments: ${ins.kind} SOURCE... DEST`);
   const workdir = st.config.config.WorkingDir || '/';
   const destAbs = path.posix.resolve(workdir, destWord);
-  const opts: CopyOptions = { owner: owner(images, chown, st) ?? { uid: 0, gid: 0 } };
+  const stage = path.join(images.paths.tmp, `copy-${randomBytes(6).toString('hex')}`);
+  fs.mkdirSync(stage, { recursive: true });
+  fs.chmodSync(stage, 0o755);
+  // The image being built as one root: its layers with the staged layer on
+  // top. Every destination resolves in it, links in the image and links
+  // this COPY has just staged alike, and is written only into the stage.
+  const image = layersView(images, st.chainIds, stage);
+  const opts: CopyOptions = { owner: owner(image, chown) ?? { uid: 0, gid: 0 } };
   if (chmod) {
     if (!/^[0-7]{3,4}$/.test(chmod)) throw new DockerfileError(ins.line, `invalid --chmod=${chmod}: use an octal mode such as 755`);
     opts.mode = parseInt(chmod, 8);
   }
   // --exclude patterns, matched below each source (as .dockerignore is).
   const excluded = patternMatcher(ins.exclude.map((p) => new ShellLexer({ escape: ins.escape }).word(p, vars)));
-  const stage = path.join(images.paths.tmp, `copy-${randomBytes(6).toString('hex')}`);
-  fs.mkdirSync(stage, { recursive: true });
-  fs.chmodSync(stage, 0o755);
-  const lookup = lookupIn(images, st.chainIds);
-  const rel = (abs: string) => abs.replace(/^\/+/, '');
+  const isDirAt = (p: string) => image.lstat(image.resolve(p))?.isDirectory() === true;
   // A directory destination: a trailing slash, "." (the WORKDIR), several
-  // sources, or a directory the image already has.
-  const destIsDir = /(^|\/)\.?\.?\/?$/.test(destWord) || sources.length > 1 || lookup(rel(destAbs))?.isDirectory() === true;
-  const target = (name: string) => {
-    const t = destIsDir || (fs.existsSync(path.join(stage, rel(destAbs))) && fs.statSync(path.join(stage, rel(destAbs))).isDirectory()) ? path.posix.join(destAbs, name) : destAbs;
-    ensureParents(stage, `${rel(t)}`, lookup);
-    return path.join(stage, rel(t));
-  };
+  // sources, or a directory the image already has (or this COPY made).
+  const destIsDir = /(^|\/)\.?\.?\/?$/.test(destWord) || sources.length > 1 || isDirAt(destAbs);
+  const target = (name: string) => image.resolve(destIsDir || isDirAt(destAbs) ? path.posix.join(destAbs, name) : destAbs);
   try {
     for (const h of ins.heredocs) {
-      const file = target(path.posix.basename(destWord.endsWith('/') ? h.name : destWord));
       const body = heredocBody(h);
-      fs.writeFileSync(file, h.expand ? expandBody(body, vars, ins.escape) : body);
-      fs.chmodSync(file, opts.mode ?? 0o644);
-      fs.lchownSync(file, opts.owner?.uid ?? 0, opts.owner?.gid ?? 0);
+      withFd(image.createFile(target(path.posix.basename(destWord.endsWith('/') ? h.name : destWord))), (fd) => {
+        fs.writeSync(fd, h.expand ? expandBody(body, vars, ins.escape) : body);
+        fs.fchmodSync(fd, opts.mode ?? 0o644);
+        fs.fchownSync(fd, opts.owner?.uid ?? 0, opts.owner?.gid ?? 0);
+      });
     }
     for (const src of sources) {
       if (ins.kind === 'ADD' && /^https?:\/\//.test(src)) {
-        const file = target(path.posix.basename(new URL(src).pathname) || 'download');
-        await download(src, file);
-        if (ins.checksum) verifyChecksum(file, ins.checksum, src, ins.line);
-        fs.chmodSync(file, opts.mode ?? 0o600);
+        const fd = image.createFile(target(path.posix.basename(new URL(src).pathname) || 'download'));
+        await withFdAsync(fd, async () => {
+          const sha256 = await download(src, fd);
+          if (ins.checksum) verifyChecksum(sha256, ins.checksum, src, ins.line);
+          fs.fchmodSync(fd, opts.mode ?? 0o600);
+        });
         continue;
       }
       if (from !== undefined) {
         const fromState = done.get(from.toLowerCase());
-        const chains = fromState ? fromState.chainIds : images.resolve(from).chainIds;
-        const srcRel = path.posix.normalize(src.replace(/^\/+/, ''));
-        // The stage's file as its layers build it up, bottom layer first.
-        const present = chains.map((c) => path.join(images.snapshots.snapshotDir(c), srcRel)).filter((p) => fs.lstatSync(p, { throwIfNoEntry: false }));
-        if (!present.length) throw new DockerfileError(ins.line, `COPY --from=${from} failed: ${src} not found in that stage`);
-        const isDir = fs.lstatSync(present[present.length - 1]).isDirectory();
-        if (isDir) ensureParents(stage, `${rel(destAbs)}/x`, lookup);
-        const dst = isDir ? path.join(stage, rel(destAbs)) : target(path.posix.basename(srcRel));
+        const stageView = layersView(images, fromState ? fromState.chainIds : images.resolve(from).chainIds);
+        // The source resolves inside the stage: "/../../etc" is the stage's
+        // /etc, and a link there is followed to the stage's own file.
+        const srcRel = stageView.resolve(src);
+        const found = stageView.locate(srcRel);
+        if (!found) throw new DockerfileError(ins.line, `COPY --from=${from} failed: ${src} not found in that stage`);
         // A stage's files keep their owner unless --chown says otherwise,
         // as in BuildKit; with nothing to change they are linked, not copied.
         // A clamped build (epoch) would change the shared file's time: copy.
-        if (!isDir && excluded(path.posix.basename(srcRel))) continue;
-        for (const p of present) copyTree(p, dst, { owner: chown ? opts.owner : undefined, mode: opts.mode, link: epoch === undefined, exclude: excluded });
+        const copyOpts = { owner: chown ? opts.owner : undefined, mode: opts.mode, link: epoch === undefined, exclude: excluded };
+        const name = path.posix.basename(path.posix.resolve('/', src)) || path.posix.basename(`/${srcRel}`);
+        if (found.st.isDirectory()) copyEntry(stageView, srcRel, image, image.resolve(destAbs), copyOpts);
+        else if (!excluded(name)) copyEntry(stageView, srcRel, image, target(name), copyOpts);
         continue;
       }
-      for (const r of context.resolve(src, ins.line)) {
-        const abs = path.join(context.dir, r);
-        const st2 = fs.lstatSync(abs);
-        if (st2.isDirectory()) {
-          const dst = path.join(stage, rel(destAbs));
-          ensureParents(stage, `${rel(destAbs)}/x`, lookup);
-          if (!fs.existsSync(dst)) fs.mkdirSync(dst, { mode: 0o755 });
+      const ctx = context.view;
+      for (const { rel: r, name: srcName } of context.sources(src, ins.line)) {
+        const found = ctx.locate(r);
+        if (!found) throw new BerthError(`Dockerfile:${ins.line}: COPY failed: ${src} is a link to a file that is not in the build context`, 'not-found');
+        if (found.st.isDirectory()) {
           // A directory's contents are copied, not the directory itself;
-          // .dockerignore applies at every depth.
-          for (const childRel of context.walk(r)) {
-            const below = r === '.' ? childRel : childRel.slice(r.length + 1);
-            if (excluded(below)) continue;
-            const from = path.join(context.dir, childRel);
-            const to = path.join(dst, below);
-            if (fs.lstatSync(from).isDirectory()) {
-              if (!fs.existsSync(to)) fs.mkdirSync(to);
-              fs.chmodSync(to, opts.mode ?? fs.statSync(from).mode & 0o7777);
-              fs.lchownSync(to, opts.owner?.uid ?? 0, opts.owner?.gid ?? 0);
-            } else {
-              copyTree(from, to, opts);
-            }
+          // .dockerignore applies at every depth, --exclude below the source.
+          const below = (c: string) => excluded(c) || context.excluded(r ? `${r}/${c}` : c);
+          const destDir = image.resolve(destAbs);
+          withFd(image.dirFd(destDir), () => undefined);
+          for (const name of ctx.readdir(r)) {
+            if (!below(name)) copyEntry(ctx, r ? `${r}/${name}` : name, image, destDir ? `${destDir}/${name}` : name, { ...opts, exclude: (c) => below(`${name}/${c}`) });
           }
-        } else if (ins.kind === 'ADD' && looksLikeArchive(abs)) {
-          const dst = path.join(stage, rel(destAbs));
-          ensureParents(stage, `${rel(destAbs)}/x`, lookup);
-          fs.mkdirSync(dst, { recursive: true });
-          await extractArchive(abs, dst, (d, t) => emit({ type: 'unpack', name: r, done: d, total: t }));
-        } else if (!excluded(path.posix.basename(r)) && !excluded(r)) {
-          copyTree(abs, target(path.posix.basename(r)), opts);
+        } else if (ins.kind === 'ADD' && looksLikeArchive(found, ctx)) {
+          const destDir = image.resolve(destAbs);
+          const dirFd = image.dirFd(destDir);
+          await withFdAsync(dirFd, () => withFdAsync(ctx.openFile(found), (fd) => extractArchive(fdPath(fd), fdPath(dirFd), images.paths.tmp, (d, t) => emit({ type: 'unpack', name: r, done: d, total: t }))));
+        } else if (!excluded(srcName) && !excluded(r)) {
+          copyEntry(ctx, r, image, target(srcName || path.posix.basename(r)), opts);
         }
       }
     }
@@ -146,11 +123,18 @@ export async function copyStep(images: ImageStore, ins: Of<'COPY' | 'ADD'>, st: 
   }
 }
 
+async function withFdAsync<T>(fd: number, fn: (fd: number) => Promise<T>): Promise<T> {
+  try {
+    return await fn(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
 // ADD --checksum=sha256:HEX: the download must be exactly that file.
-function verifyChecksum(file: string, checksum: string, src: string, line: number): void {
+function verifyChecksum(got: string, checksum: string, src: string, line: number): void {
   const m = /^sha256:([a-f0-9]{64})$/.exec(checksum);
   if (!m) throw new DockerfileError(line, `invalid --checksum=${checksum}: use sha256:<64 hex digits>`);
-  const got = createHash('sha256').update(fs.readFileSync(file)).digest('hex');
   if (got !== m[1]) throw new DockerfileError(line, `ADD ${src}: checksum mismatch: expected sha256:${m[1]}, got sha256:${got}`);
 }
 

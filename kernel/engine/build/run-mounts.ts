@@ -7,10 +7,11 @@ import * as path from 'path';
 import { randomBytes } from 'crypto';
 import { BerthError } from '../errors';
 import type { MountSpec } from '../containers/types';
-import { mergedEntries } from '../images/diff';
 import type { ImageStore } from '../images/store';
 import { BuildContext } from './context';
-import { copyTree } from './copy';
+import { copyEntry } from './copy';
+import { layersView } from './layers-view';
+import { RootView } from '../store/in-root';
 import { native } from '../native';
 import { DockerfileError } from './parser';
 
@@ -197,30 +198,42 @@ export async function prepareMounts(requests: MountRequest[], env: MountEnv, lin
           break;
         }
         case 'bind': {
-          const src = (m.source ?? '.').replace(/^\/+/, '') || '.';
-          let hostPath: string;
+          // The source resolves inside its root (the stage, or the build
+          // context) as if that were "/": a link there is followed there,
+          // never on the host. The shim opens it inside that root again.
+          const src = m.source ?? '/';
+          let root: string;
+          let rel: string;
           if (m.from !== undefined) {
             const chains = env.stageChains(m.from);
             if (!chains) throw new DockerfileError(line, `--mount from=${m.from}: no stage or image is named so`);
-            hostPath = materialize(env.images, chains, src, temp(), line, m.from);
+            const stage = layersView(env.images, chains);
+            const found = stage.resolve(src);
+            if (!stage.locate(found)) throw new DockerfileError(line, `--mount from=${m.from},source=${src}: not found in that stage`);
+            // The stage's files there as one tree of Berth's own, linked, not copied.
+            root = temp();
+            copyEntry(stage, found, RootView.of(root), 'src', { link: true });
+            rel = 'src';
           } else {
-            const rel = path.posix.normalize(src);
-            if (rel.startsWith('..')) throw new DockerfileError(line, `--mount source=${m.source} is outside the build context`);
-            const files = env.context.resolve(rel, line);
-            hostPath = path.join(env.context.dir, files[0]);
-            // A symlink in the context must not lead the mount out of it.
-            const real = fs.realpathSync(hostPath);
-            const top = fs.realpathSync(env.context.dir);
-            if (real !== top && !real.startsWith(`${top}/`)) throw new DockerfileError(line, `--mount source=${m.source} leads outside the build context (to ${real}); bind only what is in the context`);
-            if (rel === '.' && env.context.hasIgnoreRules()) hostPath = copyContext(env.context, temp());
+            const ctx = env.context.view;
+            rel = ctx.resolve(src);
+            if (!ctx.locate(rel)) throw new DockerfileError(line, `--mount source=${src}: not found in the build context`);
+            root = env.context.dir;
+            if (rel === '' && env.context.hasIgnoreRules()) {
+              // The context as COPY sees it (.dockerignore applied).
+              root = temp();
+              copyEntry(ctx, '', RootView.of(root), 'src', { exclude: (c) => env.context.excluded(c) });
+              rel = 'src';
+            }
           }
           if (!m.readonly) {
             // rw: writes are allowed and thrown away, so the step sees a copy.
-            const copy = path.join(temp(), 'rw');
-            copyTree(hostPath, copy, {});
-            hostPath = copy;
+            const copy = temp();
+            copyEntry(RootView.of(root), rel, RootView.of(copy), 'rw', {});
+            root = copy;
+            rel = 'rw';
           }
-          specs.push({ Type: 'bind', Source: hostPath, Target: m.target, ReadOnly: m.readonly });
+          specs.push({ Type: 'bind', Source: `/${rel}`, SourceRoot: root, Target: m.target, ReadOnly: m.readonly });
           break;
         }
       }
@@ -240,32 +253,10 @@ function readSecretFile(src: string): Buffer {
   }
 }
 
-// The context as COPY sees it (.dockerignore applied), for a bind mount of the whole context.
-function copyContext(context: BuildContext, dir: string): string {
-  for (const rel of context.walk('.')) copyTree(path.join(context.dir, rel), path.join(dir, rel), {});
-  return dir;
-}
-
-// A path in a stage's merged layers as one directory tree on the host.
-function materialize(images: ImageStore, chains: string[], src: string, dir: string, line: number, from: string): string {
-  const rel = path.posix.normalize(src) === '.' ? '' : path.posix.normalize(src);
-  if (rel === '..' || rel.startsWith('../')) throw new DockerfileError(line, `--mount from=${from},source=${src}: the source must be inside the stage`);
-  const entries = mergedEntries(chains.map((c) => images.snapshots.snapshotDir(c))).filter((e) => !rel || e.rel === rel || e.rel.startsWith(`${rel}/`));
-  if (rel && !entries.length) throw new DockerfileError(line, `--mount from=${from},source=${src}: not found in that stage`);
-  for (const e of entries) {
-    const to = path.join(dir, 'tree', e.rel);
-    fs.mkdirSync(path.dirname(to), { recursive: true });
-    if (e.st.isDirectory()) fs.mkdirSync(to, { recursive: true });
-    else copyTree(path.join(e.root, e.rel), to, { link: true }); // read-only bind: linking is safe
-  }
-  fs.mkdirSync(path.join(dir, 'tree'), { recursive: true });
-  return path.join(dir, 'tree', rel);
-}
-
 // The mount points a step made in its upper dir (missing from the layers
 // below) are not part of what the step wrote: remove them when they are
 // still the empty stubs the shim created.
-export function removeMountStubs(upper: string, targets: string[], existsBelow: (rel: string) => boolean): void {
+export function removeMountStubs(upper: RootView, targets: string[], existsBelow: (rel: string) => boolean): void {
   const made = new Set<string>();
   for (const t of targets) {
     const parts = t.split('/').filter(Boolean);
@@ -274,11 +265,8 @@ export function removeMountStubs(upper: string, targets: string[], existsBelow: 
       if (!existsBelow(rel)) made.add(rel);
     }
   }
+  // The step's container wrote this directory: nothing here is followed.
   for (const rel of [...made].sort((a, b) => b.length - a.length)) {
-    const p = path.join(upper, rel);
-    const st = fs.lstatSync(p, { throwIfNoEntry: false });
-    if (!st) continue;
-    if (st.isDirectory() && fs.readdirSync(p).length === 0) fs.rmdirSync(p);
-    else if (st.isFile() && st.size === 0 && targets.includes(`/${rel}`)) fs.unlinkSync(p);
+    upper.removeIf(rel, (st, p) => !((st.isDirectory() && fs.readdirSync(p).length === 0) || (st.isFile() && st.size === 0 && targets.includes(`/${rel}`))));
   }
 }

@@ -15,6 +15,8 @@ import type { Of } from './instructions';
 import { DEFAULT_SHELL } from './metadata';
 import { DockerfileError, heredocBody, parseHeredoc } from './parser';
 import { parseMount, prepareMounts, removeMountStubs } from './run-mounts';
+import { layersView } from './layers-view';
+import { RootView } from '../store/in-root';
 import { RunOptions, stepNetwork } from './step-options';
 import { ShellLexer } from './shell-lexer';
 import { BuildEvent, State } from './types';
@@ -106,8 +108,8 @@ export async function runStep(images: ImageStore, containers: ContainerService, 
     // The finished container's upper dir is already in snapshot form; the
     // stubs of its mount points are not the step's work.
     const upper = path.join(c.bundle, 'upper');
-    const below = st.chainIds.map((ch) => images.snapshots.snapshotDir(ch));
-    removeMountStubs(upper, mounts.targets, (rel) => below.some((d) => fs.lstatSync(path.join(d, rel), { throwIfNoEntry: false }) !== undefined));
+    const below = layersView(images, st.chainIds);
+    removeMountStubs(RootView.of(upper), mounts.targets, (rel) => below.lstat(rel) !== undefined);
     await appendLayer(images, st, upper, opts.epoch);
     trace(`RUN ${id.slice(0, 12)}: layer written`);
   } finally {

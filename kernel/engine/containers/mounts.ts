@@ -44,7 +44,11 @@ export function resolveMounts(specs: MountSpec[], imageVolumes: string[], volume
     for (const [i, s] of specs.entries()) {
       const dest = dests[i];
       const mode = s.ReadOnly ? 'ro' : 'rw';
-      if (s.Type === 'bind') {
+      if (s.Type === 'bind' && s.SourceRoot !== undefined) {
+        // A build's own mount, already resolved inside its root; the shim opens it there.
+        checkPath(`${s.SourceRoot}${s.Source ?? ''}`, 'bind source');
+        mounts.push({ Type: 'bind', Source: s.Source ?? '/', SourceRoot: s.SourceRoot, Destination: dest, Mode: mode, RW: !s.ReadOnly, Propagation: 'rprivate' });
+      } else if (s.Type === 'bind') {
         checkPath(s.Source ?? '', 'bind source');
         if (!s.Source || !path.isAbsolute(s.Source)) throw new BerthError(`invalid mount config for type "bind": the source must be an absolute host path, got ${JSON.stringify(s.Source ?? '')}`);
         const src = path.resolve(s.Source);
@@ -84,11 +88,11 @@ export function resolveMounts(specs: MountSpec[], imageVolumes: string[], volume
 }
 
 // The shim's "mount" value: TYPE, SOURCE, DEST, ro|rw, copy-up, tmpfs data,
-// one per line (paths were checked to hold no newline). Parents mount
+// then flags and the root SOURCE is opened inside (when it has one), one per line (paths were checked to hold no newline). Parents mount
 // before what lies below them.
 export function shimMountValues(mounts: MountPoint[]): string[] {
   const depth = (p: string) => p.split('/').length;
   return [...mounts]
     .sort((a, b) => depth(a.Destination) - depth(b.Destination))
-    .map((m) => [m.Type, m.Source, m.Destination, m.RW ? 'rw' : 'ro', m.Type === 'volume' && !m.NoCopy ? '1' : '0', m.Type === 'tmpfs' ? m.Mode : ''].join('\n'));
+    .map((m) => [m.Type, m.Source, m.Destination, m.RW ? 'rw' : 'ro', m.Type === 'volume' && !m.NoCopy ? '1' : '0', m.Type === 'tmpfs' ? m.Mode : '', ...(m.SourceRoot !== undefined ? ['', m.SourceRoot] : [])].join('\n'));
 }

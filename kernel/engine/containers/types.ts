@@ -53,6 +53,9 @@ export interface MountSpec {
   NoCopy?: boolean; // volume: do not copy the image's files into a new, empty volume
   CreateHostPath?: boolean; // bind from -v: a missing host directory is created
   TmpfsOptions?: string; // tmpfs: mount data, e.g. size=64m,mode=1777
+  // bind: Source is a path inside this directory, opened there as if it
+  // were "/" (build context and stage mounts), never resolved on the host.
+  SourceRoot?: string;
 }
 
 // A mount as made (docker inspect's top-level Mounts).
@@ -66,6 +69,7 @@ export interface MountPoint {
   RW: boolean;
   Propagation: string;
   NoCopy?: boolean;
+  SourceRoot?: string; // see MountSpec
 }
 
 export interface ContainerConfig {

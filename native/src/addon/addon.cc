@@ -10,10 +10,13 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include <cstring>
+
 #include <napi.h>
 
 #include "../common/cgroup.h"
 #include "../common/fsutil.h"
+#include "../common/in-root.h"
 #include "../common/untar.h"
 #include "../common/netlink.h"
 #include "zstd-decoder.h"
@@ -121,6 +124,31 @@ Napi::Value Lgetxattr(const Napi::CallbackInfo& info) {
   if (n < 0) return info.Env().Null();
   return Napi::Buffer<char>::Copy(info.Env(), buf, static_cast<size_t>(n));
 }
+
+// The in-root resolver (common/in-root.h) for the engine: open a path
+// inside a root directory and hand back the fd. Errors carry errno's name
+// as .code, the way Node's own fs errors do.
+Napi::Value OpenRooted(const Napi::CallbackInfo& info, bool beneath) {
+  Napi::Env env = info.Env();
+  std::string root = info[0].As<Napi::String>(), path = info[1].As<Napi::String>();
+  int flags = info[2].As<Napi::Number>().Int32Value();
+  mode_t mode = info.Length() > 3 && info[3].IsNumber() ? info[3].As<Napi::Number>().Uint32Value() : 0;
+  int rootfd = open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+  int fd = rootfd < 0 ? -1 : beneath ? berth::openBeneath(rootfd, path, flags, mode) : berth::openInRoot(rootfd, path, flags, mode);
+  int err = errno;
+  if (rootfd >= 0) close(rootfd);
+  if (fd < 0) {
+    const char* name = err == ENOENT ? "ENOENT" : err == ENOTDIR ? "ENOTDIR" : err == ELOOP ? "ELOOP" : err == EXDEV ? "EXDEV" : err == EEXIST ? "EEXIST" : err == EACCES ? "EACCES" : err == EISDIR ? "EISDIR" : err == ENOSPC ? "ENOSPC" : err == EPERM ? "EPERM" : err == EROFS ? "EROFS" : "EIO";
+    Napi::Error e = Napi::Error::New(env, std::string(name) + ": " + strerror(err) + ", open '" + path + "' in " + root);
+    e.Set("code", Napi::String::New(env, name));
+    e.Set("errno", Napi::Number::New(env, -err));
+    throw e;
+  }
+  return Napi::Number::New(env, fd);
+}
+
+Napi::Value OpenInRoot(const Napi::CallbackInfo& info) { return OpenRooted(info, false); }
+Napi::Value OpenBeneath(const Napi::CallbackInfo& info) { return OpenRooted(info, true); }
 
 // flock on an open fd; non-blocking so the event loop never stalls.
 Napi::Value Flock(const Napi::CallbackInfo& info) {
@@ -234,6 +262,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("mknod", Napi::Function::New(env, Mknod));
   exports.Set("flock", Napi::Function::New(env, Flock));
   exports.Set("lgetxattr", Napi::Function::New(env, Lgetxattr));
+  exports.Set("openInRoot", Napi::Function::New(env, OpenInRoot));
+  exports.Set("openBeneath", Napi::Function::New(env, OpenBeneath));
   return exports;
 }
 

@@ -86,15 +86,16 @@ bool loadConfig(const std::string& path, ContainerConfig* c, std::string* err) {
     else if (key == "release") c->releaseFiles.push_back(val);
     else if (key == "release-dir") c->releaseDirs.push_back(val);
     else if (key == "mount") {
-      // TYPE\nSOURCE\nDEST\nro|rw\nCOPYUP\nDATA[\nFLAGS]
+      // TYPE\nSOURCE\nDEST\nro|rw\nCOPYUP\nDATA[\nFLAGS[\nSOURCEROOT]]
       auto f = split(val, '\n');
-      if ((f.size() != 6 && f.size() != 7) || f[2].empty() || f[2][0] != '/') {
+      if (f.size() < 6 || f.size() > 8 || f[2].empty() || f[2][0] != '/') {
         *err = "bad mount entry " + val;
         return false;
       }
       ContainerConfig::Mount m{f[0], f[1], f[2], f[3] == "ro", f[4] == "1", f[5]};
       if (f.size() == 7)
         for (const auto& o : split(f[6], ',')) m.nosuid = m.nosuid || o == "nosuid", m.noexec = m.noexec || o == "noexec";
+      if (f.size() == 8) m.sourceRoot = f[7];
       c->mounts.push_back(m);
     }
     else if (key == "device") {

@@ -51,6 +51,9 @@ struct ContainerConfig {
     bool copyUp = false;  // volume: fill an empty one from the image's files at dest
     std::string data;     // tmpfs mount options
     bool nosuid = false, noexec = false;  // CDI mounts may ask for these
+    // bind: source is a path inside this directory, opened there as if it
+    // were "/" (a build's context and stage mounts); empty: a host path.
+    std::string sourceRoot;
   };
   std::vector<Mount> mounts;
   // --device and CDI device nodes, made in the container's /dev (root) or

@@ -3,7 +3,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/openat2.h>
 #include <sys/mount.h>
 #include <sys/statvfs.h>
 #include <sys/stat.h>
@@ -13,10 +12,7 @@
 #include <cstring>
 
 #include "../common/fsutil.h"
-
-#ifndef SYS_openat2
-#define SYS_openat2 437
-#endif
+#include "../common/in-root.h"
 
 namespace berth {
 
@@ -25,16 +21,6 @@ namespace {
 bool fail(std::string* err, const std::string& what) {
   *err = what + ": " + strerror(errno);
   return false;
-}
-
-// Opens path as if rootfd were "/": "..", absolute symlinks and all stay inside.
-int openInRoot(int rootfd, const std::string& path, int flags) {
-  struct open_how how;
-  memset(&how, 0, sizeof how);
-  how.flags = static_cast<unsigned long long>(flags | O_CLOEXEC);
-  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
-  std::string rel = path.empty() || path == "/" ? "." : path.substr(path.find_first_not_of('/'));
-  return static_cast<int>(syscall(SYS_openat2, rootfd, rel.c_str(), &how, sizeof how));
 }
 
 // Returns an O_PATH fd for dest inside the root, creating what is missing:
@@ -214,8 +200,21 @@ void tmpfsOptions(const std::string& opts, unsigned long* flags, std::string* da
   }
 }
 
+// The mount's source as an O_PATH fd: a host path the user named, or a
+// path inside its own root (a build's context or stage), resolved there.
+int openSource(const ContainerConfig::Mount& m) {
+  if (m.sourceRoot.empty()) return open(m.source.c_str(), O_PATH | O_CLOEXEC);
+  int root = open(m.sourceRoot.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (root < 0) return -1;
+  int fd = openInRoot(root, m.source, O_PATH);
+  int saved = errno;
+  close(root);
+  errno = saved;
+  return fd;
+}
+
 bool bindMount(int rootfd, const ContainerConfig::Mount& m, std::string* err) {
-  int src = open(m.source.c_str(), O_PATH | O_CLOEXEC);
+  int src = openSource(m);
   if (src < 0) return fail(err, "opening the mount source " + m.source);
   struct stat st;
   fstat(src, &st);
