@@ -6,7 +6,7 @@
 // deny, answered in words a user can act on.
 import { after, before, describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { spawnSync } from 'child_process';
+import { spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as http from 'http';
 import * as path from 'path';
@@ -140,6 +140,91 @@ describe('registries that refuse', () => {
     const r = await s.berthAsync(['pull', `${host}/team/secret:v1`]);
     assert.equal(r.code, 1);
     assert.match(r.stderr, /127\.0\.0\.1:\d+ denied pull access to team\/secret \(HTTP 403\): pull access to team\/secret needs a login; check the name, and berth login 127\.0\.0\.1:\d+ if it is private/);
+  });
+});
+
+describe('registries that flood', () => {
+  // A hostile registry (or mirror) that answers with 256 MiB where a few
+  // KiB belong: a manifest, a config, a token. Sent chunked, with no
+  // length, so only a reader that counts can stop it.
+  const FLOOD = 256 << 20;
+  let server: http.Server;
+  let host: string;
+  let dir: string;
+  const flood = (res: http.ServerResponse, type: string) => {
+    res.writeHead(200, { 'content-type': type });
+    const chunk = Buffer.alloc(1 << 20, 0x20);
+    let sent = 0;
+    const more = () => {
+      while (sent < FLOOD) {
+        sent += chunk.length;
+        if (!res.write(chunk)) return void res.once('drain', more);
+      }
+      res.end();
+    };
+    res.on('close', () => (sent = FLOOD));
+    more();
+  };
+  before(async () => {
+    dir = fs.mkdtempSync(path.join(s.root, 'flood-'));
+    // The CLI's peak RSS, written as it exits.
+    fs.writeFileSync(path.join(dir, 'maxrss.js'), `process.on('exit', () => require('fs').writeFileSync(${JSON.stringify(path.join(dir, 'rss'))}, String(process.resourceUsage().maxRSS)));\n`);
+    server = http.createServer((req, res) => {
+      const url = req.url ?? '';
+      if (url === '/v2/') return void res.writeHead(200).end('{}');
+      if (url.startsWith('/v2/flood/app/manifests/')) return flood(res, 'application/vnd.oci.image.manifest.v1+json');
+      if (url.startsWith('/v2/bigcfg/app/manifests/')) {
+        const m = { schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: `sha256:${'a'.repeat(64)}`, size: 100 }, layers: [] };
+        return void res.writeHead(200, { 'content-type': m.mediaType }).end(JSON.stringify(m));
+      }
+      if (url.startsWith('/v2/bigcfg/app/blobs/')) return flood(res, 'application/octet-stream');
+      if (url.startsWith('/token')) return flood(res, 'application/json');
+      if (url === '/big.bin') return flood(res, 'application/octet-stream');
+      if (url.startsWith('/v2/tok/')) return void res.writeHead(401, { 'www-authenticate': `Bearer realm="http://${host}/token",service="flood"` }).end();
+      res.writeHead(404).end();
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    host = `127.0.0.1:${(server.address() as { port: number }).port}`;
+  });
+  after(() => new Promise<void>((r) => server.close(() => r())));
+
+  const pull = (ref: string) => berthRss(['pull', ref]);
+  const berthRss = async (args: string[]) => {
+    fs.rmSync(path.join(dir, 'rss'), { force: true });
+    const r = await new Promise<{ code: number; stderr: string }>((resolve) => {
+      const child = spawn(process.execPath, ['--require', path.join(dir, 'maxrss.js'), cliPath, ...args], { env: s.env });
+      let stderr = '';
+      child.stderr.on('data', (d) => (stderr += d));
+      child.on('close', (code) => resolve({ code: code ?? -1, stderr }));
+    });
+    return { ...r, rssMiB: Number(fs.readFileSync(path.join(dir, 'rss'), 'utf8')) / 1024 };
+  };
+
+  for (const [repo, what] of [
+    ['flood', /sent more than 4 MiB for the manifest of flood\/app:v1, the most Berth reads for one/],
+    ['bigcfg', /sent more than 4 MiB for the config of .*bigcfg\/app:v1, the most Berth reads for one/],
+    ['tok', /the token service of 127\.0\.0\.1:\d+ sent more than 64 KiB, the most Berth reads for a token/],
+  ] as const) {
+    it(`stops reading a ${repo === 'tok' ? 'token' : repo === 'flood' ? 'manifest' : 'config'} past its bound, with a clear error and little memory`, async () => {
+      const r = await pull(`${host}/${repo}/app:v1`);
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, what);
+      assert.doesNotMatch(r.stderr, /internal error|    at /);
+      // Without the bound the CLI held all 256 MiB (over 1 GB RSS); skopeo stays near 32 MB.
+      assert.ok(r.rssMiB < 150, `peak RSS ${r.rssMiB.toFixed(0)} MiB`);
+      assert.equal(s.berth(['images', '-q', `${host}/${repo}/app:v1`]).stdout, '');
+    });
+  }
+
+  it('ADD <url> streams a large download to disk, never holding it in memory', async () => {
+    const ctx = path.join(dir, 'add-ctx');
+    fs.mkdirSync(ctx, { recursive: true });
+    fs.writeFileSync(path.join(ctx, 'Dockerfile'), `FROM busybox\nADD http://${host}/big.bin /big.bin\n`);
+    const r = await berthRss(['build', '-q', '-t', 'flood-add', ctx]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(r.rssMiB < 150, `peak RSS ${r.rssMiB.toFixed(0)} MiB for a ${FLOOD >> 20} MiB download`);
+    assert.equal(s.berth(['run', '--rm', '--network', 'none', 'flood-add', 'stat', '-c', '%s', '/big.bin']).stdout.trim(), String(FLOOD));
+    assert.equal(s.berth(['rmi', 'flood-add']).code, 0);
   });
 });
 

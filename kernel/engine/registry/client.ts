@@ -5,7 +5,7 @@
 import { BerthError } from '../errors';
 import { Credentials } from './credentials';
 import { registryCerts, tlsAdvice, TlsSettings } from './certs';
-import { causeOf, httpFetch, proxyFor } from './http';
+import { BodyTooLarge, causeOf, discard, httpFetch, MAX_SMALL_BODY_BYTES, mib, proxyFor, readBounded } from './http';
 import { configuredInsecure } from './mirrors';
 import { scheme } from './names';
 
@@ -113,7 +113,13 @@ export class RegistryClient {
     }
     if (r.status === 429) throw rateLimited(this.registry, r);
     if (!r.ok) throw new RegistryError(`the token service of ${this.registry} refused: HTTP ${r.status}${r.status === 401 ? '; check `berth login`' : ''}`, 'unavailable');
-    const body = (await r.json()) as { token?: string; access_token?: string; expires_in?: number };
+    let body: { token?: string; access_token?: string; expires_in?: number };
+    try {
+      body = JSON.parse((await readBounded(r, MAX_SMALL_BODY_BYTES)).toString('utf8')) as typeof body;
+    } catch (e) {
+      if (e instanceof BodyTooLarge) throw new RegistryError(`the token service of ${this.registry} sent more than ${mib(e.limit)}, the most Berth reads for a token; refusing it`, 'unavailable');
+      throw new RegistryError(`the token service of ${this.registry} answered with something that is not a token (${(e as Error).message})`, 'unavailable');
+    }
     const value = body.token ?? body.access_token;
     if (!value) throw new RegistryError(`the token service of ${this.registry} answered without a token`, 'unavailable');
     this.tokens.set(scope, { value, expires: Date.now() + Math.max(10, (body.expires_in ?? 60) - 5) * 1000 });
@@ -139,7 +145,7 @@ export class RegistryClient {
       if ((r.status === 403 || (r.status === 401 && attempt === 1)) && opts.scope) throw denied(this.registry, opts.scope, r.status, this.creds);
       if (r.status !== 401 || attempt === 1) return r;
       const challenge = r.headers.get('www-authenticate');
-      await r.arrayBuffer().catch(() => undefined);
+      await discard(r);
       if (!challenge) return r;
       await this.authenticate(challenge, opts.scope);
       if (opts.body && typeof (opts.body as NodeJS.ReadableStream).pipe === 'function') {
@@ -147,5 +153,15 @@ export class RegistryClient {
       }
     }
     throw new RegistryError('unreachable');
+  }
+}
+
+// A manifest, index or config body, never more than the limit.
+export async function readRegistryBody(r: Response, registry: string, what: string, limit: number): Promise<Buffer> {
+  try {
+    return await readBounded(r, limit);
+  } catch (e) {
+    if (e instanceof BodyTooLarge) throw new RegistryError(`${registry} sent more than ${mib(limit)} for ${what}, the most Berth reads for one (as containerd); refusing it: the registry or a mirror in front of it is broken or hostile`, 'unavailable');
+    throw new RegistryError(`${registry}: reading ${what} failed: ${(e as Error).message}`, 'unavailable');
   }
 }

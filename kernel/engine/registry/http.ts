@@ -123,3 +123,50 @@ function redact(proxy: string): string {
     return proxy;
   }
 }
+
+// The most Berth reads of a manifest, an index or a config, as containerd:
+// a registry or mirror that sends more is broken or hostile, and a kernel
+// holding it would take the user's notebook down.
+export const MAX_MANIFEST_BYTES = 4 << 20;
+// Token answers and error bodies are a few hundred bytes.
+export const MAX_SMALL_BODY_BYTES = 64 << 10;
+
+export class BodyTooLarge extends Error {
+  constructor(readonly limit: number) {
+    super(`more than ${limit} bytes`);
+  }
+}
+
+// Reads a response body whole, but never more than limit bytes: past it
+// the transfer is cancelled and BodyTooLarge thrown, with nothing kept.
+export async function readBounded(r: Response, limit: number): Promise<Buffer> {
+  const declared = Number(r.headers.get('content-length') ?? NaN);
+  if (declared > limit) {
+    await r.body?.cancel().catch(() => undefined);
+    throw new BodyTooLarge(limit);
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  if (!r.body) return Buffer.alloc(0);
+  const reader = r.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel().catch(() => undefined);
+      throw new BodyTooLarge(limit);
+    }
+    chunks.push(Buffer.from(value));
+  }
+  return Buffer.concat(chunks, size);
+}
+
+// Drops a body nobody needs without reading it.
+export async function discard(r: Response): Promise<void> {
+  await r.body?.cancel().catch(() => undefined);
+}
+
+export function mib(n: number): string {
+  return n >= 1 << 20 ? `${n / (1 << 20)} MiB` : `${n / 1024} KiB`;
+}

@@ -13,8 +13,8 @@ import { compressionOfMediaType, decompressors } from '../images/decompress';
 import { unpackStream } from '../images/unpack';
 import { ImageStore, LayerBlob } from '../images/store';
 import { Descriptor, Image, ImageConfig } from '../images/types';
-import { RegistryClient, RegistryError } from './client';
-import { causeOf } from './http';
+import { readRegistryBody, RegistryClient, RegistryError } from './client';
+import { causeOf, MAX_MANIFEST_BYTES } from './http';
 import { BerthError } from '../errors';
 import { lookup } from './credentials';
 import { pullEndpoints } from './mirrors';
@@ -50,7 +50,7 @@ async function getManifest(client: RegistryClient, repo: string, reference: stri
   const r = await client.request('GET', `/v2/${repo}/manifests/${reference}`, { scope, headers: { accept: ACCEPT } });
   if (r.status === 404) throw new RegistryError(`manifest for ${repo}:${reference} not found on ${client.registry}; check the name and tag`, 'not-found');
   if (!r.ok) throw new RegistryError(`${client.registry} answered HTTP ${r.status} for ${repo}:${reference}`, 'unavailable');
-  const body = Buffer.from(await r.arrayBuffer());
+  const body = await readRegistryBody(r, client.registry, `the manifest of ${repo}:${reference}`, MAX_MANIFEST_BYTES);
   const digest = sha256(body);
   const claimed = r.headers.get('docker-content-digest');
   if ((reference.startsWith('sha256:') && digest !== reference) || (claimed && claimed !== digest)) {
@@ -154,7 +154,7 @@ async function pullFrom(client: RegistryClient, store: ImageStore, req: PullRequ
   if (!manifest.config || !manifest.layers) throw new RegistryError(`${req.ref} has a manifest Berth cannot read (schema 1?)`);
   const cfgResp = await client.request('GET', `/v2/${ref.path}/blobs/${manifest.config.digest}`, { scope });
   if (!cfgResp.ok) throw new RegistryError(`cannot fetch the config of ${req.ref}: HTTP ${cfgResp.status}`);
-  const configBytes = Buffer.from(await cfgResp.arrayBuffer());
+  const configBytes = await readRegistryBody(cfgResp, client.registry, `the config of ${req.ref}`, MAX_MANIFEST_BYTES);
   if (sha256(configBytes) !== manifest.config.digest) throw new RegistryError(`config blob of ${req.ref} does not match its digest; refusing it`);
   const config = JSON.parse(configBytes.toString('utf8')) as ImageConfig;
   const diffIds = config.rootfs.diff_ids;

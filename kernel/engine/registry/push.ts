@@ -11,6 +11,7 @@ import { hashingTap, sha256 } from '../images/digest';
 import { ImageStore } from '../images/store';
 import { Image } from '../images/types';
 import { RegistryClient, RegistryError } from './client';
+import { discard, MAX_SMALL_BODY_BYTES, readBounded } from './http';
 import { lookup } from './credentials';
 import { registryRef } from './names';
 
@@ -91,7 +92,7 @@ export async function pushImage(store: ImageStore, refText: string, emit: (e: Pu
           layers.push({ mediaType: known.mediaType, digest: known.digest, size: known.size });
           continue;
         }
-        await m.arrayBuffer().catch(() => undefined);
+        await discard(m);
       }
     }
     // A pulled layer goes up as the blob it came as: no recompression, and
@@ -145,7 +146,7 @@ export async function pushImage(store: ImageStore, refText: string, emit: (e: Pu
     layers: oci ? layers.map((l) => (l.mediaType === LAYER_GZIP ? { ...l, mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip' } : l)) : layers,
   }));
   const r = await client.request('PUT', `/v2/${ref.path}/manifests/${ref.tag}`, { scope, body: manifest, headers: { 'content-type': manifestType } });
-  if (r.status !== 201) throw new RegistryError(`${client.registry} refused the manifest: HTTP ${r.status} ${(await r.text()).slice(0, 200)}`, 'unavailable');
+  if (r.status !== 201) throw new RegistryError(`${client.registry} refused the manifest: HTTP ${r.status} ${(await readBounded(r, MAX_SMALL_BODY_BYTES).catch(() => Buffer.alloc(0))).toString('utf8').slice(0, 200)}`, 'unavailable');
   const digest = sha256(manifest);
   store.setRepoDigest(image.manifestDigest, `${ref.familiar.slice(0, ref.familiar.lastIndexOf(':'))}@${digest}`);
   emit({ type: 'done', tag: ref.tag, digest, size: manifest.length });
