@@ -47,6 +47,30 @@ describe('experiment records from the CLI', () => {
     assert.match(diff, /Runs 2 and 3 differ/);
   });
 
+  it('keeps records 0600, and compare shows secret values as ***, comparing them all the same', () => {
+    const secretFile = path.join(s.root, 'secrets', 'runs.jsonl');
+    const envFile = path.join(s.root, 'lab.env');
+    fs.writeFileSync(envFile, 'DATASET=file-val-22\n');
+    for (const tok of ['tok-aaa-1', 'tok-bbb-2']) {
+      const r = s.berth(['run', '--rm', '--network', 'none', '-e', `API_TOKEN=${tok}`, '-e', 'SEED=7', '--env-file', envFile, '--record', secretFile, 'busybox', 'sh', '-c', 'echo ${#API_TOKEN}']);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout, '9\n', 'the container got the value');
+    }
+    assert.equal(fs.statSync(secretFile).mode & 0o777, 0o600);
+    assert.equal(fs.statSync(path.dirname(secretFile)).mode & 0o777, 0o700);
+    const cmp = s.berth(['records', '--file', secretFile, 'compare', '1', '2']);
+    assert.equal(cmp.code, 0, cmp.stderr);
+    assert.doesNotMatch(cmp.stdout, /tok-aaa|tok-bbb|file-val-22/);
+    assert.match(cmp.stdout, /API_TOKEN=\*\*\*/);
+    assert.match(cmp.stdout, /DATASET=\*\*\*/);
+    assert.match(cmp.stdout, /SEED=7/);
+    assert.match(cmp.stdout, /env\s.*DIFFERENT/, 'the hidden values still differ');
+    // A records file another tool left 0644 is closed on the next append.
+    fs.chmodSync(secretFile, 0o644);
+    assert.equal(s.berth(['run', '--rm', '--network', 'none', '--record', secretFile, 'busybox', 'true']).code, 0);
+    assert.equal(fs.statSync(secretFile).mode & 0o777, 0o600);
+  });
+
   it('bad input gets a clear error', () => {
     const cases: Array<[string[], number, RegExp]> = [
       [['records', '--file', file, 'compare', '1', '9'], 1, /there is no run "9": the file holds runs 1 to 3/],

@@ -101,6 +101,16 @@ describe('credential helpers', () => {
     assert.match(missing.stderr, /the credential helper docker-credential-nowhere \(credsStore in .*config\.json\) is not installed \(not on PATH\): install it, or take it out of that file/);
   });
 
+  it('login leaves the credentials file 0600, whatever mode it had', () => {
+    config({});
+    const file = path.join(dir, 'docker', 'config.json');
+    fs.chmodSync(file, 0o644);
+    const login = as(['login', '-u', 'ada', '--password-stdin', reg.host], 'lovelace\n');
+    assert.equal(login.code, 0, login.stderr);
+    assert.equal(fs.statSync(file).mode & 0o777, 0o600);
+    assert.match(fs.readFileSync(file, 'utf8'), /"auth"/);
+  });
+
   it('without a helper, login says the password is kept unencrypted, as docker does', () => {
     config({});
     const login = as(['login', '-u', 'ada', '--password-stdin', reg.host], 'lovelace\n');

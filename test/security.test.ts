@@ -73,6 +73,25 @@ describe('container security', () => {
   });
 });
 
+describe('berth-shim', () => {
+  it('refuses to run set-uid or set-gid, saying how to fix it', { skip: rootless && 'making a set-uid root copy needs root' }, () => {
+    // A careless admin's set-uid root copy, run by an ordinary user.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-suid-'));
+    try {
+      fs.chmodSync(dir, 0o755);
+      const copy = path.join(dir, 'berth-shim');
+      fs.copyFileSync(shimPath, copy);
+      fs.chmodSync(copy, 0o4755);
+      const r = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', copy, 'enter', '/usr/bin/id', '-u'], { encoding: 'utf8' });
+      assert.equal(r.status, 126, r.stdout + r.stderr);
+      assert.equal(r.stdout, '', 'nothing ran');
+      assert.match(r.stderr, /berth-shim: refusing to run set-uid or set-gid \(real uid 65534, effective uid 0; .*chmod ug-s/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('nothing of the host inside a container', () => {
   let tools: string;
   before(() => {

@@ -172,6 +172,75 @@ describe('runs on a Slurm context', { skip: !slurmInstalled() && 'Slurm is not i
     assert.match(hpc(['logs', handle]).stderr, /No such container: berth-/);
   });
 
+  // Any local user reads every process's argv in /proc: no secret may be there.
+  // The user's own `berth ... -e PASSWORD=...` is theirs (docker's is the
+  // same); what Berth starts from it must not repeat the value.
+  const onAnyCommandLine = (needles: string[]) => {
+    const seen: string[] = [];
+    for (const pid of fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+      let cmd = '';
+      try {
+        cmd = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      } catch {
+        continue; // gone meanwhile
+      }
+      if (cmd.includes(`${cliPath}\0`)) continue;
+      for (const n of needles) if (cmd.includes(n)) seen.push(`${pid}: ${cmd.replace(/\0/g, ' ')}`);
+    }
+    return seen;
+  };
+
+  it('-e and --env-file values reach the container, never a command line, a job script or a readable file', async (t) => {
+    t.after(() => void spawnSync('scancel', ['--name', 'berth-secretive'], { stdio: 'ignore' }));
+    const envFile = path.join(base, 'secrets.env');
+    fs.writeFileSync(envFile, 'API_KEY=from-file-8d1c\nPLAIN=from-file-plain\n');
+    const secrets = ['pw-fg-41a7', 'from-file-8d1c', 'pw-bg-93e2'];
+    // In the foreground: watch every command line while srun and the node's Berth run.
+    const fg = s.berthAsync(['--context', 'hpc', 'run', '--network', 'none', '-e', 'PASSWORD=pw-fg-41a7', '--env-file', envFile, 'busybox', 'sh', '-c', 'sleep 2; echo $PASSWORD $API_KEY']);
+    const leaks: string[] = [];
+    let done = false;
+    void fg.then(() => (done = true));
+    while (!done) {
+      leaks.push(...onAnyCommandLine(secrets));
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const r = await fg;
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, 'pw-fg-41a7 from-file-8d1c\n', 'the container got both values');
+    assert.deepEqual(leaks, [], 'a secret stood on a command line');
+    // In the background: the job script Slurm keeps, and the files beside the job.
+    const d = hpc(['run', '-d', '--network', 'none', '--name', 'berth-secretive', '-e', 'PASSWORD=pw-bg-93e2', '--env-file', envFile, 'busybox', 'sh', '-c', 'echo $PASSWORD $API_KEY']);
+    assert.equal(d.code, 0, d.stderr);
+    assert.deepEqual(onAnyCommandLine(secrets), []);
+    const jobsDir = path.join(base, 'config', 'jobs', 'hpc');
+    const jobId = JSON.parse(fs.readFileSync(path.join(jobsDir, 'berth-secretive.json'), 'utf8')).JobId;
+    const script = spawnSync('scontrol', ['write', 'batch_script', jobId, '-'], { encoding: 'utf8' });
+    assert.equal(script.status, 0, script.stderr);
+    for (const v of secrets) assert.ok(!script.stdout.includes(v), `the job script holds ${v}`);
+    assert.equal(hpc(['wait', 'berth-secretive']).stdout, '0\n');
+    assert.equal(hpc(['logs', 'berth-secretive']).stdout, 'pw-bg-93e2 from-file-8d1c\n');
+    assert.equal(fs.statSync(jobsDir).mode & 0o777, 0o700);
+    for (const f of fs.readdirSync(jobsDir)) assert.equal(fs.statSync(path.join(jobsDir, f)).mode & 0o077, 0, `${f} is readable by others`);
+    assert.ok(!fs.existsSync(path.join(jobsDir, 'berth-secretive.env')), 'the env file outlived the job');
+    assert.equal(hpc(['rm', 'berth-secretive']).code, 0);
+  });
+
+  it('checks names before any path is made from them', () => {
+    const jobsDir = path.join(base, 'config', 'jobs');
+    const before = fs.readdirSync(base).sort();
+    const bad = hpc(['run', '-d', '--name', '../../../x', 'busybox', 'true']);
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.stderr, /Invalid container name \(\.\.\/\.\.\/\.\.\/x\), only \[a-zA-Z0-9\]\[a-zA-Z0-9_.-\] are allowed/);
+    assert.deepEqual(fs.readdirSync(base).sort(), before);
+    assert.ok(!fs.readdirSync(jobsDir, { recursive: true }).some((f) => String(f).includes('x.')));
+    // --context names a file of the store's, never any .json on the machine.
+    const ctx = s.berth(['--context', '../../x', 'ps']);
+    assert.notEqual(ctx.code, 0);
+    assert.match(ctx.stderr, /invalid context name "\.\.\/\.\.\/x"/);
+    assert.match(s.berth(['volume', 'create', '../x']).stderr, /includes invalid characters for a local volume name/);
+    assert.match(s.berth(['network', 'create', '../x']).stderr, /invalid network name "\.\.\/x"/);
+  });
+
   it('says a job is queued while it waits, then runs it', async () => {
     const first = s.berthAsync(['--context', 'hpc', 'run', '--network', 'none', '--cpus', String(cluster.cpus), '--name', 'berth-holder', 'busybox', 'sleep', '4']);
     const end = Date.now() + 60000;

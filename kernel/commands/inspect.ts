@@ -1,5 +1,5 @@
 // inspect: docker's JSON shape for containers and images, or a --format template.
-import { BerthError, NotFoundError } from '../engine';
+import { BerthError, maskEnv, NotFoundError } from '../engine';
 import { renderTemplate } from '../render/template';
 import { Command, Io } from './types';
 
@@ -24,13 +24,19 @@ export const inspectCommand: Command = {
   minArgs: 1,
   async run(p, { engine, io }) {
     const type = p.flags.type as string | undefined;
+    // A notebook's outputs are saved and shared: its inspect hides secrets.
+    const masked = (o: Record<string, unknown>, ref: string) => {
+      if (!io.masksSecrets) return o;
+      const config = o.Config as { Env?: string[] };
+      return { ...o, Config: { ...config, Env: maskEnv(config.Env ?? [], engine.containers.get(ref).record.SecretEnv) } };
+    };
     const results: Record<string, unknown>[] = [];
     let code = 0;
     for (const ref of p.args) {
       try {
         if (type !== 'image') {
           try {
-            results.push(engine.containers.inspect(ref));
+            results.push(masked(engine.containers.inspect(ref), ref));
             continue;
           } catch (e) {
             if (!(e instanceof NotFoundError) || type === 'container') throw e;

@@ -3,10 +3,11 @@
 // a node with the same limits, and its output streams back as a local
 // run's does, with the exit code. A job that waits says so.
 import { randomBytes } from 'crypto';
+import * as fs from 'fs';
 import { BerthError, ContextRecord } from '../engine';
 import { FlagValues, Parsed } from './flags';
 import { ensureImage, stdoutTap, toCreateRequest } from './run';
-import type { CreateRequest } from '../engine';
+import type { CreateRequest, JobRecord } from '../engine';
 import { CommandContext } from './types';
 
 // Flags the node's berth gets as they were given; the rest are handled
@@ -23,7 +24,7 @@ const NOT_ON_A_NODE: Record<string, string> = {
 };
 const HANDLED_HERE = new Set(['name', 'env', 'env-file', 'rm', 'record', 'gpus', 'detach']);
 
-function nodeFlags(f: FlagValues, env: string[]): string[] {
+function nodeFlags(f: FlagValues): string[] {
   const out: string[] = [];
   for (const [k, v] of Object.entries(f)) {
     if (HANDLED_HERE.has(k) || v === undefined || v === false || (Array.isArray(v) && !v.length)) continue;
@@ -31,8 +32,6 @@ function nodeFlags(f: FlagValues, env: string[]): string[] {
     if (v === true) out.push(`--${k}`);
     else for (const x of Array.isArray(v) ? v : [v]) out.push(`--${k}=${x}`);
   }
-  // -e and --env-file were read here (the file is this machine's).
-  for (const e of env) out.push('-e', e);
   return out;
 }
 
@@ -73,25 +72,35 @@ export async function runRemote(p: Parsed, ctx: CommandContext, rec: ContextReco
   const gpus = gpusOf(req, rec);
   if (!ep.Registry) throw new BerthError(`the context "${rec.Name}" has no registry through which images reach its nodes: recreate it with --registry HOST:PORT`);
   if (typeof p.flags.record === 'string' && p.flags.detach === true) throw new BerthError('--record keeps the record of a foreground run: leave out -d');
-  const argv = nodeFlags(p.flags, req.env);
+  const argv = nodeFlags(p.flags);
   const backend = engine.contexts.backend(rec);
   backend.ready();
   const pinned = await imageForNodes(ctx, req.image, ep.Registry);
   const name = req.name ?? `berth-${randomBytes(6).toString('hex')}`;
+  const jobs = engine.contexts.jobs(rec.Name);
+  if (p.flags.detach === true && req.name !== undefined && jobs.list().some((j) => j.Handle === name)) {
+    throw new BerthError(`Conflict. The container name "/${name}" is already in use by a job on context ${rec.Name}. You have to remove (berth rm ${name}) that job to be able to reuse that name.`, 'conflict');
+  }
+  // -e and --env-file were read here (the file is this machine's); their
+  // values reach the node in a 0600 file, never on srun's command line.
+  const envFile = jobs.envFile(name, req.env);
   const job = {
     name,
-    nodeArgv: ['run', '--rm', ...argv, pinned, ...req.command],
+    nodeArgv: ['run', '--rm', ...(envFile ? ['--env-file', envFile] : []), ...argv, pinned, ...req.command],
+    cleanup: envFile ? [envFile] : [],
     memory: req.host.Memory ?? 0,
     cpus: req.host.NanoCpus ? Math.ceil(req.host.NanoCpus / 1e9) : 0,
     ...gpus,
   };
   if (p.flags.detach === true) {
-    const jobs = engine.contexts.jobs(rec.Name);
-    if (req.name !== undefined && jobs.list().some((j) => j.Handle === name)) {
-      throw new BerthError(`Conflict. The container name "/${name}" is already in use by a job on context ${rec.Name}. You have to remove (berth rm ${name}) that job to be able to reuse that name.`, 'conflict');
-    }
     const files = jobs.files(name);
-    const jobId = backend.submit(job, files);
+    let jobId: string;
+    try {
+      jobId = backend.submit(job, files);
+    } catch (e) {
+      jobs.remove({ Handle: name, Out: files.out, Err: files.err, ExitFile: files.exit } as JobRecord);
+      throw e;
+    }
     jobs.save({ Handle: name, JobId: jobId, Context: rec.Name, Image: req.image, Command: req.command, Created: new Date().toISOString(), Out: files.out, Err: files.err, ExitFile: files.exit });
     (io.value ?? io.out)(`${name}\n`);
     return 0;
@@ -127,5 +136,6 @@ export async function runRemote(p: Parsed, ctx: CommandContext, rec: ContextReco
     return exitCode;
   } finally {
     stop?.();
+    if (envFile) fs.rmSync(envFile, { force: true });
   }
 }

@@ -86,6 +86,7 @@ export function toCreateRequest(cmd: string, p: Parsed, userEnv: NodeJS.ProcessE
   });
   const env: string[] = [];
   for (const file of f['env-file'] as string[]) env.push(...readEnvFile(file, userEnv));
+  const secretEnv = env.map((e) => e.slice(0, e.indexOf('=')));
   for (const e of f.env as string[]) {
     if (e.includes('=')) env.push(e);
     else if (userEnv[e] !== undefined) env.push(`${e}=${userEnv[e]}`);
@@ -99,6 +100,7 @@ export function toCreateRequest(cmd: string, p: Parsed, userEnv: NodeJS.ProcessE
     name: f.name as string | undefined,
     entrypoint: f.entrypoint as string | undefined,
     env,
+    ...(secretEnv.length ? { secretEnv } : {}),
     workdir: f.workdir as string | undefined,
     user: f.user as string | undefined,
     hostname: f.hostname as string | undefined,

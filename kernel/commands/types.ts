@@ -31,6 +31,9 @@ export interface Io {
   // Called with a function that forwards a signal to the foreground container.
   onSignal?(forward: (signal: string) => void): () => void;
   isTerminal: boolean;
+  // Outputs that are saved and shared (a notebook's): secret env values
+  // are shown as *** (engine/records/secret-env.ts).
+  masksSecrets?: boolean;
   // The user's environment, read as docker's CLI reads its own: -e NAME,
   // --env-file lines without a value, --build-arg NAME, ~ in -v.
   env: NodeJS.ProcessEnv;

@@ -114,4 +114,5 @@ export type { ContextRecord, JobBackend, JobHandle, JobInfo, JobRecord, JobReque
 export { hexOf } from './images/digest';
 export { formatReference, parseReference } from './images/reference';
 export { DEFAULT_RECORD_FILE } from './records/records';
+export { isSecretName, maskEnv } from './records/secret-env';
 export type { ExperimentRecord } from './records/records';

@@ -43,6 +43,7 @@ export function cellIo(ctx: ExecuteContext, state: LineState, recordTo: string |
     show: (r, displayId) => display(r.html ? { 'text/plain': r.text, 'text/html': r.html } : { 'text/plain': r.text }, displayId),
     attach: (interactive) => ({ stdin: interactive ? 'pipe' : 'ignore', stdout: 'pipe', stderr: 'pipe' }),
     isTerminal: false,
+    masksSecrets: true,
     env: process.env, // the kernel's, as Jupyter started it
     // No bytesOut: a cell cannot hold a tar archive, so save and export ask for -o.
     bytesIn: stdin === undefined ? undefined : () => Readable.from([Buffer.from(stdin)]),

@@ -1,7 +1,7 @@
 // Experiment records drawn: one run after a foreground run in a notebook, the
 // list of a records file, and two runs compared field by field. The records
 // themselves and their files belong to the engine (engine/records).
-import type { ExperimentRecord } from '../engine';
+import { maskEnv, type ExperimentRecord } from '../engine';
 import { escapeHtml } from './html';
 import { Rendered, table } from './table';
 import { bytesSize } from './units';
@@ -105,9 +105,11 @@ export function renderComparison(a: ExperimentRecord, b: ExperimentRecord, ia: n
     ['peak memory', memory(a.peakMemory), `${memory(b.peakMemory)}${pct(a.peakMemory, b.peakMemory)}`, false],
   ];
   const identical = fields.filter((f) => f[3]).every(([, x, y]) => x === y);
+  // Secrets are compared, never shown.
+  const shown = (k: string, v: string, r: ExperimentRecord) => (k === 'env' && v !== '-' ? maskEnv(r.env, r.secretEnv).join(' ') : v);
   const t = table(
     ['FIELD', `RUN ${ia}`, `RUN ${ib}`, ''],
-    fields.map(([k, x, y, must]) => [k, clip(x), clip(y), must ? same(x, y) : 'measured']),
+    fields.map(([k, x, y, must]) => [k, clip(shown(k, x, a)), clip(shown(k, y, b)), must ? same(x, y) : 'measured']),
   );
   const verdict = identical
     ? `Runs ${ia} and ${ib} are the same experiment: same image, command, env, limits and mounts, with the same exit code and stdout.\n`

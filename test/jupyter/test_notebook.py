@@ -1,5 +1,7 @@
 """nbclient executes a notebook of Berth magics top to bottom with the Berth
 kernel, as CI will execute the tutorial notebooks."""
+import os
+import tempfile
 import unittest
 
 import nbformat
@@ -49,6 +51,32 @@ class NotebookOfMagics(unittest.TestCase):
         self.assertIn("ContainerExit", str(ctx.exception))
         self.assertIn("exited with code 2", str(ctx.exception))
         self.assertEqual(nb.cells[1].outputs, [])
+
+    def test_secrets_stay_out_of_saved_outputs(self):
+        # A notebook's outputs are saved and shared: an inspect shows values
+        # from --env-file and secret-looking names as ***; the container
+        # still gets them.
+        with tempfile.NamedTemporaryFile("w", suffix=".env", delete=False) as f:
+            f.write("FROM_FILE=file-val-6c2e\n")
+        try:
+            nb = notebook(
+                f"%run -d --name nb-secret --network none -e DB_PASSWORD=pw-nb-51f0 -e LAB=visible --env-file {f.name} busybox sleep 30",
+                "%inspect nb-secret",
+                "%inspect -f '{{json .Config.Env}}' nb-secret",
+                "%exec nb-secret sh -c 'echo $DB_PASSWORD $FROM_FILE | wc -c'",
+                "%rm -f nb-secret",
+            )
+            NotebookClient(nb, timeout=120, kernel_name="berth").execute()
+        finally:
+            os.unlink(f.name)
+        for i in (1, 2):
+            out = texts(nb.cells[i])
+            self.assertNotIn("pw-nb-51f0", out)
+            self.assertNotIn("file-val-6c2e", out)
+            self.assertIn("DB_PASSWORD=***", out)
+            self.assertIn("FROM_FILE=***", out)
+            self.assertIn("LAB=visible", out)
+        self.assertEqual(texts(nb.cells[3]).strip(), "25")  # both values reached the container
 
 
 if __name__ == "__main__":

@@ -84,6 +84,7 @@ export function buildRecord(id: string, name: string, req: CreateRequest, image:
     Args: argv.slice(1),
     Image: image.id,
     Layers: image.chainIds,
+    ...(req.secretEnv?.length ? { SecretEnv: req.secretEnv } : {}),
     Config: {
       Hostname: hostname,
       User: req.user ?? defaults.User ?? '',

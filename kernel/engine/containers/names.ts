@@ -4,6 +4,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { BerthError } from '../errors';
+import { checkName, validName } from '../names';
 
 const adjectives = [
   'amber', 'brave', 'calm', 'clever', 'crisp', 'curious', 'daring', 'eager', 'fluent', 'gentle', 'glad', 'hardy',
@@ -16,16 +17,13 @@ const nouns = [
   'otter', 'pelican', 'quay', 'reef', 'schooner', 'skiff', 'tern', 'tide', 'walrus', 'wharf',
 ];
 
-const namePattern = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
-
 export function validateName(name: string): void {
-  if (!namePattern.test(name)) {
-    throw new BerthError(`Invalid container name (${name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
-  }
+  checkName('container', name);
 }
 
 // Claims a name for id; returns the name taken.
 export function claimName(namesDir: string, id: string, wanted?: string): string {
+  if (wanted !== undefined) checkName('container', wanted);
   fs.mkdirSync(namesDir, { recursive: true });
   for (let attempt = 0; ; attempt++) {
     const name = wanted ?? `${adjectives[(require('crypto') as typeof import('crypto')).randomInt(adjectives.length)]}_${nouns[(require('crypto') as typeof import('crypto')).randomInt(nouns.length)]}${attempt > 20 ? (require('crypto') as typeof import('crypto')).randomInt(1000) : ''}`;
@@ -43,6 +41,7 @@ export function claimName(namesDir: string, id: string, wanted?: string): string
 }
 
 export function releaseName(namesDir: string, name: string, id: string): void {
+  if (!validName('container', name)) return;
   const link = path.join(namesDir, name);
   try {
     if (fs.readlinkSync(link) === id) fs.unlinkSync(link);
@@ -52,6 +51,7 @@ export function releaseName(namesDir: string, name: string, id: string): void {
 }
 
 export function lookupName(namesDir: string, name: string): string | undefined {
+  if (!validName('container', name)) return undefined; // "../x" names no file of the store
   try {
     return fs.readlinkSync(path.join(namesDir, name));
   } catch {

@@ -101,6 +101,7 @@ export interface ContainerRecord {
   RestartCount: number;
   Mounts: MountPoint[];
   NetworkSettings?: { Networks: Record<string, Endpoint> };
+  SecretEnv?: string[]; // see CreateRequest.secretEnv
 }
 
 // What the shim writes (BUNDLE/state.json); absent fields before the first start.
@@ -157,6 +158,9 @@ export interface CreateRequest {
   name?: string;
   entrypoint?: string; // undefined = the image's; "" = none
   env: string[];
+  // The names among env whose values came from --env-file: shown as *** in
+  // notebooks and records (engine/records/secret-env.ts), never on a command line.
+  secretEnv?: string[];
   workdir?: string;
   user?: string;
   hostname?: string;

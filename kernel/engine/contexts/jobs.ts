@@ -5,7 +5,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { BerthError, NotFoundError } from '../errors';
-import { writeJsonAtomic } from '../store/files';
+import { writeFileAtomic } from '../store/files';
+import { checkName } from '../names';
 import { configDir } from '../store/config-dir';
 import { JobRecord } from './types';
 
@@ -16,15 +17,37 @@ export class JobStore {
     this.dir = path.join(configDir(env), 'jobs', context);
   }
 
-  // Paths for a new job's output, made before the scheduler knows it.
+  // Paths for a new job's output, made before the scheduler knows it, and
+  // made 0600 first, so that Slurm keeps that mode when it writes them.
   files(handle: string): { out: string; err: string; exit: string } {
-    fs.mkdirSync(this.dir, { recursive: true, mode: 0o700 });
-    const base = path.join(this.dir, handle);
-    return { out: `${base}.out`, err: `${base}.err`, exit: `${base}.exit` };
+    const base = path.join(this.ownDir(), checkName('container', handle));
+    const files = { out: `${base}.out`, err: `${base}.err`, exit: `${base}.exit` };
+    for (const f of [files.out, files.err]) fs.closeSync(fs.openSync(f, 'a', 0o600));
+    return files;
+  }
+
+  // The job's environment (-e, --env-file), for the node's Berth to read
+  // with --env-file: a 0600 file in this 0700 directory, which the nodes
+  // share. Never on a command line, where any local user reads it in /proc,
+  // nor in the job script, which Slurm keeps.
+  envFile(handle: string, env: string[]): string | undefined {
+    if (!env.length) return undefined;
+    const bad = env.find((e) => /[\n\0]/.test(e));
+    if (bad) throw new BerthError(`the value of ${bad.slice(0, bad.indexOf('='))} holds a newline, which cannot travel to a cluster node: pass it in a file the job reads`);
+    const file = path.join(this.ownDir(), `${checkName('container', handle)}.env`);
+    writeFileAtomic(file, env.join('\n') + '\n', 0o600);
+    return file;
   }
 
   save(rec: JobRecord): void {
-    writeJsonAtomic(path.join(this.dir, `${rec.Handle}.json`), rec);
+    writeFileAtomic(path.join(this.ownDir(), `${checkName('container', rec.Handle)}.json`), JSON.stringify(rec, null, 2) + '\n', 0o600);
+  }
+
+  // The context's jobs directory, 0700 (made so, or closed if it was not).
+  private ownDir(): string {
+    fs.mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+    if (fs.statSync(this.dir).mode & 0o077) fs.chmodSync(this.dir, 0o700);
+    return this.dir;
   }
 
   list(): JobRecord[] {
@@ -57,6 +80,6 @@ export class JobStore {
   }
 
   remove(rec: JobRecord): void {
-    for (const f of [rec.Out, rec.Err, rec.ExitFile, path.join(this.dir, `${rec.Handle}.json`)]) fs.rmSync(f, { force: true });
+    for (const f of [rec.Out, rec.Err, rec.ExitFile, path.join(this.dir, `${rec.Handle}.env`), path.join(this.dir, `${rec.Handle}.json`)]) fs.rmSync(f, { force: true });
   }
 }

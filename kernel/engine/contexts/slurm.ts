@@ -188,9 +188,11 @@ export class SlurmBackend implements JobBackend {
     slurmCommand('sbatch');
     const script = [
       '#!/bin/sh',
+      'umask 077', // what the job writes beside it (its exit code) is the user's alone
       'trap : HUP INT QUIT TERM USR1 USR2',
       this.nodeCommand(req).map(shellQuote).join(' '),
       'code=$?',
+      ...(req.cleanup?.length ? [`rm -f ${req.cleanup.map(shellQuote).join(' ')}`] : []),
       `echo "$code" > ${shellQuote(files.exit)}`,
       'exit "$code"',
     ].join('\n') + '\n';

@@ -7,12 +7,12 @@ import * as path from 'path';
 import { BerthError, NotFoundError } from '../errors';
 import { configDir } from '../store/config-dir';
 import { writeJsonAtomic } from '../store/files';
+import { checkName, validName } from '../names';
 import { ContextRecord } from './types';
 
 export const DEFAULT_CONTEXT = 'default';
 
 
-const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.+-]*$/;
 
 export class ContextStore {
   readonly dir: string;
@@ -22,7 +22,7 @@ export class ContextStore {
   }
 
   private file(name: string): string {
-    return path.join(this.dir, `${name}.json`);
+    return path.join(this.dir, `${checkName('context', name)}.json`);
   }
 
   private currentFile(): string {
@@ -45,15 +45,16 @@ export class ContextStore {
 
   get(name: string): ContextRecord {
     if (name === DEFAULT_CONTEXT) return this.defaultContext();
+    const file = this.file(name);
     try {
-      return JSON.parse(fs.readFileSync(this.file(name), 'utf8')) as ContextRecord;
+      return JSON.parse(fs.readFileSync(file, 'utf8')) as ContextRecord;
     } catch {
       throw new NotFoundError(`context "${name}" does not exist; berth context ls lists them, berth context create ${name} --slurm makes one`);
     }
   }
 
   create(rec: ContextRecord): void {
-    if (!NAME.test(rec.Name) || rec.Name === DEFAULT_CONTEXT) {
+    if (!validName('context', rec.Name) || rec.Name === DEFAULT_CONTEXT) {
       throw new BerthError(`context name "${rec.Name}" is invalid: ${rec.Name === DEFAULT_CONTEXT ? '"default" is this machine' : 'use letters, digits, ".", "_", "+" and "-", starting with a letter or digit'}`);
     }
     if (fs.existsSync(this.file(rec.Name))) throw new BerthError(`context "${rec.Name}" already exists; berth context rm ${rec.Name} first`, 'conflict');

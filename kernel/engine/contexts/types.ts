@@ -28,6 +28,7 @@ export interface JobRequest {
   cpus: number; // whole CPUs, 0 = the default
   gpus: number; // 0 = none
   gpuCapabilities?: string[]; // docker's capabilities= for them
+  cleanup?: string[]; // files a background job's script removes once the node's Berth is done
 }
 
 export interface JobInfo {

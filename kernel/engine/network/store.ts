@@ -6,6 +6,7 @@ import * as path from 'path';
 import { BerthError, NotFoundError } from '../errors';
 import { native, shimPath } from '../native';
 import { readJson, withLock, writeJsonAtomic } from '../store/files';
+import { checkName } from '../names';
 import { StorePaths } from '../store/paths';
 import { contains, parseSubnet, toInt, toIp } from './ipv4';
 import { BUILTIN, Endpoint, NetworkRecord } from './types';
@@ -100,7 +101,7 @@ export class NetworkStore {
 
   // Under the lock, so that two creates cannot take one name or one subnet.
   create(req: CreateNetworkRequest): NetworkRecord {
-    if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(req.name)) throw new BerthError(`invalid network name "${req.name}": use letters, digits, _ . and -`);
+    checkName('network', req.name);
     this.ensureDefault();
     return withLock(this.lockFile, () => this.createLocked(req));
   }

@@ -15,6 +15,7 @@ export interface ExperimentRecord {
   imageId: string; // sha256:... of the image config: the same ID means the same image
   command: string[];
   env: string[]; // the container's environment, HOSTNAME left out (it is the container ID)
+  secretEnv?: string[]; // names whose values came from --env-file: shown as ***
   limits: { memory: number; memorySwap: number; cpus: number; cpuShares: number; pids: number; readOnly: boolean; network: string };
   mounts: string[]; // TYPE SOURCE:DEST[:ro]
   exitCode: number;
@@ -55,6 +56,7 @@ export function experimentRecord(r: ContainerRecord, exit: ExitInfo, startedAt: 
     imageId: r.Image,
     command: [r.Path, ...r.Args],
     env: r.Config.Env.filter((e) => !e.startsWith('HOSTNAME=')),
+    ...(r.SecretEnv?.length ? { secretEnv: r.SecretEnv } : {}),
     limits: { memory: h.Memory, memorySwap: h.MemorySwap, cpus: h.NanoCpus / 1e9, cpuShares: h.CpuShares, pids: h.PidsLimit, readOnly: h.ReadonlyRootfs, network: h.NetworkMode },
     mounts: (r.Mounts ?? []).map((m) => {
       const from = m.Type === 'bind' ? `${m.Source}:` : m.Type === 'volume' ? `${m.Name && !/^[0-9a-f]{64}$/.test(m.Name) ? m.Name : '(anonymous)'}:` : '';
@@ -74,12 +76,20 @@ export function experimentRecord(r: ContainerRecord, exit: ExitInfo, startedAt: 
 
 export const DEFAULT_RECORD_FILE = 'berth-records.jsonl';
 
+// Records hold every env value (a rerun needs them): the file is the
+// user's alone, 0600, and directories made for it are 0700.
 export function appendRecord(file: string, rec: ExperimentRecord): void {
   const abs = path.resolve(file);
   try {
-    fs.mkdirSync(path.dirname(abs), { recursive: true });
+    fs.mkdirSync(path.dirname(abs), { recursive: true, mode: 0o700 });
     // One write per record, with O_APPEND: two kernels can share a file.
-    fs.appendFileSync(abs, JSON.stringify(rec) + '\n');
+    const fd = fs.openSync(abs, 'a', 0o600);
+    try {
+      if (fs.fstatSync(fd).mode & 0o077) fs.fchmodSync(fd, 0o600); // one written before records were closed
+      fs.writeSync(fd, JSON.stringify(rec) + '\n');
+    } finally {
+      fs.closeSync(fd);
+    }
   } catch (e) {
     throw new BerthError(`cannot append the experiment record to ${file}: ${(e as Error).message}; choose a writable file with --record FILE`);
   }

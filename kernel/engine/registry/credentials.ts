@@ -13,6 +13,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { BerthError } from '../errors';
+import { writeFileAtomic } from '../store/files';
 
 export interface Credentials {
   username: string;
@@ -41,7 +42,16 @@ function read(env?: NodeJS.ProcessEnv): DockerConfig {
 function write(cfg: DockerConfig, env?: NodeJS.ProcessEnv): string {
   const file = configFile(env);
   fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-  fs.writeFileSync(file, JSON.stringify(cfg, null, '\t') + '\n', { mode: 0o600 });
+  // A new 0600 file put in place by rename: one that was 0644 before (made
+  // by another tool) does not stay readable by others with a password in it.
+  // A config.json that is a link (dotfiles) is written where it leads, as docker does.
+  let target = file;
+  try {
+    target = fs.realpathSync(file);
+  } catch {
+    /* not there yet */
+  }
+  writeFileAtomic(target, JSON.stringify(cfg, null, '\t') + '\n', 0o600);
   return file;
 }
 

@@ -4,15 +4,15 @@
 // asked of the containers, never cached, so two processes cannot disagree.
 import * as fs from 'fs';
 import * as path from 'path';
+import { checkName, validName } from '../names';
 import { BerthError, NotFoundError } from '../errors';
 import { readJson, withLock, writeJsonAtomic } from '../store/files';
 import { StorePaths } from '../store/paths';
 import { ANONYMOUS_LABEL, isAnonymous, VolumeRecord } from './types';
 
-const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
 
 export function validVolumeName(name: string): boolean {
-  return NAME.test(name);
+  return validName('volume', name);
 }
 
 export class VolumeStore {
@@ -24,11 +24,11 @@ export class VolumeStore {
   }
 
   private recordFile(name: string): string {
-    return path.join(this.dir, name, 'volume.json');
+    return path.join(this.dir, checkName('volume', name), 'volume.json');
   }
 
   dataDir(name: string): string {
-    return path.join(this.dir, name, '_data');
+    return path.join(this.dir, checkName('volume', name), '_data');
   }
 
   // Creating a volume that exists returns it, as docker does.
