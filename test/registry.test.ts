@@ -155,7 +155,7 @@ describe('integrity', () => {
       assert.equal(r.code, 1, r.stdout);
       assert.match(r.stderr, /(does not match its digest .*refusing it|could not be read: .*)[,;] nothing of it was kept/);
       assert.equal(empty.berth(['images', '-a', '-q']).stdout, '');
-      assert.deepEqual(fs.readdirSync(path.join(empty.root, 'tmp')).filter((f) => f.startsWith('pull-')), []);
+      assert.deepEqual(fs.readdirSync(path.join(empty.root, 'partials')).filter((f) => f.startsWith('pull-')), []);
       const blobs = fs.readdirSync(path.join(empty.root, 'images', 'blobs', 'sha256'));
       assert.ok(blobs.length === 0, `blobs left: ${blobs.join(', ')}`);
     } finally {
@@ -210,7 +210,7 @@ describe('integrity', () => {
       assert.equal(asks[1].sent, layer.size - 1_000_000);
       const got = fresh.berth(['run', '--rm', '--network', 'none', `${p.host}/lab/big:v1`, 'sha256sum', '/blob.bin']);
       assert.equal(got.stdout, want, got.stderr);
-      assert.deepEqual(fs.readdirSync(path.join(fresh.root, 'tmp')).filter((f) => f.startsWith('pull-')), [], 'no partial left');
+      assert.deepEqual(fs.readdirSync(path.join(fresh.root, 'partials')).filter((f) => f.startsWith('pull-')), [], 'no partial left');
     } finally {
       p.close();
       await fresh.cleanup();
@@ -222,7 +222,7 @@ describe('integrity', () => {
     const layer = manifest.layers[1];
     const fresh = await testStore('registry-resume-down', { empty: true });
     const cutter = await proxy(reg.host, { cutOnce: { digest: layer.digest, after: 1_000_000 } });
-    const partials = () => fs.readdirSync(path.join(fresh.root, 'tmp')).filter((f) => f.startsWith(`pull-${layer.digest.slice(7)}`));
+    const partials = () => fs.readdirSync(path.join(fresh.root, 'partials')).filter((f) => f.startsWith(`pull-${layer.digest.slice(7)}`));
     let direct: Awaited<ReturnType<typeof proxy>> | undefined;
     try {
       assert.equal((await fresh.berthAsync(['pull', `${cutter.host}/lab/big:v1`])).code, 1);

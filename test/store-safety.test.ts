@@ -1,5 +1,6 @@
 // The store is no way to root, layers cannot touch it, and commit, diff and
 // export never follow a container's symlinks onto the host.
+import { selfId } from '../kernel/engine/store/leases';
 import { after, before, describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { spawnSync } from 'child_process';
@@ -117,7 +118,8 @@ describe('the store is closed to other users', () => {
 
 describe('layers cannot touch the store', () => {
   it('refuses a whiteout of ".." and leaves the store\'s tmp alone', async () => {
-    const marker = path.join(s.root, 'tmp', 'other-import-in-progress');
+    // The work directory of another Berth process that is alive (this one's).
+    const marker = path.join(s.root, 'tmp', selfId(), 'other-import-in-progress');
     fs.mkdirSync(marker, { recursive: true });
     fs.writeFileSync(path.join(marker, 'data'), 'x');
     for (const name of ['.wh...', 'a/.wh...', 'a/.wh..', '.wh.']) {

@@ -15,6 +15,7 @@ const RUNS_PROGRAMS = new Set(['run', 'exec']);
 
 export function exitCodeFor(e: BerthError): number {
   if (e instanceof UsageError) return 125;
+  if (e.kind === 'cancelled') return 130; // as a shell reports a command stopped by Ctrl-C
   if (e instanceof CommandStartError && e.command && RUNS_PROGRAMS.has(e.command)) return e.kind === 'not-found' ? 127 : 126;
   if (e.kind === 'internal' || e.command === ENGINE_START) return 125;
   return e.command && CREATES_CONTAINERS.has(e.command) ? 125 : 1;

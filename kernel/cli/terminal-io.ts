@@ -4,7 +4,29 @@ import { Io } from '../commands/types';
 
 const forwarded: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
 
+// Ctrl-C stops a long operation through one AbortSignal, made (and the
+// handler installed) only when a command reads it: commands that never do
+// keep the default, which ends the process. A second Ctrl-C ends it at
+// once, whatever is left (the next start cleans up after it).
+let controller: AbortController | undefined;
+function cancellation(): AbortSignal {
+  if (!controller) {
+    const c = new AbortController();
+    controller = c;
+    const stop = () => {
+      if (c.signal.aborted) process.exit(130);
+      c.abort();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  }
+  return controller.signal;
+}
+
 export const terminalIo: Io = {
+  get signal() {
+    return cancellation();
+  },
   out: (t) => void process.stdout.write(t),
   show: (r) => void process.stdout.write(r.text),
   err: (t) => void process.stderr.write(t),

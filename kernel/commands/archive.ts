@@ -30,7 +30,7 @@ export const loadCommand: Command = {
   maxArgs: 0,
   async run(p, { engine, io }) {
     const input = bytesFrom(io, p.flags.input as string | undefined, 'name the archive with -i FILE', 'load');
-    const loaded = await engine.images.load(input);
+    const loaded = await engine.images.load(input, io.signal);
     if (p.flags.quiet !== true) for (const img of loaded) io.out(img.refs.length ? img.refs.map((r) => `Loaded image: ${r}\n`).join('') : `Loaded image ID: ${img.id}\n`);
     return 0;
   },

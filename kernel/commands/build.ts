@@ -75,7 +75,7 @@ export function buildLine(e: BuildEvent): string {
 async function runBuild(ctx: CommandContext, req: BuildRequest, quiet: boolean): Promise<Image> {
   const { engine, io } = ctx;
   const progressId = `berth-build-${Date.now()}-${Math.random().toString(36).slice(2)}`;
-  const image = await engine.builds.build(req, (e: BuildEvent) => {
+  const image = await engine.builds.build({ ...req, signal: io.signal }, (e: BuildEvent) => {
     if (e.type === 'step') io.progress?.(progressId, e.index - 1, e.total, `Step ${e.index}/${e.total} : ${e.text}`);
     if (e.type === 'unpack') io.progress?.(`${progressId}-unpack`, e.done, e.total, `Extracting ${e.name}: ${(e.done / 1e6).toFixed(0)} of ${(e.total / 1e6).toFixed(0)} MB`);
     if (e.type === 'done') io.progress?.(progressId, 1, 1, `Built ${hexOf(e.image.id).slice(0, 12)}${e.tags.length ? ` (${e.tags.join(', ')})` : ''}`);

@@ -114,6 +114,7 @@ export const commitCommand: Command = {
       author: p.flags.author as string | undefined,
       changes: p.flags.change as string[],
       pause: p.flags.pause !== false,
+      signal: io.signal,
     });
     (io.value ?? io.out)(`${img.id}\n`);
     return 0;

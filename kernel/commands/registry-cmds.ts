@@ -22,7 +22,7 @@ export const pullCommand: Command = {
     const progressId = `berth-pull-${Date.now()}`;
     const seen = new Set<string>();
     let upToDate = false;
-    const img = await engine.registry.pull({ ref: p.args[0], platform: p.flags.platform as string | undefined, tlsVerify: p.flags['tls-verify'] !== false }, (e: PullEvent) => {
+    const img = await engine.registry.pull({ ref: p.args[0], platform: p.flags.platform as string | undefined, tlsVerify: p.flags['tls-verify'] !== false, signal: io.signal }, (e: PullEvent) => {
       if (e.type === 'done') upToDate = e.upToDate;
       if (e.type === 'note') io.err(`${e.text}\n`);
       if (e.type === 'layer' && e.status === 'downloading') io.progress?.(`${progressId}-${e.digest.slice(7, 19)}`, e.done ?? 0, e.total ?? 1, `${e.digest.slice(7, 19)}: Downloading`);
@@ -57,7 +57,7 @@ export const pushCommand: Command = {
     const ref = engine.registry.parse(p.args[0]);
     const quiet = p.flags.quiet === true;
     if (!quiet) io.out(`The push refers to repository [${ref.display}/${ref.path}]\n`);
-    await engine.registry.push(p.args[0], { tlsVerify: p.flags['tls-verify'] !== false, compression, forceCompression: force }, (e: PushEvent) => {
+    await engine.registry.push(p.args[0], { tlsVerify: p.flags['tls-verify'] !== false, compression, forceCompression: force, signal: io.signal }, (e: PushEvent) => {
       if (quiet) return;
       if (e.type === 'layer') io.out(`${e.digest.slice(7, 19)}: ${e.status === 'exists' ? 'Layer already exists' : e.status === 'mounted' ? `Mounted from ${e.from}` : 'Pushed'}\n`);
       else io.out(`${e.tag}: digest: ${e.digest} size: ${e.size}\n`);

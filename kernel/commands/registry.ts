@@ -60,6 +60,8 @@ const table: Record<string, Loader> = {
   'context-use': () => require('./context').contextUseCommand,
   'context-show': () => require('./context').contextShowCommand,
   'context-rm': () => require('./context').contextRmCommand,
+  'system-check': () => require('./system').systemCheckCommand,
+  'system-prune': () => require('./system').systemPruneCommand,
 };
 
 const management: Record<string, Record<string, string>> = {
@@ -68,6 +70,7 @@ const management: Record<string, Record<string, string>> = {
   builder: { build: 'build' },
   volume: { create: 'volume-create', ls: 'volume-ls', list: 'volume-ls', inspect: 'volume-inspect', rm: 'volume-rm', remove: 'volume-rm', prune: 'volume-prune' },
   network: { create: 'network-create', ls: 'network-ls', list: 'network-ls', inspect: 'network-inspect', rm: 'network-rm', remove: 'network-rm', prune: 'network-prune', connect: 'network-connect', disconnect: 'network-disconnect' },
+  system: { check: 'system-check', prune: 'system-prune' },
   context: { create: 'context-create', ls: 'context-ls', list: 'context-ls', inspect: 'context-inspect', use: 'context-use', show: 'context-show', rm: 'context-rm', remove: 'context-rm' },
 };
 
@@ -105,6 +108,7 @@ const MANAGEMENT_SUMMARY: Record<string, string> = {
   image: 'Manage images',
   network: 'Manage networks',
   volume: 'Manage volumes',
+  system: 'Manage Berth (check and clean the store)',
 };
 
 export function overview(): string {

@@ -31,6 +31,11 @@ export interface Io {
   // Called with a function that forwards a signal to the foreground container.
   onSignal?(forward: (signal: string) => void): () => void;
   isTerminal: boolean;
+  // Fires when the user stops the command (an interrupted cell, Ctrl-C):
+  // long operations take it down into the engine and stop, leaving nothing
+  // half-made. One mechanism for every command, read when a command starts
+  // something long.
+  readonly signal?: AbortSignal;
   // Outputs that are saved and shared (a notebook's): secret env values
   // are shown as *** (engine/records/secret-env.ts).
   masksSecrets?: boolean;

@@ -9,6 +9,7 @@ export type ErrorKind =
   | 'invalid-argument' // the request itself is wrong
   | 'unavailable' // something Berth needs is not there or not answering (registry, shim, lock)
   | 'permission' // the user may not do this here
+  | 'cancelled' // the user stopped it (an interrupted cell, Ctrl-C); nothing half-made was kept
   | 'internal'; // a Berth defect: never for something the user did
 
 // The kind is given where the error is made: new BerthError(msg, 'conflict').
@@ -47,6 +48,21 @@ export class BuildError extends BerthError {
     super(message, kind);
     this.name = 'BuildError';
   }
+}
+
+// The user stopped a long operation. Every one takes an AbortSignal and,
+// once it fires, throws this after undoing what it had begun.
+export class CancelledError extends BerthError {
+  constructor(what: string) {
+    super(`${what} was interrupted; nothing half-made was kept`, 'cancelled');
+    this.name = 'CancelledError';
+  }
+}
+
+// Throws CancelledError if the signal fired: called between the steps of a
+// long operation, and where an aborted stream surfaces as another error.
+export function checkAborted(signal: AbortSignal | undefined, what: string): void {
+  if (signal?.aborted) throw new CancelledError(what);
 }
 
 // The error a front end shows for what is not a BerthError: a defect.

@@ -15,7 +15,13 @@ import type { RecordsService } from './records/records';
 import type { RegistryService } from './registry/service';
 import type { VolumeStore } from './volumes/store';
 import { native } from './native';
+import * as fs from 'fs';
+import * as path from 'path';
 import { closeStore } from './store/guard';
+import { tryLock } from './store/files';
+import { removeOwnTmpAtExit } from './store/leases';
+import { needsRecovery } from './store/recovery';
+import type { Finding } from './store/recovery';
 import { assertEntered, squashNotice } from './store/rootless';
 import { StorePaths, storePaths } from './store/paths';
 
@@ -27,6 +33,36 @@ export class Engine {
   constructor(readonly paths: StorePaths = storePaths()) {
     assertEntered();
     closeStore(paths);
+    removeOwnTmpAtExit(paths);
+    // A process killed mid-operation left a lease, a tmp directory or the
+    // trash behind: finish or roll back its work now (two directory reads
+    // when there is none).
+    if (needsRecovery(paths)) void this.recover();
+  }
+
+  // What crashed or killed processes left: cleaned at start when there is
+  // any, and by `system prune`. Returns what was found; `system check`
+  // reports the same without changing anything. One process at a time
+  // (another one recovering already is left to it).
+  async recover(): Promise<Finding[]> {
+    const { recoverStoreFiles } = require('./store/recovery') as typeof import('./store/recovery');
+    const { recoverContainers } = require('./containers/recovery') as typeof import('./containers/recovery');
+    const held = tryLock(path.join(this.paths.root, 'recovery.lock'));
+    if (held === undefined) return [];
+    try {
+      const containers = recoverContainers(this.paths, (id) => this.containers.remove(id, true));
+      await containers.done;
+      return [...containers.findings, ...recoverStoreFiles(this.paths)];
+    } finally {
+      fs.closeSync(held);
+    }
+  }
+
+  // What recover() would clean, without cleaning it.
+  leftovers(): Finding[] {
+    const { storeLeftovers } = require('./store/recovery') as typeof import('./store/recovery');
+    const { containerLeftovers } = require('./containers/recovery') as typeof import('./containers/recovery');
+    return [...containerLeftovers(this.paths).findings, ...storeLeftovers(this.paths)];
   }
 
   private once<T>(key: string, make: () => T): T {
@@ -89,10 +125,11 @@ export class Engine {
 }
 
 export {
-  asBerthError, BerthError, BuildError, CommandStartError, NotFoundError,
+  asBerthError, BerthError, BuildError, CancelledError, checkAborted, CommandStartError, NotFoundError,
 } from './errors';
 export type { ErrorKind } from './errors';
 export type { StorePaths } from './store/paths';
+export type { Finding } from './store/recovery';
 export * from './containers/types';
 export type { ExecRequest } from './containers/shim-config';
 export type { LogEntry, LogOptions } from './containers/logs';

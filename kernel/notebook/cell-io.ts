@@ -17,7 +17,7 @@ export interface LineState {
 }
 
 // stdin: for `%%build` the cell body is the Dockerfile (`build -f -`).
-export function cellIo(ctx: ExecuteContext, state: LineState, recordTo: string | undefined, stdin?: string): Io {
+export function cellIo(ctx: ExecuteContext, state: LineState, recordTo: string | undefined, stdin?: string, signal?: AbortSignal): Io {
   const shown = new Set<string>();
   const display = (bundle: Record<string, string>, displayId?: string) => {
     if (displayId && shown.has(displayId)) return ctx.updateDisplay(displayId, bundle);
@@ -44,6 +44,7 @@ export function cellIo(ctx: ExecuteContext, state: LineState, recordTo: string |
     attach: (interactive) => ({ stdin: interactive ? 'pipe' : 'ignore', stdout: 'pipe', stderr: 'pipe' }),
     isTerminal: false,
     masksSecrets: true,
+    signal,
     env: process.env, // the kernel's, as Jupyter started it
     // No bytesOut: a cell cannot hold a tar archive, so save and export ask for -o.
     bytesIn: stdin === undefined ? undefined : () => Readable.from([Buffer.from(stdin)]),

@@ -63,7 +63,17 @@ export class BerthInterpreter implements Interpreter {
     if (argv[0] === 'help') return this.help(argv[1], ctx);
     if (argv[0] === 'record') return this.record.run(argv.slice(1), ctx);
     const state: LineState = { interrupted: false };
-    const code = await execute(argv, { engine: this.engine, io: cellIo(ctx, state, this.record.file, stdin) });
+    // An interrupt stops whatever the line is doing (a pull, a build) through
+    // one AbortSignal; a foreground container takes the interrupt over
+    // while it runs (cell-io.ts onSignal).
+    const abort = new AbortController();
+    const release = ctx.onInterrupt(() => abort.abort());
+    let code: number;
+    try {
+      code = await execute(argv, { engine: this.engine, io: cellIo(ctx, state, this.record.file, stdin, abort.signal) });
+    } finally {
+      release();
+    }
     if (state.interrupted) return failure('Interrupted', `the container was stopped by an interrupt (SIGINT, then SIGKILL after ${GRACE_MS / 1000} s); exit code ${code}`);
     if (code !== 0) return exitOutcome(argv[0], code, state.oomKilled === true);
     return state.value !== undefined ? { status: 'ok', result: { 'text/plain': state.value.replace(/\n$/, '') } } : { status: 'ok' };

@@ -11,6 +11,7 @@ const ENAME_BY_KIND: Record<BerthError['kind'], string> = {
   'invalid-argument': 'BerthError',
   unavailable: 'Unavailable',
   permission: 'PermissionDenied',
+  cancelled: 'KeyboardInterrupt', // as ipykernel names an interrupted cell
   internal: 'InternalError',
 };
 
@@ -21,6 +22,7 @@ export function failure(ename: string, evalue: string): ExecuteOutcome {
 export function errorOutcome(e: BerthError): ExecuteOutcome {
   if (e instanceof CellSyntaxError) return failure('BerthSyntaxError', e.message);
   if (e instanceof UsageError) return failure('UsageError', e.message);
+  if (e.kind === 'cancelled') return failure(ENAME_BY_KIND.cancelled, e.message);
   if (e instanceof BuildError || e.command === 'build') return failure('BuildError', e.message);
   return failure(ENAME_BY_KIND[e.kind], e.message);
 }

@@ -6,7 +6,8 @@
 import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
-import { BerthError } from '../errors';
+import { BerthError, checkAborted } from '../errors';
+import { during, hold } from '../store/leases';
 import { ContainerService } from '../containers/service';
 import { ImageStore } from '../images/store';
 import { HistoryEntry, Image, ImageConfig } from '../images/types';
@@ -23,6 +24,11 @@ import { parseReference } from '../images/reference';
 import { builtinArgs, sourceDateEpoch } from './build-args';
 
 export type { BuildEvent, BuildRequest } from './types';
+
+// All an image is made of, held in the operation's lease.
+function holdImage(img: Image): void {
+  hold(img.manifestDigest, img.id, ...img.layers.map((l) => l.digest), ...img.chainIds);
+}
 
 interface Run {
   req: BuildRequest;
@@ -42,7 +48,14 @@ export class Builder {
     this.cacheFile = path.join(images.paths.images, 'build-cache.json');
   }
 
-  async build(req: BuildRequest, emit: (e: BuildEvent) => void): Promise<Image> {
+  // The whole build is one operation under one lease: what its steps make
+  // is never collected before the result is recorded, and a build stopped
+  // by the user or killed leaves nothing the next start does not clean.
+  build(req: BuildRequest, emit: (e: BuildEvent) => void): Promise<Image> {
+    return during(this.images.paths, 'build', () => this.buildLeased(req, emit));
+  }
+
+  private async buildLeased(req: BuildRequest, emit: (e: BuildEvent) => void): Promise<Image> {
     for (const t of req.tags) parseReference(t); // a bad -t fails before any work
     const network = (req.network ?? 'default') as BuildNetwork;
     if (!['default', 'none', 'host'].includes(network)) throw new BerthError(`invalid --network ${network}: a build takes default, none or host`);
@@ -78,7 +91,9 @@ export class Builder {
     const total = file.stages.slice(0, last + 1).reduce((n, s) => n + 1 + s.body.length, 0);
     let step = 0;
     let state!: State;
+    const stopped = () => checkAborted(req.signal, 'the build');
     for (const st of file.stages.slice(0, last + 1)) {
+      stopped();
       emit({ type: 'step', index: ++step, total, text: st.from.original });
       state = await this.from(st, globalArgs, run);
       emit({ type: 'result', imageId: state.manifest ? this.images.load(state.manifest).id : 'scratch' });
@@ -88,12 +103,14 @@ export class Builder {
       }
       if (state.config.config.OnBuild) state.config.config.OnBuild = undefined; // triggers run once, in the child image
       for (const ins of st.body) {
+        stopped();
         emit({ type: 'step', index: ++step, total, text: ins.original });
         state = await this.step(ins, state, globalArgs, run);
       }
       if (st.name) run.done.set(st.name, state);
       run.done.set(String(st.index), state);
     }
+    stopped();
     // The result: tagged with every -t, or kept as a dangling image.
     const final = { ...state.config, config: { ...state.config.config } };
     if (epoch !== undefined) final.created = new Date(epoch * 1000).toISOString();
@@ -144,8 +161,9 @@ export class Builder {
     const { pullImage } = await import('../registry/pull');
     if (run.req.pull) {
       try {
-        img = await pullImage(this.images, { ref });
+        img = await pullImage(this.images, { ref, signal: run.req.signal });
       } catch (pullError) {
+        if ((pullError as BerthError).kind === 'cancelled') throw pullError;
         throw new DockerfileError(ins.line, `--pull: pulling ${ref} failed: ${(pullError as Error).message}`);
       }
     } else {
@@ -154,12 +172,14 @@ export class Builder {
       } catch (e) {
         // As docker: a base image missing here is pulled.
         try {
-          img = await pullImage(this.images, { ref });
+          img = await pullImage(this.images, { ref, signal: run.req.signal });
         } catch (pullError) {
+          if ((pullError as BerthError).kind === 'cancelled') throw pullError;
           throw new DockerfileError(ins.line, `${(e as Error).message}; pulling it failed too: ${(pullError as Error).message}`);
         }
       }
     }
+    holdImage(img); // the base stays while the build uses it, whatever an rmi or prune does meanwhile
     return fresh({ config: clone(img.config), layers: [...img.layers], chainIds: [...img.chainIds], manifest: img.manifestDigest });
   }
 
@@ -217,6 +237,7 @@ export class Builder {
       network: run.network,
       allowHost: (run.req.allow ?? []).includes('network.host'),
       epoch: run.epoch,
+      signal: run.req.signal,
       mountEnv: { images: this.images, context: run.context, stageChains: (r) => this.stepChains(r, run), secrets: run.req.secrets ?? [] },
     };
   }
@@ -234,6 +255,10 @@ export class Builder {
       if (hit) {
         try {
           const img = this.images.load(hit);
+          // Held first, then checked whole: a prune that ran before may have
+          // taken some of it, and then the step is built again.
+          holdImage(img);
+          if (!this.whole(img)) throw new Error('partly collected');
           run.emit({ type: 'cached' });
           run.emit({ type: 'result', imageId: img.id });
           return { config: clone(img.config), layers: [...img.layers], chainIds: [...img.chainIds], manifest: hit, args: state.args, cmdSet: state.cmdSet || ins.kind === 'CMD' };
@@ -270,6 +295,12 @@ export class Builder {
     this.remember(key, img.manifestDigest);
     run.emit({ type: 'result', imageId: img.id });
     return next;
+  }
+
+  // Every blob and snapshot of the image is here (or can be made again from its blob).
+  private whole(img: Image): boolean {
+    if (!fs.existsSync(this.images.blobPath(img.manifestDigest)) || !fs.existsSync(this.images.blobPath(img.id))) return false;
+    return img.chainIds.every((c, i) => fs.existsSync(this.images.snapshots.snapshotDir(c)) || this.images.layerBlob(img.layers[i].digest) !== undefined);
   }
 
   private sourceKey(ins: Of<'COPY' | 'ADD'>, vars: Map<string, string>, run: Run): string {

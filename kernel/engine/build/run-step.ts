@@ -8,7 +8,9 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Readable } from 'stream';
 import type { ContainerService } from '../containers/service';
-import { BuildError } from '../errors';
+import { BuildError, checkAborted } from '../errors';
+import { BUILD_OWNER_LABEL } from '../store/recovery';
+import { selfId } from '../store/leases';
 import { writeLayer } from '../images/diff';
 import type { ImageStore } from '../images/store';
 import type { Of } from './instructions';
@@ -67,6 +69,7 @@ export async function runStep(images: ImageStore, containers: ContainerService, 
   const network = stepNetwork(ins, opts);
   const mounts = await prepareMounts(requests, opts.mountEnv, ins.line);
   let id: string | undefined;
+  let aborted = () => undefined as void;
   try {
     const env = [...st.args].map(([k, v]) => `${k}=${v}`);
     if (opts.epoch !== undefined && !st.args.has('SOURCE_DATE_EPOCH')) env.push(`SOURCE_DATE_EPOCH=${opts.epoch}`);
@@ -82,8 +85,22 @@ export async function runStep(images: ImageStore, containers: ContainerService, 
       host: { NetworkMode: network === 'default' ? 'bridge' : network },
       mounts: mounts.specs,
       skipImageVolumes: true,
+      // Whose step this is: a build killed outright leaves its container,
+      // which the next start removes (store/recovery.ts).
+      labels: { [BUILD_OWNER_LABEL]: selfId() },
     });
     id = c.record.Id;
+    const runId = id;
+    // Stopped by the user: the step's processes go at once.
+    const kill = () => {
+      try {
+        containers.signal(runId, 'SIGKILL');
+      } catch {
+        /* not started yet, or already gone */
+      }
+    };
+    opts.signal?.addEventListener('abort', kill, { once: true });
+    aborted = () => opts.signal?.removeEventListener('abort', kill);
     emit({ type: 'running', containerId: id });
     trace(`RUN ${id.slice(0, 12)}: starting the shim`);
     const h = await containers.start(c, { stdin: 'ignore', stdout: 'pipe', stderr: 'pipe' });
@@ -98,10 +115,12 @@ export async function runStep(images: ImageStore, containers: ContainerService, 
         s.on('error', () => resolve());
       });
     const pumped = Promise.all([drain(h.stdout, 'stdout'), drain(h.stderr, 'stderr')]);
+    if (opts.signal?.aborted) kill();
     const exit = await h.exited;
     trace(`RUN ${id.slice(0, 12)}: exited ${exit.exitCode}, draining its output`);
     await pumped;
     trace(`RUN ${id.slice(0, 12)}: output drained`);
+    checkAborted(opts.signal, 'the build');
     if (exit.exitCode !== 0) {
       throw new BuildError(`Dockerfile:${ins.line}: The command '${argv.join(' ')}' returned a non-zero code: ${exit.exitCode}`);
     }
@@ -113,6 +132,7 @@ export async function runStep(images: ImageStore, containers: ContainerService, 
     await appendLayer(images, st, upper, opts.epoch);
     trace(`RUN ${id.slice(0, 12)}: layer written`);
   } finally {
+    aborted();
     mounts.cleanup();
     if (id) {
       await containers.remove(id, true).catch(() => undefined);

@@ -12,6 +12,7 @@ export interface RunOptions {
   allowHost: boolean; // build --allow network.host
   mountEnv: MountEnv;
   epoch: number | undefined;
+  signal?: AbortSignal; // kills the RUN container when the user stops the build
 }
 
 // The network one RUN gets: its own --network, else the build's.

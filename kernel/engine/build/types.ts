@@ -18,6 +18,7 @@ export interface BuildRequest {
   labels?: Record<string, string>; // --label: added to the result's config
   platforms?: string[]; // --platform: only this machine's is possible
   pull?: boolean; // --pull: pull base images even when the store has them
+  signal?: AbortSignal; // the user stopped the build: the RUN step is killed, nothing half-made is kept
 }
 
 export type BuildEvent =

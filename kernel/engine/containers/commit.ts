@@ -2,7 +2,8 @@
 // as a new image on top of the container's image.
 import * as fs from 'fs';
 import * as path from 'path';
-import { BerthError } from '../errors';
+import { BerthError, checkAborted } from '../errors';
+import { ensureOwnTmp, selfId } from '../store/leases';
 import { applyChanges } from '../build/metadata';
 import { Change, listChanges, writeLayer } from '../images/diff';
 import { existsBeneath } from '../images/tree';
@@ -10,6 +11,7 @@ import { native } from '../native';
 import { ImageStore } from '../images/store';
 import { Image, ImageConfig } from '../images/types';
 import { Container } from './types';
+import { COMMITTING } from './commit-marker';
 
 export function containerChanges(images: ImageStore, c: Container): Change[] {
   const lowers = [...c.record.Layers].reverse().map((l) => images.snapshots.snapshotDir(l));
@@ -25,24 +27,31 @@ export interface CommitRequest {
   changes?: string[];
   createdBy?: string;
   pause?: boolean; // freeze a running container while its layer is read (docker's default)
+  signal?: AbortSignal; // the user stopped the commit: the container is thawed, no image is made
 }
 
 export async function commitContainer(images: ImageStore, c: Container, req: CommitRequest): Promise<Image> {
   const parent = images.list().find((i) => i.id === c.record.Image);
   if (!parent) throw new BerthError(`the image of container ${c.record.Name} is gone; cannot commit on top of it`, 'not-found');
-  const tmp = path.join(images.paths.tmp, `commit-${c.record.Id.slice(0, 12)}-${Date.now()}.tar`);
-  fs.mkdirSync(images.paths.tmp, { recursive: true });
+  const tmp = path.join(ensureOwnTmp(images.paths), `commit-${c.record.Id.slice(0, 12)}-${Date.now()}.tar`);
+  const marker = path.join(c.bundle, COMMITTING);
   // Frozen, the container cannot change its files between our reads.
   const parentCg = images.paths.cgroupParent;
   const frozen = req.pause !== false && c.state.Running;
+  if (frozen) fs.writeFileSync(marker, selfId());
   if (frozen && (!parentCg || !native().cgroupFreeze(parentCg, c.record.Id, true))) {
+    fs.rmSync(marker, { force: true });
     if (parentCg) native().cgroupFreeze(parentCg, c.record.Id, false);
     throw new BerthError(`cannot pause container ${c.record.Name} for the commit (no freezer cgroup here); stop it first, or commit with --pause=false`, 'unavailable');
   }
   try {
-    const layer = await writeLayer(path.join(c.bundle, 'upper'), tmp).finally(() => {
-      if (frozen) native().cgroupFreeze(parentCg, c.record.Id, false);
+    const layer = await writeLayer(path.join(c.bundle, 'upper'), tmp, { signal: req.signal }).finally(() => {
+      if (frozen) {
+        native().cgroupFreeze(parentCg, c.record.Id, false);
+        fs.rmSync(marker, { force: true });
+      }
     });
+    checkAborted(req.signal, `the commit of ${c.record.Name}`);
     const { descriptor } = await images.snapshots.addLayer(tmp, layer.diffId, layer.size, parent.chainIds[parent.chainIds.length - 1]);
     const r = c.record;
     const defaults = {

@@ -12,6 +12,9 @@ import { native } from '../native';
 import { NetworkStore } from '../network/store';
 import { NetworkRecord } from '../network/types';
 import { writeJsonAtomic } from '../store/files';
+import { during, hold, selfId } from '../store/leases';
+import { toTrash } from '../store/trash';
+import { CREATOR } from './recovery';
 import { StorePaths } from '../store/paths';
 import { VolumeStore } from '../volumes/store';
 import { isBridged, NetworkAttachments } from './attachments';
@@ -80,17 +83,34 @@ export class ContainerService {
     return buildRecord('0'.repeat(64), req.name ?? '', req, this.images.resolve(req.image));
   }
 
-  async create(req: CreateRequest): Promise<Container> {
+  // The bundle is made first, with a note of who is making it; then the
+  // name is claimed; the container exists once config.json is written
+  // (last, by rename). A create killed at any point leaves a bundle whose
+  // maker is dead, which the next start removes with its name.
+  create(req: CreateRequest): Promise<Container> {
+    return during(this.paths, 'create', () => this.createLeased(req));
+  }
+
+  private async createLeased(req: CreateRequest): Promise<Container> {
     if (req.name !== undefined) validateName(req.name);
     const image = this.images.resolve(req.image);
+    hold(...image.chainIds, ...image.layers.map((l) => l.digest)); // no collection takes its layers meanwhile
     for (let i = 0; i < image.chainIds.length; i++) {
       if (!fs.existsSync(this.images.snapshots.snapshotDir(image.chainIds[i]))) {
         await this.images.snapshots.ensureSnapshot(image.chainIds[i], image.layers[i].digest);
       }
     }
     const id = newContainerId();
-    const name = claimName(this.paths.names, id, req.name);
     const bundle = this.bundle(id);
+    fs.mkdirSync(bundle, { recursive: true, mode: 0o755 });
+    fs.writeFileSync(path.join(bundle, CREATOR), selfId());
+    let name: string;
+    try {
+      name = claimName(this.paths.names, id, req.name);
+    } catch (e) {
+      fs.rmSync(bundle, { recursive: true, force: true });
+      throw e;
+    }
     const endpoints: Array<{ net: NetworkRecord; ip: string }> = [];
     let anonymous: string[] = [];
     try {
@@ -118,7 +138,7 @@ export class ContainerService {
       // The upper dir's own mode becomes the mode of the container's "/":
       // 0755 so that non-root users inside can reach anything at all.
       this.images.snapshots.ensureInitLayer(); // only once the request is known to be good
-      fs.mkdirSync(path.join(bundle, 'upper'), { recursive: true, mode: 0o755 });
+      fs.mkdirSync(path.join(bundle, 'upper'), { mode: 0o755 });
       fs.mkdirSync(path.join(bundle, 'work'), { mode: 0o700 });
       fs.mkdirSync(path.join(bundle, 'merged'), { mode: 0o755 });
       writeEtcFiles(bundle, record);
@@ -194,7 +214,15 @@ export class ContainerService {
 
   // With volumes=true (rm -v) the container's anonymous volumes go too;
   // named volumes always stay.
-  async remove(ref: string, force = false, volumes = false): Promise<Container> {
+  // The record goes first: the bundle is renamed into the trash in one
+  // step, so a remove killed at any point leaves either the whole container
+  // or none; then its name, cgroup and addresses are let go, and the trash
+  // emptied. What a kill leaves of those, the next start lets go.
+  remove(ref: string, force = false, volumes = false): Promise<Container> {
+    return during(this.paths, 'rm', () => this.removeLeased(ref, force, volumes));
+  }
+
+  private async removeLeased(ref: string, force: boolean, volumes: boolean): Promise<Container> {
     const c = this.get(ref);
     if (c.state.Running) {
       if (!force) {
@@ -203,11 +231,12 @@ export class ContainerService {
       this.trySignal(c, 'SIGKILL');
       await this.waitStopped(c.record.Id, 10000);
     }
+    const anonymous = volumes ? anonymousVolumes(this.volumes, c.record) : [];
+    const doomed = toTrash(this.paths, c.bundle);
     releaseName(this.paths.names, c.record.Name, c.record.Id);
     if (this.paths.cgroupParent) native().cgroupRemove(this.paths.cgroupParent, c.record.Id);
     const netIds = this.attachments.releaseAll(c.record);
-    const anonymous = volumes ? anonymousVolumes(this.volumes, c.record) : [];
-    fs.rmSync(c.bundle, { recursive: true, force: true, maxRetries: 5, retryDelay: 20 });
+    if (doomed) fs.rmSync(doomed, { recursive: true, force: true, maxRetries: 5, retryDelay: 20 });
     for (const v of anonymous) {
       try {
         this.volumes.remove(v);
@@ -272,7 +301,7 @@ export class ContainerService {
   }
 
   commit(ref: string, req: CommitRequest): Promise<Image> {
-    return (require('./commit') as typeof import('./commit')).commitContainer(this.images, this.get(ref), req);
+    return during(this.paths, 'commit', () => (require('./commit') as typeof import('./commit')).commitContainer(this.images, this.get(ref), req));
   }
 
   changes(ref: string): Change[] {

@@ -5,7 +5,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { pipeline } from 'stream/promises';
 import * as tar from 'tar-stream';
-import { BerthError } from '../errors';
+import { BerthError, checkAborted } from '../errors';
+import { ensureOwnTmp } from '../store/leases';
 import { hashingTap, hexOf } from './digest';
 import { formatReference, parseReference } from './reference';
 import { MEDIA, ImageStore } from './store';
@@ -70,13 +71,13 @@ interface Unpacked {
   has(name: string): boolean;
 }
 
-async function unpackArchive(store: ImageStore, input: NodeJS.ReadableStream): Promise<Unpacked> {
-  const dir = path.join(store.paths.tmp, `load-${process.pid}-${Date.now()}`);
+async function unpackArchive(store: ImageStore, input: NodeJS.ReadableStream, signal?: AbortSignal): Promise<Unpacked> {
+  const dir = path.join(ensureOwnTmp(store.paths), `load-${Date.now()}`);
   fs.mkdirSync(dir, { recursive: true });
   const names = new Map<string, string>();
   const extract = tar.extract();
   let n = 0;
-  const done = pipeline(input, extract);
+  const done = pipeline(input, extract, { signal });
   try {
     for await (const e of extract) {
       const name = path.posix.normalize(e.header.name).replace(/^\.?\/+/, '');
@@ -93,6 +94,7 @@ async function unpackArchive(store: ImageStore, input: NodeJS.ReadableStream): P
     // A tar cut off mid-member ends here: nothing is loaded, nothing stays.
     await done.catch(() => undefined);
     fs.rmSync(dir, { recursive: true, force: true });
+    checkAborted(signal, 'the load');
     throw new BerthError(`the archive could not be read (${(e as Error).message}): it is truncated or not a tar archive; save or download it again`);
   }
   return {
@@ -126,9 +128,9 @@ async function storeLayer(store: ImageStore, file: string, expectDiffId: string,
   return store.snapshots.addLayer(tmp, tap.digest(), tap.size(), parentChain);
 }
 
-export async function loadImages(store: ImageStore, input: NodeJS.ReadableStream): Promise<Image[]> {
+export async function loadImages(store: ImageStore, input: NodeJS.ReadableStream, signal?: AbortSignal): Promise<Image[]> {
   store.ensureLayout();
-  const a = await unpackArchive(store, input);
+  const a = await unpackArchive(store, input, signal);
   try {
     const plans: Array<{ config: ImageConfig; layerFiles: string[]; refs: string[]; blobDigests?: string[] }> = [];
     if (a.has('manifest.json')) {
@@ -157,10 +159,12 @@ export async function loadImages(store: ImageStore, input: NodeJS.ReadableStream
       const layers: Descriptor[] = [];
       let chain: string | undefined;
       for (let i = 0; i < plan.layerFiles.length; i++) {
+        checkAborted(signal, 'the load');
         const { descriptor, chainId } = await storeLayer(store, plan.layerFiles[i], plan.config.rootfs.diff_ids[i], chain, plan.blobDigests?.[i]);
         layers.push(descriptor);
         chain = chainId;
       }
+      checkAborted(signal, 'the load');
       const refs = plan.refs.map((r) => formatReference(parseReference(r)));
       let img: Image = store.commitImage(plan.config, layers, refs[0]);
       for (const r of refs.slice(1)) img = store.commitImage(plan.config, layers, r);

@@ -3,6 +3,7 @@
 // .wh. entries, opaque directories as .wh..wh..opq, hard links kept).
 import * as fs from 'fs';
 import * as path from 'path';
+import { checkAborted } from '../errors';
 import { TarSink, TarWriter } from './tar-writer';
 import { readWhole, TreeEntry, treeChanged, TreeReader, walkTree } from './tree';
 
@@ -39,13 +40,13 @@ export interface LayerFile {
 // Writes the upper dir as a layer tarball to out and returns its digest.
 // Entries are in sorted order; with an epoch (SOURCE_DATE_EPOCH, seconds)
 // no file time is later than it, so the same tree packs to the same bytes.
-export async function writeLayer(upper: string, out: string, opts: { epoch?: number; still?: boolean } = {}): Promise<LayerFile> {
+export async function writeLayer(upper: string, out: string, opts: { epoch?: number; still?: boolean; signal?: AbortSignal } = {}): Promise<LayerFile> {
   const entries: TreeEntry[] = [];
   walkTree(upper, (e) => {
     entries.push(e);
     return !isWhiteout(e.st);
   });
-  return writeEntries(entries, out, { opaqueMarkers: true, epoch: opts.epoch, still: opts.still });
+  return writeEntries(entries, out, { opaqueMarkers: true, epoch: opts.epoch, still: opts.still, signal: opts.signal });
 }
 
 // The merged view of stacked layer directories (bottom first), as overlayfs
@@ -106,7 +107,7 @@ function sinkFor(out: string | NodeJS.WritableStream): { sink: TarSink; close():
 // upper dir, Berth's own staging dir), so files are read by path with
 // O_NOFOLLOW (the walk saw only real directories on the way) instead of
 // through the race-proof reader a running container's tree needs.
-export async function writeEntries(entries: TreeEntry[], out: string | NodeJS.WritableStream, opts: { opaqueMarkers?: boolean; epoch?: number; still?: boolean } = { opaqueMarkers: true }): Promise<LayerFile> {
+export async function writeEntries(entries: TreeEntry[], out: string | NodeJS.WritableStream, opts: { opaqueMarkers?: boolean; epoch?: number; still?: boolean; signal?: AbortSignal } = { opaqueMarkers: true }): Promise<LayerFile> {
   const clamp = opts.epoch === undefined ? undefined : new Date(opts.epoch * 1000);
   const { sink, close } = sinkFor(out);
   const tar = new TarWriter(sink);
@@ -114,6 +115,7 @@ export async function writeEntries(entries: TreeEntry[], out: string | NodeJS.Wr
   const reader = new TreeReader();
   try {
     for (const e of entries) {
+      checkAborted(opts.signal, 'writing the layer');
       const { rel, st } = e;
       const base = { uid: st.uid, gid: st.gid, mtime: clamp && st.mtime > clamp ? clamp : st.mtime, mode: st.mode & 0o7777 };
       if (isWhiteout(st)) {

@@ -9,6 +9,7 @@ import { MEDIA } from './media';
 import { Descriptor } from './types';
 import { NotFoundError } from '../errors';
 import { unpackLayerBlob } from './unpack';
+import { ensureOwnTmp, hold } from '../store/leases';
 import type { LayerBlob } from './store';
 
 export class Snapshotter {
@@ -40,6 +41,7 @@ export class Snapshotter {
   // its diff ID and makes its snapshot; returns the layer's descriptor.
   async addLayer(tarFile: string, diffId: string, size: number, parentChain: string | undefined): Promise<{ descriptor: Descriptor; chainId: string }> {
     const blob = this.blobPath(diffId);
+    hold(diffId, parentChain ? sha256(`${parentChain} ${diffId}`) : diffId);
     if (!fs.existsSync(blob)) fs.renameSync(tarFile, blob);
     else fs.rmSync(tarFile, { force: true });
     const chainId = parentChain ? sha256(`${parentChain} ${diffId}`) : diffId;
@@ -59,6 +61,7 @@ export class Snapshotter {
   // it arrived); its bytes are kept by the caller.
   adoptDir(dir: string, diffId: string, size: number, parentChain: string | undefined): { descriptor: Descriptor; chainId: string } {
     const chainId = parentChain ? sha256(`${parentChain} ${diffId}`) : diffId;
+    hold(diffId, chainId);
     const snap = this.snapshotDir(chainId);
     if (!fs.existsSync(snap)) {
       fs.mkdirSync(this.paths.snapshots, { recursive: true });
@@ -72,12 +75,15 @@ export class Snapshotter {
   }
 
   // Unpacks a layer blob into its snapshot once; later callers reuse it.
+  // A snapshot is whole once it is in snapshots/ at all: it is made in this
+  // process's tmp and renamed in, and deleted by being renamed out (trash).
   async ensureSnapshot(chainId: string, diffId: string): Promise<string> {
+    hold(chainId, diffId);
     const dir = this.snapshotDir(chainId);
     if (fs.existsSync(dir)) return dir;
     const blob = this.layerBlob(diffId);
     if (!blob) throw new NotFoundError(`layer ${diffId.slice(0, 19)} is missing from the store; remove the image (berth rmi) and pull or build it again`);
-    const staging = path.join(this.paths.tmp, `snapshot-${hexOf(chainId).slice(0, 12)}-${process.pid}-${Date.now()}`);
+    const staging = path.join(ensureOwnTmp(this.paths), `snapshot-${hexOf(chainId).slice(0, 12)}-${Date.now()}`);
     try {
       await unpackLayerBlob(blob, staging);
       fs.mkdirSync(this.paths.snapshots, { recursive: true });

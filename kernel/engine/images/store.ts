@@ -7,6 +7,7 @@ import * as path from 'path';
 import { NotFoundError } from '../errors';
 import { readJson, withLock, writeFileAtomic, writeJsonAtomic } from '../store/files';
 import { StorePaths } from '../store/paths';
+import { ensureOwnTmp, hold } from '../store/leases';
 import { chainIds, hexOf, sha256 } from './digest';
 
 export { MEDIA } from './media';
@@ -74,7 +75,7 @@ export class ImageStore {
 
   ensureLayout(): void {
     fs.mkdirSync(path.join(this.paths.images, 'blobs', 'sha256'), { recursive: true });
-    fs.mkdirSync(this.paths.tmp, { recursive: true });
+    ensureOwnTmp(this.paths);
     const layout = path.join(this.paths.images, 'oci-layout');
     if (!fs.existsSync(layout)) writeJsonAtomic(layout, { imageLayoutVersion: '1.0.0' });
     if (!fs.existsSync(this.indexFile)) writeJsonAtomic(this.indexFile, { schemaVersion: 2, mediaType: MEDIA.index, manifests: [] });
@@ -93,6 +94,7 @@ export class ImageStore {
   putBlob(data: Buffer | string): Descriptor & { digest: string } {
     const buf = Buffer.isBuffer(data) ? data : Buffer.from(data);
     const digest = sha256(buf);
+    hold(digest); // before it exists, so no collection takes it before its image is recorded
     const file = this.blobPath(digest);
     if (!fs.existsSync(file)) writeFileAtomic(file, buf);
     return { mediaType: '', digest, size: buf.length };
@@ -301,15 +303,32 @@ export class ImageStore {
     });
   }
 
-  // Forgets the image entirely (all names), then drops blobs and snapshots
-  // no remaining image uses. Returns what was deleted, for rmi's output.
-  forget(manifestDigest: string, keepChainIds: Set<string> = new Set()): string[] {
-    withLock(this.lockFile, () => {
+  // Forgets images entirely (all names), then drops blobs and snapshots
+  // nothing uses any more, all under the index lock. keep(digest, names)
+  // looks at each again under the lock (prune: still dangling, and no
+  // build is using it), so a name given meanwhile is never lost.
+  // Returns what was forgotten.
+  forget(manifestDigests: string[], keepChainIds: () => Set<string>, keep: (digest: string, names: string[]) => boolean = () => false): string[] {
+    return withLock(this.lockFile, () => {
       const index = this.readIndex();
-      index.manifests = index.manifests.filter((m) => m.digest !== manifestDigest);
-      writeJsonAtomic(this.indexFile, index);
+      const gone = new Set(manifestDigests.filter((d) => !keep(d, index.manifests.filter((m) => m.digest === d).map((m) => m.annotations?.[REF_ANNOTATION]).filter((r): r is string => !!r))));
+      if (gone.size) {
+        index.manifests = index.manifests.filter((m) => !gone.has(m.digest));
+        writeJsonAtomic(this.indexFile, index);
+      }
+      this.collect(keepChainIds);
+      return [...gone];
     });
-    return collectGarbage(this.paths, this.list(), keepChainIds, this.layerSources.all());
+  }
+
+  // Collects garbage only (system prune, image prune with nothing to forget):
+  // what a crash or a failed write left unreferenced goes too.
+  gc(keepChainIds: () => Set<string>): string[] {
+    return withLock(this.lockFile, () => this.collect(keepChainIds));
+  }
+
+  private collect(keepChainIds: () => Set<string>): string[] {
+    return collectGarbage(this.paths, () => ({ images: this.list(), keepChainIds: keepChainIds(), sources: this.layerSources.all() }));
   }
 
 }

@@ -7,6 +7,7 @@ import { BerthError, NotFoundError } from '../errors';
 import { native, shimPath } from '../native';
 import { readJson, withLock, writeJsonAtomic } from '../store/files';
 import { checkName } from '../names';
+import { ensureOwnTmp } from '../store/leases';
 import { StorePaths } from '../store/paths';
 import { contains, parseSubnet, toInt, toIp } from './ipv4';
 import { BUILTIN, Endpoint, NetworkRecord } from './types';
@@ -165,13 +166,20 @@ export class NetworkStore {
     const s = parseSubnet(cfg.Subnet);
     const dir = this.ipDir(rec.Id);
     fs.mkdirSync(dir, { recursive: true });
+    // The address file appears whole, holder and all: written aside, then
+    // linked in (a link fails when the address is taken). A kill can leave
+    // no empty address file that nobody would ever hand back.
     const claim = (ip: string) => {
+      const aside = path.join(ensureOwnTmp(this.paths), `ip-${containerId.slice(0, 12)}-${ip}`);
+      fs.writeFileSync(aside, containerId);
       try {
-        fs.writeFileSync(path.join(dir, ip), containerId, { flag: 'wx' });
+        fs.linkSync(aside, path.join(dir, ip));
         return true;
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
         throw e;
+      } finally {
+        fs.rmSync(aside, { force: true });
       }
     };
     let ip: string | undefined;

@@ -2,7 +2,7 @@
 // the environment's proxy). It answers 401
 // challenges itself: Basic with stored credentials, or the Bearer token flow
 // (realm, service, scope; token or access_token; kept until it expires).
-import { BerthError } from '../errors';
+import { BerthError, CancelledError } from '../errors';
 import { Credentials } from './credentials';
 import { registryCerts, tlsAdvice, TlsSettings } from './certs';
 import { BodyTooLarge, causeOf, discard, httpFetch, MAX_SMALL_BODY_BYTES, mib, proxyFor, readBounded } from './http';
@@ -126,7 +126,11 @@ export class RegistryClient {
   }
 
   // One request, authenticating on a 401 and trying once more.
-  async request(method: string, path: string, opts: { scope: string; headers?: Record<string, string>; body?: Buffer | NodeJS.ReadableStream; absolute?: boolean; redirect?: RequestRedirect } = { scope: '' }): Promise<Response> {
+  // Every request of this client stops when it fires (a push the user stopped).
+  signal?: AbortSignal;
+
+  async request(method: string, path: string, opts: { scope: string; headers?: Record<string, string>; body?: Buffer | NodeJS.ReadableStream; absolute?: boolean; redirect?: RequestRedirect; signal?: AbortSignal } = { scope: '' }): Promise<Response> {
+    opts = { ...opts, signal: opts.signal ?? this.signal };
     const url = opts.absolute ? path : `${this.base}${path}`;
     for (let attempt = 0; attempt < 2; attempt++) {
       const headers: Record<string, string> = { ...(opts.headers ?? {}) };
@@ -134,8 +138,9 @@ export class RegistryClient {
       if (auth) headers.authorization = auth;
       let r: Response;
       try {
-        r = await httpFetch(url, { method, headers, body: opts.body as BodyInit | undefined, redirect: opts.redirect ?? 'follow', duplex: 'half' } as RequestInit, this.env, this.tls);
+        r = await httpFetch(url, { method, headers, body: opts.body as BodyInit | undefined, redirect: opts.redirect ?? 'follow', duplex: 'half', signal: opts.signal } as RequestInit, this.env, this.tls);
       } catch (e) {
+        if (opts.signal?.aborted) throw new CancelledError(`the request to ${this.registry}`);
         const advice = tlsAdvice(this.registry, causeOf(e).code, this.env, this.base.startsWith('https:') ? this.tls ?? { verify: true } : undefined);
         throw new RegistryError(`cannot reach registry ${this.registry}: ${advice ?? `${this.why(e)}; is it running, and is the name right?`}`, advice ? 'permission' : 'unavailable');
       }

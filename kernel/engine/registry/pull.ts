@@ -14,8 +14,9 @@ import { unpackStream } from '../images/unpack';
 import { ImageStore, LayerBlob } from '../images/store';
 import { Descriptor, Image, ImageConfig } from '../images/types';
 import { readRegistryBody, RegistryClient, RegistryError } from './client';
-import { causeOf, MAX_MANIFEST_BYTES } from './http';
-import { BerthError } from '../errors';
+import { causeOf, discard, MAX_MANIFEST_BYTES } from './http';
+import { during, ensureOwnTmp, hold } from '../store/leases';
+import { BerthError, CancelledError, checkAborted } from '../errors';
 import { lookup } from './credentials';
 import { pullEndpoints } from './mirrors';
 import { registryRef } from './names';
@@ -37,6 +38,7 @@ export interface PullRequest {
   ref: string;
   platform?: string; // "linux/amd64"
   tlsVerify?: boolean; // false: --tls-verify=false
+  signal?: AbortSignal; // the user stopped the pull: what is whole stays, nothing half-made does
 }
 
 interface Manifest {
@@ -46,8 +48,8 @@ interface Manifest {
   layers?: Descriptor[];
 }
 
-async function getManifest(client: RegistryClient, repo: string, reference: string, scope: string): Promise<{ body: Buffer; digest: string; manifest: Manifest }> {
-  const r = await client.request('GET', `/v2/${repo}/manifests/${reference}`, { scope, headers: { accept: ACCEPT } });
+async function getManifest(client: RegistryClient, repo: string, reference: string, scope: string, signal?: AbortSignal): Promise<{ body: Buffer; digest: string; manifest: Manifest }> {
+  const r = await client.request('GET', `/v2/${repo}/manifests/${reference}`, { scope, headers: { accept: ACCEPT }, signal });
   if (r.status === 404) throw new RegistryError(`manifest for ${repo}:${reference} not found on ${client.registry}; check the name and tag`, 'not-found');
   if (!r.ok) throw new RegistryError(`${client.registry} answered HTTP ${r.status} for ${repo}:${reference}`, 'unavailable');
   const body = await readRegistryBody(r, client.registry, `the manifest of ${repo}:${reference}`, MAX_MANIFEST_BYTES);
@@ -63,7 +65,11 @@ async function getManifest(client: RegistryClient, repo: string, reference: stri
 // fails at any point is noted and passed over; what it already gave (whole
 // layers, checked against their digests) stays, so the next endpoint only
 // fetches the rest.
-export async function pullImage(store: ImageStore, req: PullRequest, emit: (e: PullEvent) => void = () => undefined, env: NodeJS.ProcessEnv = process.env): Promise<Image> {
+export function pullImage(store: ImageStore, req: PullRequest, emit: (e: PullEvent) => void = () => undefined, env: NodeJS.ProcessEnv = process.env): Promise<Image> {
+  return during(store.paths, `pull ${req.ref}`, () => pullEndpointsInTurn(store, req, emit, env));
+}
+
+async function pullEndpointsInTurn(store: ImageStore, req: PullRequest, emit: (e: PullEvent) => void, env: NodeJS.ProcessEnv): Promise<Image> {
   const ref = registryRef(req.ref);
   const endpoints = pullEndpoints(ref.registry, env);
   for (const ep of endpoints) {
@@ -73,7 +79,7 @@ export async function pullImage(store: ImageStore, req: PullRequest, emit: (e: P
       const client = new RegistryClient(host, creds, env, { tlsVerify: req.tlsVerify, insecure: ep.insecure });
       return await pullFrom(client, store, req, emit);
     } catch (e) {
-      if (!ep.mirror || !(e instanceof BerthError)) throw e;
+      if (!ep.mirror || !(e instanceof BerthError) || e.kind === 'cancelled') throw e;
       emit({ type: 'note', text: `the mirror ${ep.location} failed (${e.message}); pulling from ${ref.display} instead` });
     }
   }
@@ -86,15 +92,15 @@ export async function pullImage(store: ImageStore, req: PullRequest, emit: (e: P
 // own file. What dead pulls left of the same layer goes.
 function claimPartial(store: ImageStore, digest: string): string {
   const hex = hexOf(digest);
-  const mine = path.join(store.paths.tmp, `pull-${hex}.${process.pid}-${Date.now()}`);
-  fs.mkdirSync(store.paths.tmp, { recursive: true });
+  const dir = store.paths.partials;
+  const mine = path.join(dir, `pull-${hex}.${process.pid}-${Date.now()}`);
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   const left: Array<{ file: string; size: number }> = [];
-  for (const name of fs.readdirSync(store.paths.tmp)) {
-    const m = /^(?:snapshot-)?pull-([a-f0-9]+)[.-](partial|(\d+)-\d+)$/.exec(name);
+  for (const name of fs.readdirSync(dir)) {
+    const m = /^pull-([a-f0-9]+)[.-](partial|(\d+)-\d+)$/.exec(name);
     if (!m || !(hex.startsWith(m[1]) || m[1] === hex) || (m[3] && alive(Number(m[3])))) continue;
-    const file = path.join(store.paths.tmp, name);
-    if (name.startsWith('snapshot-')) fs.rmSync(file, { recursive: true, force: true });
-    else left.push({ file, size: fs.statSync(file).size });
+    const file = path.join(dir, name);
+    left.push({ file, size: fs.statSync(file).size });
   }
   left.sort((a, b) => b.size - a.size);
   for (const [k, l] of left.entries()) {
@@ -126,7 +132,7 @@ function releasePartial(store: ImageStore, digest: string, work: string): void {
 }
 
 function partialPath(store: ImageStore, digest: string): string {
-  return path.join(store.paths.tmp, `pull-${hexOf(digest)}.partial`);
+  return path.join(store.paths.partials, `pull-${hexOf(digest)}.partial`);
 }
 
 // The unpacked size of a layer already here, for the manifest Berth keeps.
@@ -138,8 +144,9 @@ function unpackedSize(store: ImageStore, diffId: string, blob: LayerBlob): numbe
 async function pullFrom(client: RegistryClient, store: ImageStore, req: PullRequest, emit: (e: PullEvent) => void): Promise<Image> {
   const ref = registryRef(req.ref);
   const scope = `repository:${ref.path}:pull`;
+  const signal = req.signal;
   store.ensureLayout();
-  let { body, digest, manifest } = await getManifest(client, ref.path, ref.digest ?? ref.tag, scope);
+  let { body, digest, manifest } = await getManifest(client, ref.path, ref.digest ?? ref.tag, scope, signal);
   if (manifest.manifests) {
     const [os, arch] = (req.platform ?? `linux/${process.arch === 'x64' ? 'amd64' : process.arch}`).split('/');
     const pick = manifest.manifests.find((m) => m.platform?.os === os && m.platform?.architecture === arch);
@@ -147,12 +154,12 @@ async function pullFrom(client: RegistryClient, store: ImageStore, req: PullRequ
       const have = manifest.manifests.map((m) => `${m.platform?.os}/${m.platform?.architecture}`).join(', ');
       throw new RegistryError(`no ${os}/${arch} image in ${req.ref} (it has ${have}); choose one with --platform`);
     }
-    ({ body, digest, manifest } = await getManifest(client, ref.path, pick.digest, scope));
+    ({ body, digest, manifest } = await getManifest(client, ref.path, pick.digest, scope, signal));
   }
   void body;
   emit({ type: 'resolved', digest });
   if (!manifest.config || !manifest.layers) throw new RegistryError(`${req.ref} has a manifest Berth cannot read (schema 1?)`);
-  const cfgResp = await client.request('GET', `/v2/${ref.path}/blobs/${manifest.config.digest}`, { scope });
+  const cfgResp = await client.request('GET', `/v2/${ref.path}/blobs/${manifest.config.digest}`, { scope, signal });
   if (!cfgResp.ok) throw new RegistryError(`cannot fetch the config of ${req.ref}: HTTP ${cfgResp.status}`);
   const configBytes = await readRegistryBody(cfgResp, client.registry, `the config of ${req.ref}`, MAX_MANIFEST_BYTES);
   if (sha256(configBytes) !== manifest.config.digest) throw new RegistryError(`config blob of ${req.ref} does not match its digest; refusing it`);
@@ -173,22 +180,41 @@ async function pullFrom(client: RegistryClient, store: ImageStore, req: PullRequ
       return;
     }
     const hex = desc.digest.slice(7, 19);
-    const staging = path.join(store.paths.tmp, `snapshot-pull-${hex}-${process.pid}-${Date.now()}`);
+    hold(desc.digest, diffId, chainId); // before any of it exists
+    const staging = path.join(ensureOwnTmp(store.paths), `snapshot-pull-${hex}-${Date.now()}`);
     const work = claimPartial(store, desc.digest);
-    const resumeAt = fs.existsSync(work) ? fs.statSync(work).size : 0;
-    let r: Response;
-    try {
-      r = await client.request('GET', `/v2/${ref.path}/blobs/${desc.digest}`, { scope, headers: resumeAt ? { range: `bytes=${resumeAt}-` } : {} });
-    } catch (e) {
-      releasePartial(store, desc.digest, work); // kept for the next try
-      throw e;
+    let resumeAt = fs.existsSync(work) ? fs.statSync(work).size : 0;
+    // More than the layer is not a layer; all of it needs no request at all:
+    // it is checked and committed from the file (a pull killed just before
+    // its rename left it so).
+    if (resumeAt > desc.size) {
+      fs.rmSync(work, { force: true });
+      resumeAt = 0;
     }
-    if (!r.ok || !r.body) {
-      releasePartial(store, desc.digest, work);
-      throw new RegistryError(`cannot fetch layer ${desc.digest.slice(0, 19)}: HTTP ${r.status}`, 'unavailable');
+    const whole = resumeAt > 0 && resumeAt === desc.size;
+    let r: Response | undefined;
+    if (!whole) {
+      try {
+        r = await client.request('GET', `/v2/${ref.path}/blobs/${desc.digest}`, { scope, headers: resumeAt ? { range: `bytes=${resumeAt}-` } : {}, signal });
+      } catch (e) {
+        releasePartial(store, desc.digest, work); // kept for the next try
+        throw e;
+      }
+      if (r.status === 416 && resumeAt) {
+        // The registry has no such range: the partial is not of this blob.
+        await discard(r);
+        fs.rmSync(work, { force: true });
+        resumeAt = 0;
+        r = await client.request('GET', `/v2/${ref.path}/blobs/${desc.digest}`, { scope, signal });
+      }
+      if (!r.ok || !r.body) {
+        await discard(r);
+        releasePartial(store, desc.digest, work);
+        throw new RegistryError(`cannot fetch layer ${desc.digest.slice(0, 19)}: HTTP ${r.status}`, 'unavailable');
+      }
     }
     // A registry that ignores the range sends the whole blob: start over.
-    const resumed = resumeAt > 0 && r.status === 206 && (r.headers.get('content-range') ?? '').startsWith(`bytes ${resumeAt}-`);
+    const resumed = whole || (resumeAt > 0 && r!.status === 206 && (r!.headers.get('content-range') ?? '').startsWith(`bytes ${resumeAt}-`));
     if (!resumed) fs.rmSync(work, { force: true });
     const compressed = hashingTap();
     const plain = hashingTap();
@@ -203,6 +229,7 @@ async function pullFrom(client: RegistryClient, store: ImageStore, req: PullRequ
     let netErr: Error | undefined;
     async function* source(): AsyncGenerator<Buffer> {
       if (resumed) for await (const c of fs.createReadStream(work)) yield c as Buffer;
+      if (!r) return;
       const out = await fs.promises.open(work, 'a', 0o600);
       try {
         try {
@@ -227,6 +254,13 @@ async function pullFrom(client: RegistryClient, store: ImageStore, req: PullRequ
     try {
       await unpackStream(source(), [compressed.stream, ...decompressors(compressionOfMediaType(desc.mediaType)), plain.stream], hex, staging);
     } catch (e) {
+      // Stopped by the user: what arrived is kept for the next pull to resume.
+      if (signal?.aborted) {
+        fs.rmSync(staging, { recursive: true, force: true });
+        if (fs.existsSync(work) && fs.statSync(work).size > 0) releasePartial(store, desc.digest, work);
+        else fs.rmSync(work, { force: true });
+        throw new CancelledError(`the pull of ${req.ref}`);
+      }
       // A download cut short keeps what it got, for the next pull to resume.
       if (netErr) fail(`layer ${desc.digest.slice(0, 19)} was cut off after ${seen} of ${desc.size} bytes (${causeOf(netErr).message}); pull again to resume it`, true);
       fail(`layer ${desc.digest.slice(0, 19)} could not be read: ${(e as Error).message}; nothing of it was kept`, false);
@@ -249,8 +283,12 @@ async function pullFrom(client: RegistryClient, store: ImageStore, req: PullRequ
   // Three layers at a time, as docker does.
   let next = 0;
   await Promise.all(Array.from({ length: Math.min(3, diffIds.length) }, async () => {
-    while (next < diffIds.length) await fetchLayer(next++);
+    while (next < diffIds.length) {
+      checkAborted(signal, `the pull of ${req.ref}`);
+      await fetchLayer(next++);
+    }
   }));
+  checkAborted(signal, `the pull of ${req.ref}`);
   const repo = ref.familiar.slice(0, ref.familiar.lastIndexOf(':'));
   let before: string | undefined;
   let knewDigest = false;

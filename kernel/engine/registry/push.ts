@@ -11,6 +11,7 @@ import { hashingTap, sha256 } from '../images/digest';
 import { ImageStore } from '../images/store';
 import { Image } from '../images/types';
 import { RegistryClient, RegistryError } from './client';
+import { checkAborted } from '../errors';
 import { discard, MAX_SMALL_BODY_BYTES, readBounded } from './http';
 import { lookup } from './credentials';
 import { registryRef } from './names';
@@ -19,6 +20,7 @@ const CHUNK = 8 * 1024 * 1024;
 const LAYER_GZIP = LAYER_MEDIA.gzip;
 
 export interface PushOptions {
+  signal?: AbortSignal; // the user stopped the push: no manifest is put, so the registry shows no half image
   tlsVerify?: boolean;
   // Layers Berth compresses use it; with force (podman's default when a
   // compression is named), layers kept or known in another one are
@@ -71,6 +73,7 @@ export async function pushImage(store: ImageStore, refText: string, emit: (e: Pu
   const image: Image = store.resolve(refText);
   const ref = registryRef(refText);
   const client = new RegistryClient(ref.registry, lookup(ref.display, env) ?? lookup(ref.registry, env), env, opts);
+  client.signal = opts.signal;
   const scope = `repository:${ref.path}:pull,push`;
   const sources = store.layerSources.all();
   const want = opts.compression ?? 'gzip';
@@ -78,6 +81,7 @@ export async function pushImage(store: ImageStore, refText: string, emit: (e: Pu
   const fits = (mediaType: string) => !force || (compressionOfMediaType(mediaType) ?? 'none') === want;
   const layers = [];
   for (const l of image.layers) {
+    checkAborted(opts.signal, `the push of ${refText}`);
     const known = sources[l.digest];
     if (known && known.registry === ref.registry && fits(known.mediaType)) {
       if (await exists(client, ref.path, known.digest, scope)) {
@@ -145,6 +149,7 @@ export async function pushImage(store: ImageStore, refText: string, emit: (e: Pu
     config: { mediaType: oci ? 'application/vnd.oci.image.config.v1+json' : 'application/vnd.docker.container.image.v1+json', size: configSize, digest: image.id },
     layers: oci ? layers.map((l) => (l.mediaType === LAYER_GZIP ? { ...l, mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip' } : l)) : layers,
   }));
+  checkAborted(opts.signal, `the push of ${refText}`);
   const r = await client.request('PUT', `/v2/${ref.path}/manifests/${ref.tag}`, { scope, body: manifest, headers: { 'content-type': manifestType } });
   if (r.status !== 201) throw new RegistryError(`${client.registry} refused the manifest: HTTP ${r.status} ${(await readBounded(r, MAX_SMALL_BODY_BYTES).catch(() => Buffer.alloc(0))).toString('utf8').slice(0, 200)}`, 'unavailable');
   const digest = sha256(manifest);

@@ -1,6 +1,7 @@
 // The registry service: pull, push, login and logout against OCI
 // distribution registries. The client, credentials and transfer code load
 // on first use, so commands that never reach a registry never pay for them.
+import { during } from '../store/leases';
 import { BerthError } from '../errors';
 import type { ImageStore } from '../images/store';
 import type { Image } from '../images/types';
@@ -30,7 +31,7 @@ export class RegistryService {
   }
 
   push(ref: string, opts: PushOptions, emit?: (e: PushEvent) => void): Promise<{ digest: string; size: number }> {
-    return (require('./push') as typeof import('./push')).pushImage(this.store, ref, emit, this.env, opts);
+    return during(this.store.paths, `push ${ref}`, () => (require('./push') as typeof import('./push')).pushImage(this.store, ref, emit, this.env, opts));
   }
 
   // Checks the credentials against the registry's /v2/ before keeping them;

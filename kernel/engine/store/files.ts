@@ -29,6 +29,16 @@ function sleepMs(ms: number): void {
   Atomics.wait(sleepBuf, 0, 0, ms);
 }
 
+// An exclusive flock on lockFile without waiting: the fd to close when
+// done, or undefined when another process holds it.
+export function tryLock(lockFile: string): number | undefined {
+  fs.mkdirSync(path.dirname(lockFile), { recursive: true });
+  const fd = fs.openSync(lockFile, 'a', 0o600);
+  if (native().flock(fd, true)) return fd;
+  fs.closeSync(fd);
+  return undefined;
+}
+
 // Runs fn holding an exclusive flock on lockFile. Locks are short (an index
 // update), so a brief synchronous wait keeps callers simple.
 export function withLock<T>(lockFile: string, fn: () => T): T {

@@ -2,6 +2,7 @@
 // and one cgroup parent, each overridable so tests and benchmarks can use
 // a store of their own.
 import * as path from 'path';
+import { selfId } from './leases';
 import { delegatedCgroupParent, isRootless, rootlessStoreRoot } from './rootless';
 
 export interface StorePaths {
@@ -16,7 +17,12 @@ export interface StorePaths {
   initLayer: string; // the top lower layer holding mount points every container needs
   containers: string;
   names: string; // NAME -> container ID symlinks (atomic, unique)
+  // This process's own work area (tmp/PID-START, see store/leases.ts):
+  // what is made there moves into the store by rename, or is thrown away.
   tmp: string;
+  tmpRoot: string; // every process's tmp directory
+  trash: string; // what is being deleted: renamed here first, then removed
+  partials: string; // layers cut off mid-download, kept for the next pull to resume
   // CDI spec directories, lowest priority first: where Berth writes a
   // generated NVIDIA spec (run/cdi), then /etc/cdi and /var/run/cdi, or
   // BERTH_CDI_SPEC_DIRS (colon-separated) in their place.
@@ -38,6 +44,9 @@ export function storePaths(env: NodeJS.ProcessEnv = process.env): StorePaths {
     initLayer: path.join(root, 'snapshots', 'init'),
     containers: path.join(root, 'containers'),
     names: path.join(root, 'names'),
-    tmp: path.join(root, 'tmp'),
+    tmp: path.join(root, 'tmp', selfId()),
+    tmpRoot: path.join(root, 'tmp'),
+    trash: path.join(root, 'trash'),
+    partials: path.join(root, 'partials'),
   };
 }

@@ -5,6 +5,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { checkName, validName } from '../names';
+import { toTrash } from '../store/trash';
 import { BerthError, NotFoundError } from '../errors';
 import { readJson, withLock, writeJsonAtomic } from '../store/files';
 import { StorePaths } from '../store/paths';
@@ -90,12 +91,10 @@ export class VolumeStore {
     if (users.length) {
       throw new BerthError(`remove ${name}: volume is in use - [${users.join(', ')}]; remove those containers first (berth rm)`, 'conflict');
     }
-    withLock(path.join(this.dir, '.lock'), () => {
-      // Rename first: a half-removed volume must never be mounted again.
-      const doomed = path.join(this.dir, `.removing-${name}-${(require('crypto') as typeof import('crypto')).randomBytes(4).toString('hex')}`);
-      fs.renameSync(path.join(this.dir, name), doomed);
-      fs.rmSync(doomed, { recursive: true, force: true });
-    });
+    // Into the trash first: a half-removed volume is never mounted again,
+    // and what a kill leaves there goes at the next start.
+    const doomed = withLock(path.join(this.dir, '.lock'), () => toTrash(this.paths, path.join(this.dir, name)));
+    if (doomed) fs.rmSync(doomed, { recursive: true, force: true });
   }
 
   // Unused volumes go: the anonymous ones, or all of them with all=true.
