@@ -18,7 +18,9 @@ if (!process.env.BERTH_TEST_NETNS) {
 }
 
 const dir = path.join(__dirname, '..', 'dist', 'test');
-const files = fs.readdirSync(dir).filter((f) => f.endsWith('.test.js')).sort();
+// BERTH_TEST_ONLY=a.test.js,b.test.js runs those files alone (npm run test:crash).
+const only = (process.env.BERTH_TEST_ONLY || '').split(',').filter(Boolean);
+const files = fs.readdirSync(dir).filter((f) => f.endsWith('.test.js') && (!only.length || only.includes(f))).sort();
 const cleanup = files.filter((f) => f.startsWith('zz-'));
 const ordered = [...files.filter((f) => !f.startsWith('zz-')), ...cleanup].map((f) => path.join(dir, f));
 const extra = process.argv.slice(2);

@@ -53,6 +53,12 @@ describe('jupyter kernel', () => {
     assert.match(out, /Ran 6 tests/);
   });
 
+  it('stops an interrupted %%build, %pull, %push or %commit within a second, as KeyboardInterrupt, leaving nothing half-made', () => {
+    const { status, out } = python('test_interrupts');
+    assert.equal(status, 0, out);
+    assert.match(out, /Ran 4 tests/);
+  });
+
   it('keeps tar archives out of cells: %save and %export ask for -o, %load -i and %import take paths', () => {
     const { status, out } = python('test_kernel_bytes');
     assert.equal(status, 0, out);

@@ -44,6 +44,8 @@ export interface NativeAddon {
   // Both throw Node-style errors with .code (ENOENT, ELOOP, ...).
   openInRoot(root: string, path: string, flags: number, mode?: number): number;
   openBeneath(root: string, rel: string, flags: number, mode?: number): number;
+  // syncfs(2) on the filesystem holding path: "" or what failed.
+  syncfs(path: string): string;
   // Extracts a layer tarball safely on a worker thread: "" or an error message.
   // rootless: opaque markers in user.overlay.*, device nodes left out (see untar.h).
   untar(tarPath: string, dest: string, onProgress?: (bytesRead: number) => void, options?: { rootless: boolean }): Promise<string>;

@@ -142,7 +142,7 @@ export class ContainerService {
       fs.mkdirSync(path.join(bundle, 'work'), { mode: 0o700 });
       fs.mkdirSync(path.join(bundle, 'merged'), { mode: 0o755 });
       writeEtcFiles(bundle, record);
-      writeJsonAtomic(path.join(bundle, 'config.json'), record);
+      writeJsonAtomic(path.join(bundle, 'config.json'), record, true); // the container exists once this is on disk
       return { record, shim: undefined, state: stateOf(undefined), bundle };
     } catch (e) {
       for (const ep of endpoints) this.networks.release(ep.net, ep.ip, id);

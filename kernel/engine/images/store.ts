@@ -5,7 +5,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { NotFoundError } from '../errors';
-import { readJson, withLock, writeFileAtomic, writeJsonAtomic } from '../store/files';
+import { readJson, syncStore, withLock, writeFileAtomic, writeJsonAtomic } from '../store/files';
 import { StorePaths } from '../store/paths';
 import { ensureOwnTmp, hold } from '../store/leases';
 import { chainIds, hexOf, sha256 } from './digest';
@@ -227,7 +227,7 @@ export class ImageStore {
         m.annotations = { ...(m.annotations ?? {}), 'io.berth.image.repo-digests': list.join(',') };
         // Keep it on every entry of the image, so a retag does not lose it.
       }
-      writeJsonAtomic(this.indexFile, index);
+      writeJsonAtomic(this.indexFile, index, true);
     });
   }
 
@@ -259,11 +259,12 @@ export class ImageStore {
   }
 
   private keepUntagged(manifestDigest: string, size: number, intermediate: boolean): void {
+    syncStore(this.paths.root); // the image's layers are on disk before the index names it
     withLock(this.lockFile, () => {
       const index = this.readIndex();
       if (index.manifests.some((m) => m.digest === manifestDigest)) return;
       index.manifests.push({ mediaType: MEDIA.manifest, digest: manifestDigest, size, annotations: intermediate ? { [INTERMEDIATE_ANNOTATION]: 'true' } : {} });
-      writeJsonAtomic(this.indexFile, index);
+      writeJsonAtomic(this.indexFile, index, true);
     });
   }
 
@@ -271,6 +272,7 @@ export class ImageStore {
   // other names, or stays as a dangling image.
   tag(manifestDigest: string, size: number, refText: string): void {
     const ref = formatReference(parseReference(refText));
+    syncStore(this.paths.root); // the image's layers are on disk before the index names it
     withLock(this.lockFile, () => {
       const index = this.readIndex();
       const previous = index.manifests.find((m) => m.annotations?.[REF_ANNOTATION] === ref);
@@ -286,7 +288,7 @@ export class ImageStore {
         size,
         annotations: { [REF_ANNOTATION]: ref, [OCI_REF_ANNOTATION]: ref.slice(ref.lastIndexOf(':') + 1), ...(repoDigests ? { 'io.berth.image.repo-digests': repoDigests } : {}) },
       });
-      writeJsonAtomic(this.indexFile, index);
+      writeJsonAtomic(this.indexFile, index, true);
     });
   }
 
@@ -298,7 +300,7 @@ export class ImageStore {
       if (!entry) return false;
       index.manifests = index.manifests.filter((m) => m !== entry);
       const last = !index.manifests.some((m) => m.digest === entry.digest);
-      writeJsonAtomic(this.indexFile, index);
+      writeJsonAtomic(this.indexFile, index, true);
       return last;
     });
   }
@@ -314,7 +316,7 @@ export class ImageStore {
       const gone = new Set(manifestDigests.filter((d) => !keep(d, index.manifests.filter((m) => m.digest === d).map((m) => m.annotations?.[REF_ANNOTATION]).filter((r): r is string => !!r))));
       if (gone.size) {
         index.manifests = index.manifests.filter((m) => !gone.has(m.digest));
-        writeJsonAtomic(this.indexFile, index);
+        writeJsonAtomic(this.indexFile, index, true);
       }
       this.collect(keepChainIds);
       return [...gone];

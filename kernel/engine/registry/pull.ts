@@ -168,7 +168,8 @@ async function pullFrom(client: RegistryClient, store: ImageStore, req: PullRequ
   if (diffIds.length !== manifest.layers.length) throw new RegistryError(`${req.ref}: manifest and config disagree on the number of layers`);
   const chains = chainIds(diffIds);
   const layers: Descriptor[] = new Array(diffIds.length);
-  const fetchLayer = async (i: number) => {
+  // fresh: a kept partial failed its checks, so this try starts from byte 0.
+  const fetchLayer = async (i: number, fresh = false): Promise<void> => {
     const desc = manifest.layers![i];
     const diffId = diffIds[i];
     const chainId = chains[i];
@@ -183,6 +184,7 @@ async function pullFrom(client: RegistryClient, store: ImageStore, req: PullRequ
     hold(desc.digest, diffId, chainId); // before any of it exists
     const staging = path.join(ensureOwnTmp(store.paths), `snapshot-pull-${hex}-${Date.now()}`);
     const work = claimPartial(store, desc.digest);
+    if (fresh) fs.rmSync(work, { force: true });
     let resumeAt = fs.existsSync(work) ? fs.statSync(work).size : 0;
     // More than the layer is not a layer; all of it needs no request at all:
     // it is checked and committed from the file (a pull killed just before
@@ -263,9 +265,21 @@ async function pullFrom(client: RegistryClient, store: ImageStore, req: PullRequ
       }
       // A download cut short keeps what it got, for the next pull to resume.
       if (netErr) fail(`layer ${desc.digest.slice(0, 19)} was cut off after ${seen} of ${desc.size} bytes (${causeOf(netErr).message}); pull again to resume it`, true);
+      // A partial kept from before that does not decode is not this layer's
+      // beginning: dropped, and the layer fetched whole once more.
+      if (resumed && !fresh) {
+        fs.rmSync(staging, { recursive: true, force: true });
+        fs.rmSync(work, { force: true });
+        return fetchLayer(i, true);
+      }
       fail(`layer ${desc.digest.slice(0, 19)} could not be read: ${(e as Error).message}; nothing of it was kept`, false);
     }
     // Checked after the unpack, which a bad digest then throws away.
+    if ((compressed.digest() !== desc.digest || plain.digest() !== diffId) && resumed && !fresh) {
+      fs.rmSync(staging, { recursive: true, force: true });
+      fs.rmSync(work, { force: true });
+      return fetchLayer(i, true);
+    }
     if (compressed.digest() !== desc.digest || plain.digest() !== diffId) {
       fail(`layer ${desc.digest.slice(0, 19)} does not match its digest (got ${compressed.digest().slice(0, 19)}); refusing it, nothing of it was kept`, false);
     }

@@ -10,6 +10,7 @@
 import { AsyncLocalStorage } from 'async_hooks';
 import * as fs from 'fs';
 import * as path from 'path';
+import { BerthError } from '../errors';
 import { writeFileAtomic } from './files';
 import { StorePaths } from './paths';
 
@@ -100,23 +101,39 @@ const current = new AsyncLocalStorage<Lease>();
 export async function during<T>(paths: StorePaths, what: string, fn: () => Promise<T>): Promise<T> {
   const outer = current.getStore();
   if (outer && outer.paths.root === paths.root) return fn();
-  const lease = new Lease(paths, what);
+  let lease: Lease | undefined;
   try {
+    lease = new Lease(paths, what);
     return await current.run(lease, fn);
+  } catch (e) {
+    throw spaceError(paths, what, e);
   } finally {
-    lease.end();
+    lease?.end();
   }
 }
 
 export function duringSync<T>(paths: StorePaths, what: string, fn: () => T): T {
   const outer = current.getStore();
   if (outer && outer.paths.root === paths.root) return fn();
-  const lease = new Lease(paths, what);
+  let lease: Lease | undefined;
   try {
+    lease = new Lease(paths, what);
     return current.run(lease, fn);
+  } catch (e) {
+    throw spaceError(paths, what, e);
   } finally {
-    lease.end();
+    lease?.end();
   }
+}
+
+// A full disk, whatever layer noticed it (a write in Node, the native
+// extractor, a rename), said once in words that name the disk and the
+// operation; what the operation had begun is gone with its lease.
+function spaceError(paths: StorePaths, what: string, e: unknown): unknown {
+  const err = e as NodeJS.ErrnoException;
+  if (err?.code !== 'ENOSPC' && !/No space left on device|ENOSPC/.test(err?.message ?? '')) return e;
+  const detail = (err.message ?? '').replace(/^ENOSPC: /, '');
+  return new BerthError(`no space left on the device holding ${paths.root} during ${what} (${detail}); nothing half-made was kept: free space there (berth system prune, berth image prune -a) or point BERTH_ROOT at a bigger disk`, 'unavailable');
 }
 
 // Holds ids in the operation's lease, if the caller runs under one.

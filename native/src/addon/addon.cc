@@ -150,6 +150,19 @@ Napi::Value OpenRooted(const Napi::CallbackInfo& info, bool beneath) {
 Napi::Value OpenInRoot(const Napi::CallbackInfo& info) { return OpenRooted(info, false); }
 Napi::Value OpenBeneath(const Napi::CallbackInfo& info) { return OpenRooted(info, true); }
 
+// syncfs on the filesystem holding path: what Berth unpacked there reaches
+// the disk before a record says it is whole (machine crashes, not only
+// process kills). "" or what failed.
+Napi::Value SyncFs(const Napi::CallbackInfo& info) {
+  std::string path = info[0].As<Napi::String>();
+  int fd = open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return Napi::String::New(info.Env(), strerror(errno));
+  int r = syncfs(fd);
+  int e = errno;
+  close(fd);
+  return Napi::String::New(info.Env(), r == 0 ? "" : strerror(e));
+}
+
 // flock on an open fd; non-blocking so the event loop never stalls.
 Napi::Value Flock(const Napi::CallbackInfo& info) {
   int fd = info[0].As<Napi::Number>().Int32Value();
@@ -263,6 +276,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("flock", Napi::Function::New(env, Flock));
   exports.Set("lgetxattr", Napi::Function::New(env, Lgetxattr));
   exports.Set("openInRoot", Napi::Function::New(env, OpenInRoot));
+  exports.Set("syncfs", Napi::Function::New(env, SyncFs));
   exports.Set("openBeneath", Napi::Function::New(env, OpenBeneath));
   return exports;
 }

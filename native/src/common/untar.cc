@@ -201,9 +201,17 @@ std::string untarFd(int tfd, const std::string& tarPath, const std::string& dest
             close(fd);
             return fail("layer " + tarPath + " is truncated in \"" + h.name + "\"");
           }
-          if (write(fd, buf, k) != static_cast<ssize_t>(k)) {
-            close(fd);
-            return fail("write \"" + h.name + "\": " + strerror(errno));
+          // A short write is not an error by itself: write the rest, and a
+          // full disk then says ENOSPC (not some earlier call's errno).
+          for (size_t done = 0; done < k;) {
+            ssize_t w = write(fd, buf + done, k - done);
+            if (w < 0 && errno == EINTR) continue;
+            if (w <= 0) {
+              int e = w < 0 ? errno : ENOSPC;
+              close(fd);
+              return fail("write \"" + h.name + "\": " + strerror(e));
+            }
+            done += static_cast<size_t>(w);
           }
           left -= k;
         }
