@@ -184,3 +184,31 @@ describe('crash: SIGKILL at any moment leaves a whole store', () => {
     });
   }
 });
+
+describe('crash: image prune racing builds and pulls', () => {
+  it('prunes in a loop while builds and pulls run: every one succeeds, and what they made is whole', async () => {
+    const pruning = { on: true, runs: 0 };
+    const pruner = (async () => {
+      while (pruning.on) {
+        await s.berthAsync(['image', 'prune', '-f']);
+        pruning.runs++;
+      }
+    })();
+    const jobs: Array<Promise<{ what: string; code: number; stderr: string }>> = [];
+    for (let i = 0; i < 4; i++) {
+      const ctx = buildContext(s, `race-${i}`, { Dockerfile: `FROM filler\nRUN for j in $(seq 200); do echo ${i}-$j > /data/r$j; done && echo $((${FILES} + 200)) > /data-count\nRUN echo step2-${i} > /s2\n` });
+      jobs.push(s.berthAsync(['build', '--network', 'none', '--no-cache', '-q', '-t', `raced-${i}`, ctx]).then((r) => ({ what: `build ${i}`, ...r })));
+    }
+    for (let i = 0; i < 2; i++) {
+      quiet(['rmi', '-f', `${reg.host}/crash/filler:v1`]);
+      jobs.push(s.berthAsync(['pull', `${reg.host}/crash/filler:v1`]).then((r) => ({ what: `pull ${i}`, ...r })));
+    }
+    const results = await Promise.all(jobs);
+    pruning.on = false;
+    await pruner;
+    for (const r of results) assert.equal(r.code, 0, `${r.what} failed while prune ran (${pruning.runs} prunes): ${r.stderr}`);
+    for (let i = 0; i < 4; i++) assert.equal(ok(['run', '--rm', '--network', 'none', `raced-${i}`, 'cat', '/s2']), `step2-${i}\n`);
+    assertWhole(`prune racing builds and pulls (${pruning.runs} prunes)`);
+  });
+});
+

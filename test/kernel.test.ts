@@ -53,10 +53,10 @@ describe('jupyter kernel', () => {
     assert.match(out, /Ran 6 tests/);
   });
 
-  it('stops an interrupted %%build, %pull, %push or %commit within a second, as KeyboardInterrupt, leaving nothing half-made', () => {
+  it('stops an interrupted %%build, %pull, %push, %load or %commit within a second, as KeyboardInterrupt, leaving nothing half-made', () => {
     const { status, out } = python('test_interrupts');
     assert.equal(status, 0, out);
-    assert.match(out, /Ran 4 tests/);
+    assert.match(out, /Ran 5 tests/);
   });
 
   it('keeps tar archives out of cells: %save and %export ask for -o, %load -i and %import take paths', () => {

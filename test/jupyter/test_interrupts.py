@@ -155,6 +155,30 @@ class InterruptedCells(KernelCase):
         self.store_has_no_leftovers()
         self.assert_next_cell_works()
 
+    def test_load(self):
+        # The archive arrives through a FIFO, slowly, as from a slow disk or network.
+        d = tempfile.mkdtemp(dir=os.environ["BERTH_ROOT"])
+        archive, fifo = os.path.join(d, "bb.tar"), os.path.join(d, "slow.fifo")
+        reply, _ = self.run_cell(f"%save -o {archive} busybox")
+        self.assertEqual(reply["content"]["status"], "ok")
+        self.run_cell("%rmi -f intr-loaded")
+        os.mkfifo(fifo)
+
+        def trickle():
+            try:
+                with open(archive, "rb") as src, open(fifo, "wb") as out:
+                    while chunk := src.read(4096):
+                        out.write(chunk)
+                        out.flush()
+                        time.sleep(0.05)
+            except (BrokenPipeError, OSError):
+                pass
+        threading.Thread(target=trickle, daemon=True).start()
+        content, took = self.interrupt(f"%load -i {fifo}")
+        self.assert_stopped(content, took)
+        self.store_has_no_leftovers()
+        self.assert_next_cell_works()
+
     def test_commit(self):
         # A container with enough files that packing them takes a while.
         reply, _ = self.run_cell("%run -d --name intr-commit --network none busybox sh -c 'mkdir /d; i=0; while [ $i -lt 30000 ]; do echo $i > /d/f$i; i=$((i+1)); done; echo ready > /ready; sleep 600'")

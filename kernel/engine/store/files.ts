@@ -9,11 +9,11 @@ import { native } from '../native';
 // that publishes it, so a machine crash (not only a killed process) never
 // leaves a record that points at nothing, or loses one that was reported
 // written. BERTH_NO_FSYNC=1 turns it off (benchmarks measure its cost).
-const fsyncOff = process.env.BERTH_NO_FSYNC === '1';
+const fsyncOff = (): boolean => process.env.BERTH_NO_FSYNC === '1';
 
 export function writeFileAtomic(file: string, data: string | Buffer, mode = 0o644, durable = false): void {
   const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
-  if (durable && !fsyncOff) {
+  if (durable && !fsyncOff()) {
     const fd = fs.openSync(tmp, 'w', mode);
     try {
       fs.writeFileSync(fd, data);
@@ -30,7 +30,7 @@ export function writeFileAtomic(file: string, data: string | Buffer, mode = 0o64
 }
 
 export function syncDir(dir: string): void {
-  if (fsyncOff) return;
+  if (fsyncOff()) return;
   const fd = fs.openSync(dir, 'r');
   try {
     fs.fsyncSync(fd);
@@ -42,7 +42,7 @@ export function syncDir(dir: string): void {
 // Everything written on the store's filesystem reaches the disk: before a
 // record (the image index) says that layers unpacked there are whole.
 export function syncStore(root: string): void {
-  if (fsyncOff) return;
+  if (fsyncOff()) return;
   const failed = native().syncfs(root);
   if (failed) throw new BerthError(`cannot flush ${root} to disk: ${failed}`, 'unavailable');
 }

@@ -65,6 +65,9 @@ let seq = 0;
 export class Lease {
   readonly file: string;
   private readonly held = new Set<string>();
+  // Async work an operation started can outlive it (a log pump, a timer)
+  // and still see its lease: once ended, it holds nothing and writes nothing.
+  ended = false;
 
   constructor(readonly paths: StorePaths, readonly what: string) {
     fs.mkdirSync(leasesDir(paths), { recursive: true, mode: 0o700 });
@@ -75,6 +78,7 @@ export class Lease {
   // Content about to be made (digests, chain IDs): held from before it
   // exists until the lease ends, when a record (the image index) keeps it.
   hold(ids: Iterable<string>): void {
+    if (this.ended) return;
     let added = false;
     for (const id of ids) {
       if (!this.held.has(id)) {
@@ -90,6 +94,7 @@ export class Lease {
   }
 
   end(): void {
+    this.ended = true;
     fs.rmSync(this.file, { force: true });
   }
 }
@@ -100,7 +105,7 @@ const current = new AsyncLocalStorage<Lease>();
 // holds: a build's pulls and RUN containers belong to the build).
 export async function during<T>(paths: StorePaths, what: string, fn: () => Promise<T>): Promise<T> {
   const outer = current.getStore();
-  if (outer && outer.paths.root === paths.root) return fn();
+  if (outer && !outer.ended && outer.paths.root === paths.root) return fn();
   let lease: Lease | undefined;
   try {
     lease = new Lease(paths, what);
@@ -114,7 +119,7 @@ export async function during<T>(paths: StorePaths, what: string, fn: () => Promi
 
 export function duringSync<T>(paths: StorePaths, what: string, fn: () => T): T {
   const outer = current.getStore();
-  if (outer && outer.paths.root === paths.root) return fn();
+  if (outer && !outer.ended && outer.paths.root === paths.root) return fn();
   let lease: Lease | undefined;
   try {
     lease = new Lease(paths, what);
