@@ -1,6 +1,6 @@
 // Shared by the benchmarks: a private store with busybox imported, timing
 // helpers, and a report line that always names the anchor it compares to.
-import { spawnSync } from 'child_process';
+import { spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -108,4 +108,19 @@ export function inOwnNetns(file: string, inner: () => Promise<void>): void {
   } finally {
     spawnSync('ip', ['netns', 'del', ns]);
   }
+}
+
+// Debian's docker-registry on 127.0.0.1:PORT with its data under dir, up
+// and answering when this returns; kill() the child when done.
+export async function startBenchRegistry(dir: string, port: number): Promise<import('child_process').ChildProcess> {
+  fs.writeFileSync(path.join(dir, 'config.yml'), `version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: ${dir}/data\nhttp:\n  addr: 127.0.0.1:${port}\n`);
+  const reg = spawn('docker-registry', ['serve', path.join(dir, 'config.yml')], { stdio: 'ignore' });
+  for (let i = 0; i < 100; i++) {
+    try {
+      if ((await fetch(`http://127.0.0.1:${port}/v2/`)).ok) break;
+    } catch {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  return reg;
 }

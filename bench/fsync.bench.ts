@@ -5,19 +5,18 @@
 // image index names an image) and off (BERTH_NO_FSYNC=1), alternated in
 // one run so the machine's drift hits both alike. The anchor is Berth
 // without fsync.
-import { ChildProcess, spawn } from 'child_process';
+import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { Engine, storePaths } from '../kernel/engine';
-import { inOwnNetns, repoRoot, row, stats } from './common';
+import { inOwnNetns, repoRoot, row, startBenchRegistry, stats } from './common';
 
 const RUNS = Number(process.env.BERTH_BENCH_RUNS ?? 3);
 
 async function inner(): Promise<void> {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-bench-fsync-'));
-  fs.writeFileSync(path.join(work, 'config.yml'), `version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: ${work}/data\nhttp:\n  addr: 127.0.0.1:5057\n`);
-  const reg: ChildProcess = spawn('docker-registry', ['serve', path.join(work, 'config.yml')], { stdio: 'ignore' });
+  const reg = await startBenchRegistry(work, 5057);
   let n = 0;
   const engineAt = (name: string) => new Engine(storePaths({ ...process.env, BERTH_ROOT: path.join(work, name), BERTH_CGROUP_PARENT: `berth-bench/${name}-${process.pid}` }));
   const drop = (name: string, e: Engine) => {
@@ -28,13 +27,6 @@ async function inner(): Promise<void> {
   fs.mkdirSync(ctx);
   fs.writeFileSync(path.join(ctx, 'Dockerfile'), ['FROM busybox', ...Array.from({ length: 5 }, (_, i) => `RUN mkdir -p /s${i} && for j in $(seq 300); do echo ${i}-$j > /s${i}/f$j; done`)].join('\n') + '\n');
   try {
-    for (let i = 0; i < 100; i++) {
-      try {
-        if ((await fetch('http://127.0.0.1:5057/v2/')).ok) break;
-      } catch {
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    }
     const src = engineAt('source');
     await src.builds.build({ context: path.join(repoRoot, 'images', 'debian'), tags: ['127.0.0.1:5057/library/debian:bookworm'], noCache: false, buildArgs: {} }, () => undefined);
     await src.registry.push('127.0.0.1:5057/library/debian:bookworm', {});
@@ -43,16 +35,21 @@ async function inner(): Promise<void> {
     const pull = { on: [] as number[], off: [] as number[] };
     const build = { on: [] as number[], off: [] as number[] };
     for (let i = 0; i < RUNS; i++) {
-      for (const mode of ['on', 'off'] as const) {
+      // Which goes first alternates too: the second of a pair meets the first's writeback.
+      for (const mode of i % 2 ? (['off', 'on'] as const) : (['on', 'off'] as const)) {
         if (mode === 'off') process.env.BERTH_NO_FSYNC = '1';
         else delete process.env.BERTH_NO_FSYNC;
         const name = `dest${n++}`;
         const dst = engineAt(name);
+        // Each timed part starts with nothing dirty: otherwise the runs
+        // without fsync pay for the writeback left by the step before.
+        spawnSync('sync');
         let t0 = process.hrtime.bigint();
         await dst.registry.pull({ ref: '127.0.0.1:5057/library/debian:bookworm' });
         pull[mode].push(Number(process.hrtime.bigint() - t0) / 1e6);
         await dst.registry.pull({ ref: '127.0.0.1:5057/library/busybox:latest' });
         dst.images.tag('127.0.0.1:5057/library/busybox:latest', 'busybox');
+        spawnSync('sync');
         t0 = process.hrtime.bigint();
         await dst.builds.build({ context: ctx, tags: ['fsync-bench'], noCache: true, buildArgs: {}, network: 'none' }, () => undefined);
         build[mode].push(Number(process.hrtime.bigint() - t0) / 1e6);

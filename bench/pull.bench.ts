@@ -3,28 +3,20 @@
 // pull in a private engine (bench/dockerd.ts) where docker.io is installed,
 // and GNU tar's extraction of the same rootfs alone. Runs in a network
 // namespace of its own.
-import { ChildProcess, spawn, spawnSync } from 'child_process';
+import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { Engine, storePaths } from '../kernel/engine';
-import { inOwnNetns, repoRoot, row, stats } from './common';
+import { inOwnNetns, repoRoot, row, startBenchRegistry, stats } from './common';
 import { DockerEngine, startDocker } from './dockerd';
 
 async function inner(): Promise<void> {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-bench-pull-'));
-  fs.writeFileSync(path.join(work, 'config.yml'), `version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: ${work}/data\nhttp:\n  addr: 127.0.0.1:5055\n`);
-  const reg: ChildProcess = spawn('docker-registry', ['serve', path.join(work, 'config.yml')], { stdio: 'ignore' });
+  const reg = await startBenchRegistry(work, 5055);
   const engineAt = (name: string) => new Engine(storePaths({ ...process.env, BERTH_ROOT: path.join(work, name), BERTH_CGROUP_PARENT: `berth-bench/${name}-${process.pid}` }));
   let docker: DockerEngine | undefined;
   try {
-    for (let i = 0; i < 100; i++) {
-      try {
-        if ((await fetch('http://127.0.0.1:5055/v2/')).ok) break;
-      } catch {
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    }
     const src = engineAt('source');
     await src.builds.build({ context: path.join(repoRoot, 'images', 'debian'), tags: ['127.0.0.1:5055/library/debian:bookworm'], noCache: false, buildArgs: {} }, () => undefined);
     await src.registry.push('127.0.0.1:5055/library/debian:bookworm', {});

@@ -53,7 +53,7 @@ export const tagCommand: Command = {
   },
 };
 
-function removedLines(r: RemovedImage, untagged = 'Untagged', deleted = 'Deleted'): string[] {
+export function removedLines(r: RemovedImage, untagged = 'Untagged', deleted = 'Deleted'): string[] {
   return [...r.untagged.map((t) => `${untagged}: ${t}`), ...(r.deleted ? [`${deleted}: ${r.deleted}`] : [])];
 }
 

@@ -3,6 +3,7 @@
 // removes (stopped containers, unused networks, dangling images).
 import type { Engine, Finding } from '../engine';
 import { humanSize } from '../render/units';
+import { removedLines } from './image-manage';
 import { Command } from './types';
 
 // Every listed image whole: its manifest and config, and each layer as a
@@ -59,7 +60,7 @@ export const systemPruneCommand: Command = {
     if (containers.length) sections.push(`Deleted Containers:\n${containers.join('\n')}\n`);
     if (networks.length) sections.push(`Deleted Networks:\n${networks.map((n) => n.Name).join('\n')}\n`);
     if (volumes?.removed.length) sections.push(`Deleted Volumes:\n${volumes.removed.join('\n')}\n`);
-    const imageLines = images.removed.flatMap((r) => [...(r.untagged ?? []).map((u) => `untagged: ${u}`), ...(r.deleted ? [`deleted: ${r.deleted}`] : [])]);
+    const imageLines = images.removed.flatMap((r) => removedLines(r, 'untagged', 'deleted'));
     if (imageLines.length) sections.push(`Deleted Images:\n${imageLines.join('\n')}\n`);
     if (cleaned.length) sections.push(`Cleaned after interrupted operations:\n${cleaned.map((f) => f.what).join('\n')}\n`);
     io.out(`${sections.join('\n')}${sections.length ? '\n' : ''}Total reclaimed space: ${humanSize(images.reclaimed + (volumes?.reclaimed ?? 0))}\n`);
