@@ -37,7 +37,8 @@ export class Engine {
     // A process killed mid-operation left a lease, a tmp directory or the
     // trash behind: finish or roll back its work now (two directory reads
     // when there is none).
-    if (needsRecovery(paths)) void this.recover();
+    // Never fatal: what it cannot clean now, the next start or system prune does.
+    if (needsRecovery(paths)) this.recover().catch(() => undefined);
   }
 
   // What crashed or killed processes left: cleaned at start when there is
