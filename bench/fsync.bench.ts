@@ -26,8 +26,8 @@ async function inner(): Promise<void> {
   const ctx = path.join(work, 'ctx');
   fs.mkdirSync(ctx);
   fs.writeFileSync(path.join(ctx, 'Dockerfile'), ['FROM busybox', ...Array.from({ length: 5 }, (_, i) => `RUN mkdir -p /s${i} && for j in $(seq 300); do echo ${i}-$j > /s${i}/f$j; done`)].join('\n') + '\n');
+  const src = engineAt('source');
   try {
-    const src = engineAt('source');
     await src.builds.build({ context: path.join(repoRoot, 'images', 'debian'), tags: ['127.0.0.1:5057/library/debian:bookworm'], noCache: false, buildArgs: {} }, () => undefined);
     await src.registry.push('127.0.0.1:5057/library/debian:bookworm', {});
     await src.builds.build({ context: path.join(repoRoot, 'images', 'busybox'), tags: ['127.0.0.1:5057/library/busybox:latest'], noCache: false, buildArgs: {} }, () => undefined);
@@ -66,6 +66,7 @@ async function inner(): Promise<void> {
     console.log(row('build, 5 RUN steps, --no-cache, fsync off (anchor)', build.off));
   } finally {
     reg.kill();
+    src.removeCgroupParent();
     fs.rmSync(work, { recursive: true, force: true });
   }
 }
