@@ -15,7 +15,7 @@ import { ImageStore, LayerBlob } from '../images/store';
 import { Descriptor, Image, ImageConfig } from '../images/types';
 import { readRegistryBody, RegistryClient, RegistryError } from './client';
 import { causeOf, discard, MAX_MANIFEST_BYTES } from './http';
-import { during, ensureOwnTmp, hold } from '../store/leases';
+import { during, ensureOwnTmp, hold, pidAlive } from '../store/leases';
 import { BerthError, CancelledError, checkAborted } from '../errors';
 import { lookup } from './credentials';
 import { pullEndpoints } from './mirrors';
@@ -98,7 +98,7 @@ function claimPartial(store: ImageStore, digest: string): string {
   const left: Array<{ file: string; size: number }> = [];
   for (const name of fs.readdirSync(dir)) {
     const m = /^pull-([a-f0-9]+)[.-](partial|(\d+)-\d+)$/.exec(name);
-    if (!m || !(hex.startsWith(m[1]) || m[1] === hex) || (m[3] && alive(Number(m[3])))) continue;
+    if (!m || !(hex.startsWith(m[1]) || m[1] === hex) || (m[3] && pidAlive(Number(m[3])))) continue;
     const file = path.join(dir, name);
     left.push({ file, size: fs.statSync(file).size });
   }
@@ -112,15 +112,6 @@ function claimPartial(store: ImageStore, digest: string): string {
     }
   }
   return mine;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 function releasePartial(store: ImageStore, digest: string, work: string): void {

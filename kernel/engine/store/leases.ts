@@ -30,6 +30,16 @@ export function selfId(): string {
   return (me ??= `${process.pid}-${processStart(process.pid)}`);
 }
 
+// Whether a process of that pid runs (for names that carry a pid alone).
+export function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 // Whether the process named PID-START (a lease's or a tmp dir's owner) still runs.
 export function ownerAlive(owner: string): boolean {
   const m = /^(\d+)-(\d+)/.exec(owner);

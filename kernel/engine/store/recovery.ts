@@ -8,7 +8,7 @@
 // service's (containers/recovery.ts).
 import * as fs from 'fs';
 import * as path from 'path';
-import { readLeases, ownerAlive } from './leases';
+import { ownerAlive, pidAlive, readLeases } from './leases';
 import { StorePaths } from './paths';
 import { emptyTrash } from './trash';
 
@@ -55,13 +55,7 @@ export function storeLeftovers(paths: StorePaths): Finding[] {
 // writeFileAtomic names its temp file FILE.PID.RANDOM.tmp.
 function ownerOfTmpFileAlive(name: string): boolean {
   const m = /\.(\d+)\.[a-z0-9]+\.tmp$/.exec(name);
-  if (!m) return false;
-  try {
-    process.kill(Number(m[1]), 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
+  return m !== null && pidAlive(Number(m[1]));
 }
 
 // Cleans the store's files of what dead processes left. Returns what it cleaned.
